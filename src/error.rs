@@ -1,0 +1,54 @@
+//! The library's error type: every invalid input is reported, never a panic or a silent NaN.
+
+use std::path::PathBuf;
+
+/// Errors returned by pickl.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A value given by the user (flag, TOML key, specification string) is not acceptable.
+    #[error("invalid {what}: {reason}")]
+    InvalidInput {
+        /// Which input (e.g. `--v1`, `potential`, `orbital`).
+        what: String,
+        /// Why it is rejected, phrased for the user.
+        reason: String,
+    },
+    /// The requested computation does not fit in memory or in the index types.
+    #[error("too large: {0}")]
+    TooLarge(String),
+    /// A numerical routine could not reach its accuracy.
+    #[error("numerical failure: {0}")]
+    Numerical(String),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Writing CSV failed.
+    #[error("CSV output: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+/// `Result` with pickl's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Shorthand for [`Error::InvalidInput`].
+    pub fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            what: what.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

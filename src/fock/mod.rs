@@ -1,0 +1,12 @@
+//! The bosonic Fock space of one species: N bosons in M modes (SPEC §2).
+//!
+//! [`FockBasis`] enumerates the occupations n ∈ ℕ^M with Σ n_x = N, of dimension
+//! C(N+M−1, M−1), and ranks and unranks them in O(M) through the combinatorial number system.
+//! [`SpeciesOperator`] is a second-quantised operator Σ T_xy a†_x a_y + diag f(n) on that space,
+//! stored row by row as a sparse matrix.
+
+mod basis;
+mod operator;
+
+pub use basis::FockBasis;
+pub use operator::SpeciesOperator;

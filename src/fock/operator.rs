@@ -1,0 +1,132 @@
+//! Second-quantised operators of one species, O = Σ_{x,y} T_xy a†_x a_y + diag f(n), as sparse
+//! matrices on a [`FockBasis`].
+//!
+//! Matrix elements through ranks: for n′ = n + e_x − e_y (x ≠ y),
+//! ⟨n′| a†_x a_y |n⟩ = √(n′_x (n′_y + 1)), and a†_x a_x = n_x. Each row n′ is built on its own
+//! (rows in parallel), visiting the pairs (x, y) with T_xy ≠ 0 and n′_x ≥ 1; the column is
+//! rank(n′ − e_x + e_y), computed in O(M).
+
+use faer::Mat;
+use rayon::prelude::*;
+
+use super::FockBasis;
+use crate::{Result, C64};
+
+/// A sparse operator on one species' Fock space, stored by rows (CSR).
+#[derive(Clone, Debug)]
+pub struct SpeciesOperator {
+    dim: usize,
+    row_start: Vec<usize>,
+    columns: Vec<u32>,
+    values: Vec<C64>,
+}
+
+impl SpeciesOperator {
+    /// Σ_{x,y} T_xy a†_x a_y + diag(f(n)), with T an M × M matrix and f a function of the
+    /// occupation (for example the interaction energy of that occupation).
+    pub fn from_one_body(
+        basis: &FockBasis,
+        one_body: &Mat<C64>,
+        diagonal: impl Fn(&[u32]) -> f64 + Sync,
+    ) -> Result<Self> {
+        let m = basis.modes();
+        assert_eq!(one_body.nrows(), m);
+        assert_eq!(one_body.ncols(), m);
+        if basis.dim() > u32::MAX as usize {
+            return Err(crate::Error::TooLarge(format!(
+                "a species basis of dimension {} (at most {} per species)",
+                basis.dim(),
+                u32::MAX
+            )));
+        }
+        let pairs: Vec<(usize, usize, C64)> = (0..m)
+            .flat_map(|x| (0..m).map(move |y| (x, y)))
+            .filter(|&(x, y)| x != y)
+            .map(|(x, y)| (x, y, one_body[(x, y)]))
+            .filter(|&(_, _, t)| t != C64::new(0.0, 0.0))
+            .collect();
+        let rows: Vec<Vec<(u32, C64)>> = (0..basis.dim())
+            .into_par_iter()
+            .map_init(
+                || vec![0u32; m],
+                |scratch, row| {
+                    let occ = basis.occupation(row);
+                    let mut entries = Vec::with_capacity(pairs.len() + 1);
+                    let diag: f64 = (0..m)
+                        .map(|x| one_body[(x, x)].re * occ[x] as f64)
+                        .sum::<f64>()
+                        + diagonal(occ);
+                    entries.push((row as u32, C64::new(diag, 0.0)));
+                    for &(x, y, t) in &pairs {
+                        if occ[x] == 0 {
+                            continue;
+                        }
+                        scratch.copy_from_slice(occ);
+                        scratch[x] -= 1;
+                        scratch[y] += 1;
+                        let column = basis.rank(scratch);
+                        let amplitude = ((occ[x] as f64) * (occ[y] as f64 + 1.0)).sqrt();
+                        entries.push((column as u32, t * amplitude));
+                    }
+                    entries.sort_unstable_by_key(|e| e.0);
+                    entries
+                },
+            )
+            .collect();
+        let mut row_start = Vec::with_capacity(basis.dim() + 1);
+        row_start.push(0);
+        let nnz: usize = rows.iter().map(Vec::len).sum();
+        let mut columns = Vec::with_capacity(nnz);
+        let mut values = Vec::with_capacity(nnz);
+        for row in rows {
+            for (c, v) in row {
+                columns.push(c);
+                values.push(v);
+            }
+            row_start.push(columns.len());
+        }
+        Ok(SpeciesOperator {
+            dim: basis.dim(),
+            row_start,
+            columns,
+            values,
+        })
+    }
+
+    /// The number operator of an orbital, N_u = a†(u) a(u) = Σ_{x,y} u_x conj(u_y) a†_x a_y
+    /// (SPEC §4).
+    pub fn orbital_number(basis: &FockBasis, orbital: &[C64]) -> Result<Self> {
+        let m = basis.modes();
+        let projector = Mat::from_fn(m, m, |x, y| orbital[x] * orbital[y].conj());
+        Self::from_one_body(basis, &projector, |_| 0.0)
+    }
+
+    /// Dimension of the species' Fock space.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Number of stored entries.
+    pub fn nonzeros(&self) -> usize {
+        self.values.len()
+    }
+
+    /// The entries (column, value) of one row.
+    #[inline]
+    pub fn row(&self, row: usize) -> (&[u32], &[C64]) {
+        let range = self.row_start[row]..self.row_start[row + 1];
+        (&self.columns[range.clone()], &self.values[range])
+    }
+
+    /// The dense matrix (for tests and small spaces).
+    pub fn to_dense(&self) -> Mat<C64> {
+        let mut dense = Mat::zeros(self.dim, self.dim);
+        for r in 0..self.dim {
+            let (cols, vals) = self.row(r);
+            for (&c, &v) in cols.iter().zip(vals) {
+                dense[(r, c as usize)] += v;
+            }
+        }
+        dense
+    }
+}

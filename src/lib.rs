@@ -1,0 +1,45 @@
+//! # pickl
+//!
+//! Finite-particle-number tests of the mean-field theorem for a mixture of two Bose–Einstein
+//! condensates (A. Michelangeli, A. Olgiati, *Mean-field quantum dynamics for a mixture of
+//! Bose–Einstein condensates*), by exact two-species Fock-space dynamics on a small lattice and
+//! the coupled Hartree equations (2.10) beside it.
+//!
+//! Data flow one way through the module tree:
+//!
+//! * [`lattice`] — the M sites, their geometry and bonds;
+//! * [`one_body`] — one-body Hamiltonians h₁, h₂, pair potentials V and their convolutions,
+//!   orbitals and lᵖ norms;
+//! * [`model`] — a validated two-species model (h₁, h₂, V₁, V₂, V₁₂, N₁, N₂);
+//! * [`fock`] — the occupation basis of one species and second-quantised operators on it;
+//! * [`state`] — the two-species state Ψ as a D_A × D_B matrix;
+//! * [`hamiltonian`] — the matrix-free mean-field Hamiltonian (2.8);
+//! * [`propagation`] — exp(−iHt)Ψ by Lanczos with an a-posteriori error bound;
+//! * [`hartree`] — the Hartree system (2.10), its energy and an adaptive DOP853 integrator;
+//! * [`observables`] — α^(1,1), α^(1,0), α^(0,1), ⟨H⟩ and ‖Ψ‖;
+//! * [`dynamics`] — one run: many-body and Hartree dynamics side by side, observables per time;
+//! * [`config`] and [`report`] — the experiments' shared command line, TOML keys, CSV and
+//!   provenance.
+//!
+//! Conventions follow the project's specification (SPEC.md): counting measure on the lattice,
+//! kernel convention γ(x, x′) = ⟨a†_{x′} a_x⟩/N, and the exact ratios c_j = N_j/(N₁+N₂).
+
+pub mod config;
+pub mod dynamics;
+pub mod error;
+pub mod fock;
+pub mod hamiltonian;
+pub mod hartree;
+pub mod lattice;
+pub mod linalg;
+pub mod model;
+pub mod observables;
+pub mod one_body;
+pub mod propagation;
+pub mod report;
+pub mod state;
+
+pub use error::{Error, Result};
+pub use num_complex;
+/// Complex double, the scalar of every wave function in pickl.
+pub type C64 = num_complex::Complex<f64>;

@@ -1,0 +1,155 @@
+//! Results on disk: CSV tables written row by row (an interrupted run keeps every finished row)
+//! and a provenance file beside each table that says how it was made and can be fed back with
+//! `--config` to make it again.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::{Error, Result};
+
+/// Shortest decimal text that reads back to the same double (plain notation between 1e-4 and
+/// 1e15, scientific outside), `NaN`/`inf` spelled as Rust does.
+pub fn format_number(x: f64) -> String {
+    let magnitude = x.abs();
+    if x == 0.0 || (1e-4..1e15).contains(&magnitude) || !x.is_finite() {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// A CSV table written one row at a time, flushed after each row.
+pub struct CsvTable {
+    writer: csv::Writer<File>,
+    columns: usize,
+    path: PathBuf,
+}
+
+impl CsvTable {
+    /// Creates (or truncates) `path`, creating its directory, and writes the header.
+    pub fn create(path: &Path, header: &[&str]) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let file = File::create(path).map_err(|e| Error::io(path, e))?;
+        let mut writer = csv::Writer::from_writer(file);
+        writer.write_record(header)?;
+        writer.flush().map_err(|e| Error::io(path, e))?;
+        Ok(CsvTable {
+            writer,
+            columns: header.len(),
+            path: path.to_owned(),
+        })
+    }
+
+    /// Appends one row of numbers (one per header column) and flushes it to disk.
+    pub fn write_row(&mut self, values: &[f64]) -> Result<()> {
+        assert_eq!(
+            values.len(),
+            self.columns,
+            "row length differs from the header"
+        );
+        self.writer
+            .write_record(values.iter().map(|&v| format_number(v)))?;
+        self.writer.flush().map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+/// Path of the provenance file of a results table: `name.csv` → `name.meta.toml`.
+pub fn provenance_path(table: &Path) -> PathBuf {
+    table.with_extension("meta.toml")
+}
+
+/// Writes `options` (top-level keys, so the file can be passed back with `--config`) and a
+/// `[provenance]` table, atomically (temporary file, then rename).
+pub fn write_provenance<O: Serialize, P: Serialize>(
+    table: &Path,
+    options: &O,
+    provenance: &P,
+) -> Result<()> {
+    let path = provenance_path(table);
+    let mut text = String::from(
+        "# How the table beside this file was made. Rerun with: --config <this file>\n",
+    );
+    text += &toml::to_string(options)
+        .map_err(|e| Error::Numerical(format!("serialising options: {e}")))?;
+    #[derive(Serialize)]
+    struct Wrapper<'a, P> {
+        provenance: &'a P,
+    }
+    text += "\n";
+    text += &toml::to_string(&Wrapper { provenance })
+        .map_err(|e| Error::Numerical(format!("serialising provenance: {e}")))?;
+    let temporary = path.with_extension("toml.partial");
+    let mut file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::io(&temporary, e))?;
+    file.sync_all().map_err(|e| Error::io(&temporary, e))?;
+    std::fs::rename(&temporary, &path).map_err(|e| Error::io(&path, e))
+}
+
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn utc_timestamp() -> String {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// Memory the operating system reports as available (MemAvailable), if it can be read.
+pub fn available_memory() -> Option<usize> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_round_trip() {
+        for x in [
+            0.1,
+            1.0 / 3.0,
+            1e-20,
+            -2.5e17,
+            123456.789,
+            0.0,
+            5e-5,
+            f64::MIN_POSITIVE,
+        ] {
+            let text = format_number(x);
+            assert_eq!(text.parse::<f64>().unwrap(), x, "{text}");
+        }
+    }
+
+    #[test]
+    fn timestamp_has_the_iso_shape() {
+        let t = utc_timestamp();
+        assert_eq!(t.len(), 20);
+        assert!(t.starts_with("20") && t.ends_with('Z'));
+    }
+}

@@ -1,0 +1,203 @@
+//! The `dynamics` binary: the canonical command line of SPEC §8, TOML configs and clear errors.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pickl-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn dynamics(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dynamics"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn read_csv(path: &PathBuf) -> (Vec<String>, Vec<Vec<f64>>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| {
+            r.unwrap()
+                .iter()
+                .map(|x| x.parse::<f64>().unwrap())
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn canonical_flags_in_both_spellings_with_negative_values() {
+    let dir = scratch_dir("flags");
+    let out = dir.join("run.csv");
+    let out_arg = format!("--out={}", out.display());
+    let result = dynamics(&[
+        "--sites",
+        "3",
+        "--n1=3",
+        "--n2",
+        "2",
+        "--hop1",
+        "1",
+        "--hop2=0.5",
+        "--phase1",
+        "0.3",
+        "--phase2",
+        "-0.25",
+        "--v1",
+        "gauss:1.0,1.0",
+        "--v2=contact:-0.5",
+        "--v12",
+        "list:0.5,-0.2,-0.2",
+        "--u0",
+        "gauss:0,1,0.5",
+        "--v0=list:1,0.5i,-0.3",
+        "--t-max",
+        "1.5",
+        "--steps=5",
+        "--tol",
+        "1e-10",
+        "--trap1",
+        "-0.1,0,0.2",
+        "--kinetic",
+        "relativistic",
+        &out_arg,
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let (header, rows) = read_csv(&out);
+    for column in [
+        "t",
+        "alpha11",
+        "alpha10",
+        "alpha01",
+        "energy_mb",
+        "energy_hartree",
+        "norm",
+    ] {
+        assert!(
+            header.iter().any(|h| h == column),
+            "missing column {column}"
+        );
+    }
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[5][0], 1.5);
+    let meta = std::fs::read_to_string(dir.join("run.meta.toml")).unwrap();
+    assert!(meta.contains("status = \"complete\"") && meta.contains("phase2 = -0.25"));
+}
+
+#[test]
+fn a_config_file_sets_the_same_keys_and_reproduces_a_run() {
+    let dir = scratch_dir("config");
+    let first = dir.join("first.csv");
+    let config = dir.join("model.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "sites = 3\nn1 = 2\nn2 = 2\nhop1 = 1\nhop2 = 1\nv1 = \"contact:1\"\nv2 = \"contact:1\"\n\
+             v12 = \"contact:0.5\"\nu0 = \"site:0\"\nv0 = \"plane:1\"\nt-max = 1\nsteps = 4\n\
+             geometry = \"chain\"\nout = \"{}\"\n",
+            first.display()
+        ),
+    )
+    .unwrap();
+    let result = dynamics(&["--config", config.to_str().unwrap()]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    // The provenance file reruns the same model; a flag overrides the file.
+    let second = dir.join("second.csv");
+    let meta = dir.join("first.meta.toml");
+    let out_arg = format!("--out={}", second.display());
+    let result = dynamics(&["--config", meta.to_str().unwrap(), &out_arg]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let (_, a) = read_csv(&first);
+    let (_, b) = read_csv(&second);
+    assert_eq!(a.len(), 5);
+    for (ra, rb) in a.iter().zip(&b) {
+        for column in 0..7 {
+            assert_eq!(ra[column], rb[column]);
+        }
+    }
+}
+
+#[test]
+fn bad_input_gives_a_message_not_a_panic() {
+    let dir = scratch_dir("errors");
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "sites = 3\ntmax = 2\n").unwrap();
+    let out = format!("--out={}", dir.join("x.csv").display());
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--config", config.to_str().unwrap()], "tmax"),
+        (vec!["--n1", "3"], "--out"),
+        (vec!["--v1", "gauss:1", &out], "gauss"),
+        (vec!["--u0", "site:9", &out], "site:9"),
+        (
+            vec!["--geometry", "torus:3x3", "--sites", "4", &out],
+            "torus",
+        ),
+        (vec!["--v12", "list:1,2,3,4", &out], "even"),
+        (vec!["--tol", "0", &out], "--tol"),
+        (vec!["--n1", "0", &out], "--n1"),
+        (
+            vec!["--hop1", "-1", "--kinetic", "relativistic", &out],
+            "1 + K",
+        ),
+    ];
+    for (args, needle) in cases {
+        let result = dynamics(&args);
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(!result.status.success(), "{args:?} should fail");
+        assert!(stderr.contains("error"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{args:?} should mention {needle}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_size_that_cannot_fit_is_refused_before_it_starts() {
+    let dir = scratch_dir("huge");
+    let out = format!("--out={}", dir.join("x.csv").display());
+    let result = dynamics(&[
+        "--sites",
+        "6",
+        "--n1",
+        "200",
+        "--n2",
+        "200",
+        "--v1",
+        "contact:1",
+        "--v2",
+        "contact:1",
+        "--v12",
+        "contact:1",
+        "--u0",
+        "site:0",
+        "--v0",
+        "site:1",
+        &out,
+    ]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(!result.status.success());
+    assert!(
+        stderr.contains("GiB") || stderr.contains("too large"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,226 @@
+//! Independent references for the engine's tests: first-quantised brute force on
+//! M^{N₁} × M^{N₂} configurations, dense matrices and dense exponentials.
+#![allow(dead_code)]
+
+use faer::{Mat, Side};
+use pickl::fock::FockBasis;
+use pickl::lattice::Lattice;
+use pickl::linalg::LinearOperator;
+use pickl::model::{Model, Species};
+use pickl::one_body::{Kinetic, OneBodyHamiltonian, OrbitalSpec, PotentialSpec};
+use pickl::C64;
+
+pub fn c(re: f64) -> C64 {
+    C64::new(re, 0.0)
+}
+
+/// A model on a lattice from specification strings.
+#[allow(clippy::too_many_arguments)]
+pub fn model(
+    lattice: Lattice,
+    kinetic: Kinetic,
+    (n1, n2): (usize, usize),
+    (hop1, hop2): (f64, f64),
+    (phase1, phase2): (f64, f64),
+    (trap1, trap2): (&[f64], &[f64]),
+    (v1, v2, v12): (&str, &str, &str),
+) -> Model {
+    let pot = |s: &str| s.parse::<PotentialSpec>().unwrap().on(&lattice).unwrap();
+    let a = Species {
+        particles: n1,
+        hamiltonian: OneBodyHamiltonian::on_lattice(&lattice, kinetic, hop1, phase1, trap1)
+            .unwrap(),
+        potential: pot(v1),
+    };
+    let b = Species {
+        particles: n2,
+        hamiltonian: OneBodyHamiltonian::on_lattice(&lattice, kinetic, hop2, phase2, trap2)
+            .unwrap(),
+        potential: pot(v2),
+    };
+    let v12 = pot(v12);
+    Model::new(lattice, a, b, v12).unwrap()
+}
+
+pub fn orbital(lattice: &Lattice, spec: &str) -> Vec<C64> {
+    spec.parse::<OrbitalSpec>().unwrap().on(lattice).unwrap()
+}
+
+/// Dense matrix of a linear operator, column by column.
+pub fn dense_of<O: LinearOperator>(op: &O) -> Mat<C64> {
+    let d = op.dim();
+    let mut out = Mat::zeros(d, d);
+    let mut e = vec![c(0.0); d];
+    let mut col = vec![c(0.0); d];
+    for j in 0..d {
+        e[j] = c(1.0);
+        op.apply(&e, &mut col);
+        e[j] = c(0.0);
+        for i in 0..d {
+            out[(i, j)] = col[i];
+        }
+    }
+    out
+}
+
+/// e^{−iHt} x for a dense Hermitian H, by its eigendecomposition.
+pub fn dense_propagate(h: &Mat<C64>, x: &[C64], t: f64) -> Vec<C64> {
+    let evd = h.self_adjoint_eigen(Side::Lower).unwrap();
+    let (u, s) = (evd.U(), evd.S());
+    let d = h.nrows();
+    let coefficients: Vec<C64> = (0..d)
+        .map(|k| {
+            let overlap: C64 = (0..d).map(|i| u[(i, k)].conj() * x[i]).sum();
+            overlap * C64::from_polar(1.0, -s[k].re * t)
+        })
+        .collect();
+    (0..d)
+        .map(|i| (0..d).map(|k| u[(i, k)] * coefficients[k]).sum())
+        .collect()
+}
+
+pub fn distance(x: &[C64], y: &[C64]) -> f64 {
+    x.iter()
+        .zip(y)
+        .map(|(a, b)| (a - b).norm_sqr())
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// First-quantised configurations of N particles on M sites: index = Σ_i x_i M^i.
+pub fn configuration(index: usize, m: usize, n: usize) -> Vec<usize> {
+    let mut rest = index;
+    (0..n)
+        .map(|_| {
+            let x = rest % m;
+            rest /= m;
+            x
+        })
+        .collect()
+}
+
+/// The first-quantised Hamiltonian (2.8) on (C^M)^{⊗N₁} ⊗ (C^M)^{⊗N₂}, written with explicit sums
+/// over particle labels: Σ_i (h₁)_i + (1/N₁) Σ_{i<j} V₁(x_i − x_j) + (same for B)
+/// + (1/(N₁+N₂)) Σ_{i,r} V₁₂(x_i − y_r). Index = a + M^{N₁} b.
+pub fn first_quantised_hamiltonian(model: &Model) -> Mat<C64> {
+    let m = model.sites();
+    let (sa, sb) = (model.species_a(), model.species_b());
+    let (n1, n2) = (sa.particles, sb.particles);
+    let (da, db) = (m.pow(n1 as u32), m.pow(n2 as u32));
+    let mut h = Mat::zeros(da * db, da * db);
+    for b in 0..db {
+        let ys = configuration(b, m, n2);
+        for a in 0..da {
+            let xs = configuration(a, m, n1);
+            let row = a + da * b;
+            // Diagonal: interactions.
+            let mut diag = 0.0;
+            for i in 0..n1 {
+                for j in i + 1..n1 {
+                    diag += sa.potential.value(xs[i], xs[j]) / n1 as f64;
+                }
+            }
+            for r in 0..n2 {
+                for s in r + 1..n2 {
+                    diag += sb.potential.value(ys[r], ys[s]) / n2 as f64;
+                }
+            }
+            for &x in &xs {
+                for &y in &ys {
+                    diag += model.inter_potential().value(x, y) / (n1 + n2) as f64;
+                }
+            }
+            h[(row, row)] += c(diag);
+            // One-body terms: particle i of A moves from xs[i] to x'.
+            for i in 0..n1 {
+                for x2 in 0..m {
+                    let element = sa.hamiltonian.element(x2, xs[i]);
+                    let mut moved = xs.clone();
+                    moved[i] = x2;
+                    let a2: usize = moved.iter().rev().fold(0, |acc, &x| acc * m + x);
+                    h[(a2 + da * b, row)] += element;
+                }
+            }
+            for r in 0..n2 {
+                for y2 in 0..m {
+                    let element = sb.hamiltonian.element(y2, ys[r]);
+                    let mut moved = ys.clone();
+                    moved[r] = y2;
+                    let b2: usize = moved.iter().rev().fold(0, |acc, &y| acc * m + y);
+                    h[(a + da * b2, row)] += element;
+                }
+            }
+        }
+    }
+    h
+}
+
+/// The symmetriser of one species: column k (Fock state of rank k with occupation n) is
+/// √(Π n_x!/N!) Σ over the configurations with that occupation.
+pub fn symmetriser(basis: &FockBasis) -> Mat<C64> {
+    let (m, n) = (basis.modes(), basis.particles());
+    let configurations = m.pow(n as u32);
+    let mut s = Mat::zeros(configurations, basis.dim());
+    let factorial = |k: usize| (1..=k).map(|i| i as f64).product::<f64>();
+    for index in 0..configurations {
+        let xs = configuration(index, m, n);
+        let mut occupation = vec![0u32; m];
+        for &x in &xs {
+            occupation[x] += 1;
+        }
+        let rank = basis.rank(&occupation);
+        let weight = occupation
+            .iter()
+            .map(|&k| factorial(k as usize))
+            .product::<f64>()
+            / factorial(n);
+        s[(index, rank)] = c(weight.sqrt());
+    }
+    s
+}
+
+/// First-quantised Ψ(x₁..x_{N₁}; y₁..y_{N₂}) of a Fock state Ψ[a, b] (index a + M^{N₁} b).
+pub fn first_quantised_state(basis_a: &FockBasis, basis_b: &FockBasis, state: &[C64]) -> Vec<C64> {
+    let (sa, sb) = (symmetriser(basis_a), symmetriser(basis_b));
+    let (da, db) = (sa.nrows(), sb.nrows());
+    let mut out = vec![c(0.0); da * db];
+    for b in 0..db {
+        for a in 0..da {
+            let mut sum = c(0.0);
+            for ka in 0..basis_a.dim() {
+                if sa[(a, ka)] == c(0.0) {
+                    continue;
+                }
+                for kb in 0..basis_b.dim() {
+                    sum += sa[(a, ka)] * sb[(b, kb)] * state[ka * basis_b.dim() + kb];
+                }
+            }
+            out[a + da * b] = sum;
+        }
+    }
+    out
+}
+
+/// γ^(1,1)((x,y),(x′,y′)) by partial trace over particles 2..N₁ and 2..N₂ of a first-quantised
+/// state (kernel (2.4)), as an M² × M² matrix indexed x + M y.
+pub fn gamma11_brute_force(psi: &[C64], m: usize, n1: usize, n2: usize) -> Mat<C64> {
+    let (da, db) = (m.pow(n1 as u32), m.pow(n2 as u32));
+    let mut gamma = Mat::zeros(m * m, m * m);
+    let (rest_a, rest_b) = (da / m, db / m);
+    for ra in 0..rest_a {
+        for rb in 0..rest_b {
+            for x in 0..m {
+                for y in 0..m {
+                    let left = psi[(x + m * ra) + da * (y + m * rb)];
+                    for x2 in 0..m {
+                        for y2 in 0..m {
+                            let right = psi[(x2 + m * ra) + da * (y2 + m * rb)];
+                            gamma[(x + m * y, x2 + m * y2)] += left * right.conj();
+                        }
+                    }
+                }
+            }
+        }
+    }
+    gamma
+}

@@ -8,6 +8,9 @@
 //!   counted pair by pair; (2.10) keeps |u_x| fixed, u_x(t) = u_x(0)e^{−iω_x t},
 //!   ω = U₁ + V₁*|u₀|² + c₂V₁₂*|v₀|².
 
+// The references index explicitly, as the formulas they transcribe do.
+#![allow(clippy::needless_range_loop)]
+
 mod common;
 
 use common::*;

@@ -2,6 +2,9 @@
 //! Hamiltonian with explicit sums over particle labels, restricted to the symmetric subspace:
 //! H_Fock = S† H_fq S with S the symmetriser of each species.
 
+// The references index explicitly, as the formulas they transcribe do.
+#![allow(clippy::needless_range_loop)]
+
 mod common;
 
 use common::*;

@@ -1,6 +1,9 @@
 //! Krylov propagation against the dense exponential e^{−iHt} = U e^{−iΛt} U† for D ≤ 500, on
 //! models covering every kind of one-body operator and potential.
 
+// The references index explicitly, as the formulas they transcribe do.
+#![allow(clippy::needless_range_loop)]
+
 mod common;
 
 use common::*;

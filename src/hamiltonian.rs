@@ -127,6 +127,10 @@ impl LinearOperator for ManyBodyHamiltonian {
     }
 
     fn apply(&self, x: &[C64], y: &mut [C64]) {
+        self.apply_and_dot(x, y);
+    }
+
+    fn apply_and_dot(&self, x: &[C64], y: &mut [C64]) -> C64 {
         apply_two_species(
             Some(&self.species_a),
             Some(&self.species_b),
@@ -135,12 +139,13 @@ impl LinearOperator for ManyBodyHamiltonian {
             self.species_b.dim(),
             x,
             y,
-        );
+        )
     }
 }
 
-/// y = (O_A ⊗ 1 + 1 ⊗ O_B + W) x on a D_A × D_B state, each term optional. The one kernel
-/// behind H and the number operators N_u^A ⊗ 1, 1 ⊗ N_v^B of the observables.
+/// y = (O_A ⊗ 1 + 1 ⊗ O_B + W) x on a D_A × D_B state, each term optional, returning ⟨x, y⟩
+/// (accumulated while each output row is still in cache). The one kernel behind H and the
+/// number operators N_u^A ⊗ 1, 1 ⊗ N_v^B of the observables.
 pub fn apply_two_species(
     rows_operator: Option<&SpeciesOperator>,
     columns_operator: Option<&SpeciesOperator>,
@@ -149,14 +154,14 @@ pub fn apply_two_species(
     columns: usize,
     x: &[C64],
     y: &mut [C64],
-) {
+) -> C64 {
     assert_eq!(x.len(), rows * columns);
     assert_eq!(y.len(), rows * columns);
     let min_rows = (1 << 13) / columns.max(1) + 1;
     y.par_chunks_mut(columns)
         .with_min_len(min_rows)
         .enumerate()
-        .for_each(|(a, out)| {
+        .map(|(a, out)| {
             let input = &x[a * columns..(a + 1) * columns];
             match (columns_operator, diagonal) {
                 (Some(op), _) => {
@@ -186,5 +191,11 @@ pub fn apply_two_species(
                     out.iter_mut().zip(source).for_each(|(o, s)| *o += v * s);
                 }
             }
-        });
+            input
+                .iter()
+                .zip(out.iter())
+                .map(|(x, y)| x.conj() * y)
+                .sum::<C64>()
+        })
+        .sum()
 }

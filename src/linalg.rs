@@ -16,6 +16,13 @@ pub trait LinearOperator: Sync {
     fn dim(&self) -> usize;
     /// Writes A x into `y` (overwriting it). Both slices have length [`LinearOperator::dim`].
     fn apply(&self, x: &[C64], y: &mut [C64]);
+
+    /// Writes A x into `y` and returns ⟨x, A x⟩; operators may fuse the two to save a pass
+    /// over memory.
+    fn apply_and_dot(&self, x: &[C64], y: &mut [C64]) -> C64 {
+        self.apply(x, y);
+        dot(x, y)
+    }
 }
 
 /// ⟨x, y⟩ = Σ conj(x_i) y_i, in parallel.

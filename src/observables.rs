@@ -52,7 +52,7 @@ impl<'a> IndicatorWorkspace<'a> {
         let number_v = SpeciesOperator::orbital_number(self.basis_b, v)?;
         self.counted_a.resize(state.len(), C64::new(0.0, 0.0));
         self.counted_b.resize(state.len(), C64::new(0.0, 0.0));
-        apply_two_species(
+        let mean_u = apply_two_species(
             Some(&number_u),
             None,
             None,
@@ -61,7 +61,7 @@ impl<'a> IndicatorWorkspace<'a> {
             state,
             &mut self.counted_a,
         );
-        apply_two_species(
+        let mean_v = apply_two_species(
             None,
             Some(&number_v),
             None,
@@ -77,8 +77,8 @@ impl<'a> IndicatorWorkspace<'a> {
         );
         Ok(Indicators {
             alpha11: 1.0 - dot(&self.counted_a, &self.counted_b).re / (n1 * n2 * norm_sqr),
-            alpha10: 1.0 - dot(state, &self.counted_a).re / (n1 * norm_sqr),
-            alpha01: 1.0 - dot(state, &self.counted_b).re / (n2 * norm_sqr),
+            alpha10: 1.0 - mean_u.re / (n1 * norm_sqr),
+            alpha01: 1.0 - mean_v.re / (n2 * norm_sqr),
         })
     }
 }
@@ -90,8 +90,7 @@ pub fn energy_expectation<O: LinearOperator>(
     scratch: &mut Vec<C64>,
 ) -> f64 {
     scratch.resize(state.len(), C64::new(0.0, 0.0));
-    hamiltonian.apply(state, scratch);
-    dot(state, scratch).re / dot(state, state).re
+    hamiltonian.apply_and_dot(state, scratch).re / dot(state, state).re
 }
 
 /// ‖Ψ‖.

@@ -22,7 +22,7 @@ use faer::Mat;
 
 use super::{PropagationStats, Propagator, Snapshot};
 use crate::linalg::{
-    dot, linear_combination, norm, scale, symmetric_eigen, three_term_recurrence, LinearOperator,
+    linear_combination, norm, scale, symmetric_eigen, three_term_recurrence, LinearOperator,
 };
 use crate::{Error, Result, C64};
 
@@ -100,6 +100,8 @@ impl Lanczos {
 
 /// What one Lanczos process leaves: T_m's spectral data and the residual weight β₀β_m.
 struct KrylovStep {
+    /// v_j = scales[j] · (stored vector j).
+    scales: Vec<f64>,
     norm0: f64,
     residual: f64,
     eigenvalues: Vec<f64>,
@@ -111,7 +113,7 @@ struct KrylovStep {
 }
 
 impl KrylovStep {
-    /// Coefficients β₀ y(s) = β₀ Q e^{−isΛ} Qᵀ e₁ of ψ̃(s) in the basis V_m.
+    /// Coefficients of ψ̃(s) = β₀ V_m y(s), y(s) = Q e^{−isΛ} Qᵀ e₁, on the stored vectors.
     fn coefficients(&self, s: f64) -> Vec<C64> {
         let m = self.eigenvalues.len();
         let phases: Vec<C64> = self
@@ -123,6 +125,7 @@ impl KrylovStep {
         (0..m)
             .map(|i| {
                 self.norm0
+                    * self.scales[i]
                     * (0..m)
                         .map(|k| self.eigenvectors[(i, k)] * phases[k])
                         .sum::<C64>()
@@ -191,24 +194,28 @@ impl Lanczos {
         while basis.len() < m_max + 1 {
             basis.push(vec![C64::new(0.0, 0.0); dim]);
         }
+        // The basis is stored unnormalised, v_j = scales[j] · basis[j], which saves the
+        // normalisation pass; the recurrence is written for the stored vectors.
         basis[0].copy_from_slice(state);
-        scale(&mut basis[0], C64::new(1.0 / norm0, 0.0));
+        let mut scales: Vec<f64> = vec![1.0 / norm0];
         let mut alphas = Vec::with_capacity(m_max);
         let mut betas: Vec<f64> = Vec::with_capacity(m_max);
         let mut scale_estimate = 0.0f64;
         for j in 0..m_max {
             let (done, rest) = basis.split_at_mut(j + 1);
             let next = &mut rest[0];
-            operator.apply(&done[j], next);
+            let s = scales[j];
+            // α_j = ⟨v_j, H v_j⟩ = s_j² ⟨b_j, H b_j⟩.
+            let alpha = s * s * operator.apply_and_dot(&done[j], next).re;
             *matvecs += 1;
-            let alpha = dot(&done[j], next).re;
             let previous_beta = if j > 0 { betas[j - 1] } else { 0.0 };
+            // w = H v_j − α v_j − β_{j−1} v_{j−1} = s_j (H b_j − α b_j − β_{j−1} (s_{j−1}/s_j) b_{j−1}).
             let before = if j > 0 {
-                Some((previous_beta, done[j - 1].as_slice()))
+                Some((previous_beta * scales[j - 1] / s, done[j - 1].as_slice()))
             } else {
                 None
             };
-            let beta = three_term_recurrence(next, (alpha, &done[j]), before);
+            let beta = s * three_term_recurrence(next, (alpha, &done[j]), before);
             if !(alpha.is_finite() && beta.is_finite()) {
                 return Err(Error::Numerical(
                     "the Lanczos process produced a non-finite number (is the Hamiltonian finite?)"
@@ -223,7 +230,14 @@ impl Lanczos {
                 *betas.last_mut().unwrap() = 0.0;
                 break;
             }
-            scale(next, C64::new(1.0 / beta, 0.0));
+            // v_{j+1} = w/β_j = (s_j/β_j) b_{j+1}; renormalise the stored vector if its scale
+            // drifts far from 1.
+            let mut next_scale = s / beta;
+            if !(1e-100..1e100).contains(&next_scale) {
+                scale(next, C64::new(next_scale, 0.0));
+                next_scale = 1.0;
+            }
+            scales.push(next_scale);
         }
         let m = alphas.len();
         let tridiagonal = Mat::from_fn(m, m, |i, j| {
@@ -243,6 +257,7 @@ impl Lanczos {
             .map(|k| eigenvectors[(0, k)] * eigenvectors[(m - 1, k)])
             .collect();
         Ok(KrylovStep {
+            scales: scales[..m].to_vec(),
             norm0,
             residual: norm0 * betas[m - 1],
             eigenvalues,

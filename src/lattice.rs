@@ -23,8 +23,8 @@ pub enum Geometry {
 impl FromStr for Geometry {
     type Err = Error;
 
-    /// Parses `ring`, `chain` (size given separately, see [`Geometry::with_sites`]),
-    /// `ring:M`, `chain:M` or `torus:L1xL2[xL3]`.
+    /// Parses `ring`, `chain` (their size is given separately, see [`Geometry::with_sites`])
+    /// or `torus:L1xL2[xL3]`.
     fn from_str(text: &str) -> Result<Self> {
         let bad = |reason: String| Error::invalid("--geometry", reason);
         let (kind, size) = match text.split_once(':') {
@@ -38,8 +38,9 @@ impl FromStr for Geometry {
         match (kind, size) {
             ("ring", None) => Ok(Geometry::Ring(0)),
             ("chain", None) => Ok(Geometry::Chain(0)),
-            ("ring", Some(s)) => Ok(Geometry::Ring(parse_count(s)?)),
-            ("chain", Some(s)) => Ok(Geometry::Chain(parse_count(s)?)),
+            ("ring" | "chain", Some(_)) => Err(bad(format!(
+                "'{text}': give the number of sites of a {kind} with --sites, and the geometry as '{kind}'"
+            ))),
             ("torus", Some(s)) => {
                 let extents = s
                     .split(['x', 'X'])
@@ -324,5 +325,6 @@ mod tests {
         assert!("torus:4".parse::<Geometry>().is_err());
         assert!(Lattice::new("torus:4x1".parse().unwrap()).is_err());
         assert!("sphere".parse::<Geometry>().is_err());
+        assert!("ring:6".parse::<Geometry>().is_err());
     }
 }

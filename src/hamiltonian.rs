@@ -19,20 +19,24 @@ use crate::model::{Model, Species};
 use crate::one_body::PairPotential;
 use crate::{Result, C64};
 
-/// The Hamiltonian (2.8) of a model on given Fock bases.
+/// The Hamiltonian (2.8) of a model on given Fock bases, stored as the off-diagonal parts of
+/// H_A and H_B and one diagonal that gathers the diagonals of H_A, H_B and W_AB.
 #[derive(Clone, Debug)]
 pub struct ManyBodyHamiltonian {
     species_a: SpeciesOperator,
     species_b: SpeciesOperator,
-    coupling: PairDiagonal,
+    diagonal: PairDiagonal,
 }
 
-/// A diagonal two-species operator W[a, b] = Σ_x f_x(a) g_x(b), stored as the two factors.
+/// A diagonal two-species operator W[a, b] = r(a) + c(b) + Σ_x f_x(a) g_x(b), stored as its
+/// factors.
 #[derive(Clone, Debug)]
 pub struct PairDiagonal {
     modes: usize,
     rows: Vec<f64>,
     columns: Vec<f64>,
+    row_offset: Vec<f64>,
+    column_offset: Vec<f64>,
 }
 
 impl PairDiagonal {
@@ -53,6 +57,18 @@ impl PairDiagonal {
             modes: m,
             rows,
             columns,
+            row_offset: vec![0.0; basis_a.dim()],
+            column_offset: vec![0.0; basis_b.dim()],
+        }
+    }
+
+    /// Adds the diagonals of H_A ⊗ 1 and 1 ⊗ H_B, so that one factor per entry carries every
+    /// diagonal term of H.
+    fn with_offsets(self, row_offset: Vec<f64>, column_offset: Vec<f64>) -> Self {
+        PairDiagonal {
+            row_offset,
+            column_offset,
+            ..self
         }
     }
 
@@ -61,7 +77,9 @@ impl PairDiagonal {
     pub fn value(&self, a: usize, b: usize) -> f64 {
         let f = &self.rows[a * self.modes..(a + 1) * self.modes];
         let g = &self.columns[b * self.modes..(b + 1) * self.modes];
-        f.iter().zip(g).map(|(f, g)| f * g).sum()
+        self.row_offset[a]
+            + self.column_offset[b]
+            + f.iter().zip(g).map(|(f, g)| f * g).sum::<f64>()
     }
 }
 
@@ -95,29 +113,16 @@ pub fn species_hamiltonian(basis: &FockBasis, species: &Species) -> Result<Speci
 impl ManyBodyHamiltonian {
     /// Builds H_A, H_B and the factors of W_AB for a model on its bases.
     pub fn new(model: &Model, basis_a: &FockBasis, basis_b: &FockBasis) -> Result<Self> {
+        let (species_a, diagonal_a) =
+            species_hamiltonian(basis_a, model.species_a())?.split_diagonal();
+        let (species_b, diagonal_b) =
+            species_hamiltonian(basis_b, model.species_b())?.split_diagonal();
         Ok(ManyBodyHamiltonian {
-            species_a: species_hamiltonian(basis_a, model.species_a())?,
-            species_b: species_hamiltonian(basis_b, model.species_b())?,
-            coupling: PairDiagonal::inter_species(basis_a, basis_b, model.inter_potential()),
+            species_a,
+            species_b,
+            diagonal: PairDiagonal::inter_species(basis_a, basis_b, model.inter_potential())
+                .with_offsets(diagonal_a, diagonal_b),
         })
-    }
-
-    /// H_A.
-    pub fn species_a(&self) -> &SpeciesOperator {
-        &self.species_a
-    }
-
-    /// H_B.
-    pub fn species_b(&self) -> &SpeciesOperator {
-        &self.species_b
-    }
-
-    /// Bytes held by the operator (sparse matrices and W factors).
-    pub fn memory_bytes(&self) -> usize {
-        let op = |o: &SpeciesOperator| o.nonzeros() * 20 + o.dim() * 8;
-        op(&self.species_a)
-            + op(&self.species_b)
-            + 8 * (self.coupling.rows.len() + self.coupling.columns.len())
     }
 }
 
@@ -134,7 +139,7 @@ impl LinearOperator for ManyBodyHamiltonian {
         apply_two_species(
             Some(&self.species_a),
             Some(&self.species_b),
-            Some(&self.coupling),
+            Some(&self.diagonal),
             self.species_a.dim(),
             self.species_b.dim(),
             x,

@@ -118,6 +118,35 @@ impl SpeciesOperator {
         (&self.columns[range.clone()], &self.values[range])
     }
 
+    /// Splits off the diagonal: the same operator without its diagonal entries, and the
+    /// (real) diagonal. Used to fold every diagonal term of H into one factor per entry.
+    pub fn split_diagonal(&self) -> (SpeciesOperator, Vec<f64>) {
+        let mut diagonal = vec![0.0; self.dim];
+        let mut row_start = Vec::with_capacity(self.dim + 1);
+        let mut columns = Vec::with_capacity(self.columns.len());
+        let mut values = Vec::with_capacity(self.values.len());
+        row_start.push(0);
+        for (r, d) in diagonal.iter_mut().enumerate() {
+            let (cols, vals) = self.row(r);
+            for (&c, &v) in cols.iter().zip(vals) {
+                if c as usize == r {
+                    *d += v.re;
+                } else {
+                    columns.push(c);
+                    values.push(v);
+                }
+            }
+            row_start.push(columns.len());
+        }
+        let off_diagonal = SpeciesOperator {
+            dim: self.dim,
+            row_start,
+            columns,
+            values,
+        };
+        (off_diagonal, diagonal)
+    }
+
     /// The dense matrix (for tests and small spaces).
     pub fn to_dense(&self) -> Mat<C64> {
         let mut dense = Mat::zeros(self.dim, self.dim);

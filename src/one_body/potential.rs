@@ -157,11 +157,6 @@ impl PairPotential {
         &self.values[x * self.sites..(x + 1) * self.sites]
     }
 
-    /// The values V(d) for d = displacement index 0..M−1 (row 0 read through the lattice).
-    pub fn profile(&self) -> Vec<f64> {
-        self.row(0).to_vec()
-    }
-
     /// V² pointwise, the potential of Lemma 5.1 (5.12).
     pub fn squared(&self) -> PairPotential {
         PairPotential {

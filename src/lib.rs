@@ -25,6 +25,7 @@
 //! kernel convention γ(x, x′) = ⟨a†_{x′} a_x⟩/N, and the exact ratios c_j = N_j/(N₁+N₂).
 
 pub mod config;
+pub mod counting;
 pub mod dynamics;
 pub mod error;
 pub mod fock;

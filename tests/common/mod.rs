@@ -224,3 +224,48 @@ pub fn gamma11_brute_force(psi: &[C64], m: usize, n1: usize, n2: usize) -> Mat<C
     }
     gamma
 }
+
+/// A deterministic pseudo-random complex vector (xorshift), normalised.
+pub fn random_state(len: usize, seed: u64) -> Vec<C64> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let v: Vec<C64> = (0..len).map(|_| C64::new(next(), next())).collect();
+    let n = v.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+    v.into_iter().map(|z| z / n).collect()
+}
+
+/// P_k on (C^M)^{⊗N} built from its definition (A.2): the sum over a ∈ {0,1}^N with Σa = k of
+/// Π_i p_i^{1−a_i} q_i^{a_i}, p = |u⟩⟨u|, as a dense matrix (index Σ_i x_i M^i).
+pub fn counting_projection(u: &[C64], n: usize, k: usize) -> Mat<C64> {
+    let m = u.len();
+    let p = |x: usize, y: usize| u[x] * u[y].conj();
+    let q = |x: usize, y: usize| if x == y { c(1.0) } else { c(0.0) } - p(x, y);
+    let dim = m.pow(n as u32);
+    let mut out = Mat::zeros(dim, dim);
+    for pattern in 0..(1usize << n) {
+        if pattern.count_ones() as usize != k {
+            continue;
+        }
+        for row in 0..dim {
+            let xs = configuration(row, m, n);
+            for col in 0..dim {
+                let ys = configuration(col, m, n);
+                let mut product = c(1.0);
+                for i in 0..n {
+                    product *= if pattern >> i & 1 == 1 {
+                        q(xs[i], ys[i])
+                    } else {
+                        p(xs[i], ys[i])
+                    };
+                }
+                out[(row, col)] += product;
+            }
+        }
+    }
+    out
+}

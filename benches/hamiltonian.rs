@@ -2,7 +2,9 @@
 //! * one application of the matrix-free H (2.8) at D ≈ 10⁶ and 10⁷ (ring M = 4, N₁ = N₂ = 16
 //!   and 25); throughput counts 32 bytes per entry, one read of Ψ and one write of HΨ
 //!   (the sparse rows of H_A re-read Ψ from cache and are not counted);
-//! * a Lanczos propagation of the default model to T = 1 at tolerance 1e-10.
+//! * a Lanczos propagation of the default model to T = 1 at tolerance 1e-10;
+//! * the change to the condensate frame Γ(W_A) ⊗ Γ(W_B) at D ≈ 10⁶, to compare with one H
+//!   application on the same state.
 //!
 //! Run with `cargo bench --bench hamiltonian`.
 
@@ -67,5 +69,26 @@ fn propagation(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hamiltonian_application, propagation);
+fn condensate_frame(c: &mut Criterion) {
+    let mut group = c.benchmark_group("condensate_frame");
+    group.sample_size(10);
+    let problem = default_problem(16, 1.0);
+    let basis = FockBasis::new(4, 16).unwrap();
+    let frame = pickl::counting::CondensateFrame::new(&basis, &basis).unwrap();
+    let state = TwoSpeciesState::product(&basis, &problem.u0, &basis, &problem.v0).unwrap();
+    // Orbitals other than the state's own, so that the transformed state is spread out.
+    let (u, v) = (problem.v0.clone(), problem.u0.clone());
+    group.throughput(Throughput::Bytes(32 * state.as_slice().len() as u64));
+    group.bench_function(format!("ring4/D={}", state.as_slice().len()), |b| {
+        b.iter(|| frame.to_frame(state.as_slice(), &u, &v).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    hamiltonian_application,
+    propagation,
+    condensate_frame
+);
 criterion_main!(benches);

@@ -4,7 +4,7 @@
 
 use crate::fock::FockBasis;
 use crate::hamiltonian::ManyBodyHamiltonian;
-use crate::hartree::{HartreeSystem, IntegrationStats};
+use crate::hartree::{HartreeState, HartreeSystem, IntegrationStats};
 use crate::model::Model;
 use crate::observables::{energy_expectation, state_norm, IndicatorWorkspace};
 use crate::propagation::{KrylovSettings, Lanczos, PropagationStats, Propagator};
@@ -49,6 +49,21 @@ pub struct DynamicsRow {
     pub error_estimate: f64,
     /// Applications of H so far.
     pub matvecs: usize,
+}
+
+/// Everything known at one output time.
+#[derive(Debug)]
+pub struct Moment<'a> {
+    /// The figures of the `dynamics` table.
+    pub row: DynamicsRow,
+    /// Ψ(t) as a D_A × D_B row-major matrix.
+    pub state: &'a [C64],
+    /// (u_t, v_t).
+    pub hartree: &'a HartreeState,
+    /// Species A's basis.
+    pub basis_a: &'a FockBasis,
+    /// Species B's basis.
+    pub basis_b: &'a FockBasis,
 }
 
 /// Sizes of the problem.
@@ -131,6 +146,15 @@ impl DynamicsProblem {
         &self,
         mut on_row: impl FnMut(&DynamicsRow) -> Result<()>,
     ) -> Result<DynamicsSummary> {
+        self.evolve(|moment| on_row(&moment.row))
+    }
+
+    /// Runs the dynamics and hands out, at each output time, the row together with the state
+    /// Ψ(t), the Hartree pair (u_t, v_t) and the bases, for experiments that measure more.
+    pub fn evolve(
+        &self,
+        mut observe: impl FnMut(&Moment<'_>) -> Result<()>,
+    ) -> Result<DynamicsSummary> {
         let model = &self.model;
         let m = model.sites();
         let dimensions = self.dimensions()?;
@@ -164,7 +188,13 @@ impl DynamicsProblem {
                     error_estimate: snapshot.stats.error_estimate,
                     matvecs: snapshot.stats.matvecs,
                 };
-                on_row(&row)
+                observe(&Moment {
+                    row,
+                    state: snapshot.state,
+                    hartree: pair,
+                    basis_a: &basis_a,
+                    basis_b: &basis_b,
+                })
             },
         )?;
         Ok(DynamicsSummary {

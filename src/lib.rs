@@ -37,6 +37,7 @@ pub mod model;
 pub mod observables;
 pub mod one_body;
 pub mod propagation;
+pub mod reduced;
 pub mod report;
 pub mod state;
 

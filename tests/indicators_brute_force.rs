@@ -124,3 +124,36 @@ fn three_and_three_on_three_sites() {
 fn three_and_two_on_four_sites() {
     check(3, 2, 4);
 }
+
+#[test]
+fn reduced_density_matrices_equal_the_partial_traces() {
+    use pickl::reduced::{one_body_density, two_species_density, Species};
+    for (m, n1, n2, seed) in [(3, 2, 3, 31u64), (2, 3, 3, 32), (4, 2, 2, 33)] {
+        let (basis_a, basis_b) = (
+            FockBasis::new(m, n1).unwrap(),
+            FockBasis::new(m, n2).unwrap(),
+        );
+        let state = random_state(basis_a.dim() * basis_b.dim(), seed);
+        let psi = first_quantised_state(&basis_a, &basis_b, &state);
+        let reference = gamma11_brute_force(&psi, m, n1, n2);
+        let gamma11 = two_species_density(&basis_a, &basis_b, &state).unwrap();
+        let gamma10 = one_body_density(&basis_a, &basis_b, &state, Species::A).unwrap();
+        let gamma01 = one_body_density(&basis_a, &basis_b, &state, Species::B).unwrap();
+        let mut worst = 0.0f64;
+        for i in 0..m * m {
+            for j in 0..m * m {
+                worst = worst.max((gamma11[(i, j)] - reference[(i, j)]).norm());
+            }
+        }
+        // γ^(1,0)(x,x′) = Σ_y γ^(1,1)((x,y),(x′,y)), and likewise for γ^(0,1).
+        for x in 0..m {
+            for x2 in 0..m {
+                let traced_a: C64 = (0..m).map(|y| reference[(x + m * y, x2 + m * y)]).sum();
+                let traced_b: C64 = (0..m).map(|z| reference[(z + m * x, z + m * x2)]).sum();
+                worst = worst.max((gamma10[(x, x2)] - traced_a).norm());
+                worst = worst.max((gamma01[(x, x2)] - traced_b).norm());
+            }
+        }
+        assert!(worst < 1e-13, "M={m} N1={n1} N2={n2}: {worst:e}");
+    }
+}

@@ -4,16 +4,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
 
 use pickl::config::Options;
-use pickl::report::{available_memory, provenance_path, utc_timestamp, write_provenance, CsvTable};
-
-const DEFAULT_OUT: &str = "results/dynamics_default.csv";
+use pickl::experiment::Experiment;
+use pickl::report::CsvTable;
 
 /// Exact two-species dynamics and the Hartree system side by side. With no arguments, runs the
 /// default model (ring M=4, N1=N2=10, T=3, K=30) into results/dynamics_default.csv.
@@ -39,31 +35,6 @@ const COLUMNS: [&str; 9] = [
     "matvecs",
 ];
 
-#[derive(Serialize)]
-struct Provenance {
-    program: String,
-    version: String,
-    command: String,
-    started: String,
-    status: String,
-    threads: usize,
-    dimension_a: usize,
-    dimension_b: usize,
-    dimension: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    finished: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    wall_seconds: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    matvecs: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    krylov_steps: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    krylov_error_estimate: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    hartree_steps: Option<usize>,
-}
-
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -75,63 +46,16 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let from_file = match &cli.config {
-        Some(path) => Options::from_toml_file(path).map_err(|e| e.to_string())?,
-        None => Options::default(),
-    };
-    let options = cli
-        .options
-        .or(from_file)
-        .resolved(DEFAULT_OUT)
-        .map_err(|e| e.to_string())?;
-    let problem = options.problem().map_err(|e| e.to_string())?;
-    if let Some(available) = available_memory() {
-        problem.check_memory(available).map_err(|e| e.to_string())?;
-    }
-    let out = options
-        .out
-        .clone()
-        .expect("resolved options name the output file");
-    let dimensions = problem.dimensions().map_err(|e| e.to_string())?;
-    let mut provenance = Provenance {
-        program: "dynamics".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-        started: utc_timestamp(),
-        status: "running".into(),
-        threads: rayon::current_num_threads(),
-        dimension_a: dimensions.species_a,
-        dimension_b: dimensions.species_b,
-        dimension: dimensions.total(),
-        finished: None,
-        wall_seconds: None,
-        matvecs: None,
-        krylov_steps: None,
-        krylov_error_estimate: None,
-        hartree_steps: None,
-    };
-    write_provenance(&out, &options, &provenance).map_err(|e| e.to_string())?;
-    let mut table = CsvTable::create(&out, &COLUMNS).map_err(|e| e.to_string())?;
-    eprintln!(
-        "dynamics: M = {}, N1 = {}, N2 = {}, D = {} x {} = {}, writing {}",
-        problem.model.sites(),
-        problem.model.species_a().particles,
-        problem.model.species_b().particles,
-        dimensions.species_a,
-        dimensions.species_b,
-        dimensions.total(),
-        out.display()
-    );
-    let progress = ProgressBar::new(problem.times.len() as u64);
-    progress.set_style(
-        ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] {pos}/{len} times  {msg}  (eta {eta})",
-        )
-        .expect("valid progress template")
-        .progress_chars("=> "),
-    );
-    let start = Instant::now();
-    let summary = problem
+    let experiment = Experiment::prepare(
+        "dynamics",
+        cli.options,
+        cli.config.as_deref(),
+        "results/dynamics_default.csv",
+    )
+    .map_err(|e| e.to_string())?;
+    let mut table = CsvTable::create(&experiment.out, &COLUMNS).map_err(|e| e.to_string())?;
+    let summary = experiment
+        .problem
         .run(|row| {
             table.write_row(&[
                 row.t,
@@ -144,37 +68,9 @@ fn run(cli: Cli) -> Result<(), String> {
                 row.error_estimate,
                 row.matvecs as f64,
             ])?;
-            progress.set_message(format!(
-                "t = {:.3}, alpha11 = {:.3e}, {} matvecs",
-                row.t, row.alpha11, row.matvecs
-            ));
-            progress.inc(1);
+            experiment.advance(row.t, row.alpha11, row.matvecs);
             Ok(())
         })
-        .map_err(|e| {
-            progress.abandon();
-            format!("{e} (the rows computed so far are in {})", out.display())
-        })?;
-    progress.finish_and_clear();
-    let wall = start.elapsed().as_secs_f64();
-    provenance.status = "complete".into();
-    provenance.finished = Some(utc_timestamp());
-    provenance.wall_seconds = Some(wall);
-    provenance.matvecs = Some(summary.propagation.matvecs);
-    provenance.krylov_steps = Some(summary.propagation.steps);
-    provenance.krylov_error_estimate = Some(summary.propagation.error_estimate);
-    provenance.hartree_steps = Some(summary.hartree.steps);
-    write_provenance(&out, &options, &provenance).map_err(|e| e.to_string())?;
-    eprintln!(
-        "dynamics: done in {wall:.2} s wall, {} matvecs in {} Krylov steps, state error estimate {:.2e} \
-         (tolerance {:e}); Hartree {} steps; wrote {} and {}",
-        summary.propagation.matvecs,
-        summary.propagation.steps,
-        summary.propagation.error_estimate,
-        problem.krylov.tolerance(),
-        summary.hartree.steps,
-        out.display(),
-        provenance_path(&out).display()
-    );
-    Ok(())
+        .map_err(|e| experiment.abandon(e))?;
+    experiment.finish(&summary, &[]).map_err(|e| e.to_string())
 }

@@ -46,6 +46,21 @@ impl CsvTable {
         })
     }
 
+    /// Appends one row where `None` leaves a cell empty (a figure not computed), and flushes it.
+    pub fn write_cells(&mut self, values: &[Option<f64>]) -> Result<()> {
+        assert_eq!(
+            values.len(),
+            self.columns,
+            "row length differs from the header"
+        );
+        self.writer.write_record(
+            values
+                .iter()
+                .map(|v| v.map(format_number).unwrap_or_default()),
+        )?;
+        self.writer.flush().map_err(|e| Error::io(&self.path, e))
+    }
+
     /// Appends one row of numbers (one per header column) and flushes it to disk.
     pub fn write_row(&mut self, values: &[f64]) -> Result<()> {
         assert_eq!(

@@ -201,3 +201,56 @@ fn a_size_that_cannot_fit_is_refused_before_it_starts() {
         "{stderr}"
     );
 }
+
+#[test]
+fn counting_writes_its_table_and_the_distribution() {
+    let dir = scratch_dir("counting");
+    let out = dir.join("count.csv");
+    let out_arg = format!("--out={}", out.display());
+    let result = Command::new(env!("CARGO_BIN_EXE_counting"))
+        .args([
+            "--sites", "3", "--n1", "3", "--n2", "2", "--t-max", "1", "--steps", "2", &out_arg,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    for column in [
+        "t",
+        "alpha11",
+        "alpha10",
+        "alpha01",
+        "mean_k_a",
+        "mean_k_b",
+        "var_k_a",
+        "var_k_b",
+        "alpha22",
+        "r11",
+        "r22",
+        "nat_a_0",
+        "nat_b_2",
+        "slack_3_6",
+    ] {
+        assert!(
+            header.iter().any(|h| h == column),
+            "missing column {column}"
+        );
+    }
+    assert_eq!(reader.records().count(), 3);
+    let mut pi = csv::Reader::from_path(dir.join("count_pi.csv")).unwrap();
+    let mut sums = std::collections::BTreeMap::new();
+    for record in pi.records() {
+        let record = record.unwrap();
+        *sums.entry(record[0].to_string()).or_insert(0.0) += record[3].parse::<f64>().unwrap();
+    }
+    assert_eq!(sums.len(), 3);
+    assert!(
+        sums.values().all(|s| (s - 1.0f64).abs() < 1e-12),
+        "{sums:?}"
+    );
+}

@@ -4,6 +4,7 @@
 
 mod distribution;
 mod frame;
+pub mod weights;
 
 pub use distribution::CountingDistribution;
 pub use frame::{CondensateFrame, SpeciesFrame};

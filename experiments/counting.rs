@@ -1,7 +1,8 @@
 //! `counting`: Pickl's counting along the exact dynamics. At every output time the state is
 //! written in the condensate frame of the Hartree pair (u_t, v_t), giving the joint counting
-//! distribution π(k_A, k_B) = ⟨Ψ, P^A_{k_A} P^B_{k_B} Ψ⟩, the indicators α^(k₁,k₂), the reduced
-//! density matrices' R^(1,1) and natural occupations, and the slack of Lemmas 3.1, 3.2 and A.1.
+//! distribution π(k_A, k_B) = ⟨Ψ, P^A_{k_A} P^B_{k_B} Ψ⟩, the indicators α^(k₁,k₂), R^(1,1) and
+//! R^(2,2) from the reduced density matrices, the natural occupations, and the slack of
+//! Lemmas 3.1, 3.2 and A.1.
 //! Same flags and TOML keys as `dynamics`.
 
 use std::path::{Path, PathBuf};
@@ -13,10 +14,7 @@ use pickl::config::Options;
 use pickl::counting::{CondensateFrame, CountingDistribution};
 use pickl::experiment::Experiment;
 use pickl::lemmas::{lemma_3_1, lemma_3_2_higher, lemma_3_2_trace_norm, lemma_a_1_pair};
-use pickl::reduced::{
-    natural_occupations, one_body_density, product_vector, trace_distance_to_pure,
-    two_species_density, Species,
-};
+use pickl::reduced::{natural_occupations, reduced_density};
 use pickl::report::CsvTable;
 use pickl::Result;
 
@@ -68,6 +66,8 @@ fn header(sites: usize) -> Vec<String> {
             "slack_3_6",
             "slack_3_7_lower",
             "slack_3_7_upper",
+            "slack_3_7_22_lower",
+            "slack_3_7_22_upper",
             "slack_3_8_22",
             "slack_A_11_a",
             "slack_A_11_b",
@@ -120,20 +120,20 @@ fn run(cli: Cli) -> Result<(), String> {
             };
             let (mean_a, var_a) = pi.moments_a();
             let (mean_b, var_b) = pi.moments_b();
-            let gamma11 = two_species_density(moment.basis_a, moment.basis_b, moment.state)?;
-            let r11 = trace_distance_to_pure(&gamma11, &product_vector(u, v))?;
-            let nat_a = natural_occupations(&one_body_density(
-                moment.basis_a,
-                moment.basis_b,
-                moment.state,
-                Species::A,
-            )?)?;
-            let nat_b = natural_occupations(&one_body_density(
-                moment.basis_a,
-                moment.basis_b,
-                moment.state,
-                Species::B,
-            )?)?;
+            let gamma =
+                |k1, k2| reduced_density(moment.basis_a, moment.basis_b, moment.state, k1, k2);
+            let r11 = gamma(1, 1)?.trace_distance(u, v)?;
+            // R^(2,2) where both species have two particles and γ^(2,2) is small enough.
+            let r22 = match alpha22 {
+                Some(_) => match gamma(2, 2) {
+                    Ok(g) => Some(g.trace_distance(u, v)?),
+                    Err(pickl::Error::TooLarge(_)) => None,
+                    Err(e) => return Err(e),
+                },
+                None => None,
+            };
+            let nat_a = natural_occupations(&gamma(1, 0)?.matrix)?;
+            let nat_b = natural_occupations(&gamma(0, 1)?.matrix)?;
             let mut cells: Vec<Option<f64>> = vec![
                 Some(t),
                 Some(alpha11),
@@ -145,7 +145,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 Some(var_b),
                 alpha22,
                 Some(r11),
-                None, // R^(2,2) needs gamma^(2,2): not computed yet.
+                r22,
             ];
             cells.extend(nat_a.iter().chain(&nat_b).map(|&x| Some(x)));
             cells.extend(
@@ -158,6 +158,12 @@ fn run(cli: Cli) -> Result<(), String> {
                     .iter()
                     .map(|l| Some(l.slack())),
             );
+            match (alpha22, r22) {
+                (Some(a), Some(r)) => {
+                    cells.extend(lemma_3_2_trace_norm(a, r).iter().map(|l| Some(l.slack())))
+                }
+                _ => cells.extend([None, None]),
+            }
             cells.push(alpha22.map(|a| lemma_3_2_higher(a, 2, 2, alpha11).slack()));
             cells.push(Some(lemma_a_1_pair(&pi, true).slack()));
             cells.push(Some(lemma_a_1_pair(&pi, false).slack()));

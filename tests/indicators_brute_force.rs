@@ -157,3 +157,79 @@ fn reduced_density_matrices_equal_the_partial_traces() {
         assert!(worst < 1e-13, "M={m} N1={n1} N2={n2}: {worst:e}");
     }
 }
+
+#[test]
+fn higher_reduced_density_matrices_equal_the_partial_traces() {
+    use pickl::counting::{CondensateFrame, CountingDistribution};
+    use pickl::reduced::{
+        product_vector, reduced_density, trace_distance_to_pure, two_species_density,
+    };
+    for (m, n1, n2, seed) in [(2, 3, 3, 41u64), (3, 3, 2, 42), (3, 2, 3, 43)] {
+        let (basis_a, basis_b) = (
+            FockBasis::new(m, n1).unwrap(),
+            FockBasis::new(m, n2).unwrap(),
+        );
+        let state = random_state(basis_a.dim() * basis_b.dim(), seed);
+        let (u, v) = (random_state(m, seed + 1), random_state(m, seed + 2));
+        let psi = first_quantised_state(&basis_a, &basis_b, &state);
+        let frame = CondensateFrame::new(&basis_a, &basis_b).unwrap();
+        let pi = CountingDistribution::from_frame_state(
+            &basis_a,
+            &basis_b,
+            &frame.to_frame(&state, &u, &v).unwrap(),
+        )
+        .unwrap();
+        for (k1, k2) in [(1, 0), (0, 2), (1, 1), (2, 1), (1, 2), (2, 2)] {
+            if k1 > n1 || k2 > n2 {
+                continue;
+            }
+            let engine = reduced_density(&basis_a, &basis_b, &state, k1, k2).unwrap();
+            let reference = gamma_brute_force(&psi, m, (n1, n2), (k1, k2));
+            // Project the first-quantised kernel on the symmetric basis: (S_k1 ⊗ S_k2)† γ (S_k1 ⊗ S_k2).
+            let (sa, sb) = (symmetriser(&engine.basis_a), symmetriser(&engine.basis_b));
+            let (ka, kb) = (sa.nrows(), sb.nrows());
+            let p = engine.matrix.nrows();
+            let column = |index: usize| -> Vec<C64> {
+                let (i, j) = (index / engine.basis_b.dim(), index % engine.basis_b.dim());
+                (0..ka * kb)
+                    .map(|r| sa[(r % ka, i)] * sb[(r / ka, j)])
+                    .collect()
+            };
+            let columns: Vec<Vec<C64>> = (0..p).map(column).collect();
+            let mut worst = 0.0f64;
+            for i in 0..p {
+                for j in 0..p {
+                    let mut value = c(0.0);
+                    for r in 0..ka * kb {
+                        for s in 0..ka * kb {
+                            value += columns[i][r].conj() * reference[(r, s)] * columns[j][s];
+                        }
+                    }
+                    worst = worst.max((value - engine.matrix[(i, j)]).norm());
+                }
+            }
+            assert!(
+                worst < 1e-13,
+                "M={m} N=({n1},{n2}) k=({k1},{k2}): {worst:e}"
+            );
+            // α^(k1,k2) through γ equals α^(k1,k2) through the counting distribution.
+            let through_gamma = engine.alpha(&u, &v).unwrap();
+            let through_pi = pi.alpha(k1, k2).unwrap();
+            assert!(
+                (through_gamma - through_pi).abs() < 1e-12,
+                "k=({k1},{k2}): {through_gamma} vs {through_pi}"
+            );
+        }
+        // R^(1,1) by both routes.
+        let r_gram = reduced_density(&basis_a, &basis_b, &state, 1, 1)
+            .unwrap()
+            .trace_distance(&u, &v)
+            .unwrap();
+        let r_direct = trace_distance_to_pure(
+            &two_species_density(&basis_a, &basis_b, &state).unwrap(),
+            &product_vector(&u, &v),
+        )
+        .unwrap();
+        assert!((r_gram - r_direct).abs() < 1e-12, "{r_gram} vs {r_direct}");
+    }
+}

@@ -269,3 +269,33 @@ pub fn counting_projection(u: &[C64], n: usize, k: usize) -> Mat<C64> {
     }
     out
 }
+
+/// γ^(k₁,k₂) by partial trace of a first-quantised state over the last N₁−k₁ A-particles and
+/// N₂−k₂ B-particles (kernel (3.2)), indexed X + M^{k₁} Y with X = Σ_i x_i M^i.
+pub fn gamma_brute_force(
+    psi: &[C64],
+    m: usize,
+    (n1, n2): (usize, usize),
+    (k1, k2): (usize, usize),
+) -> Mat<C64> {
+    let (da, db) = (m.pow(n1 as u32), m.pow(n2 as u32));
+    let (ka, kb) = (m.pow(k1 as u32), m.pow(k2 as u32));
+    let (rest_a, rest_b) = (da / ka, db / kb);
+    let mut gamma = Mat::zeros(ka * kb, ka * kb);
+    for ra in 0..rest_a {
+        for rb in 0..rest_b {
+            for i in 0..ka * kb {
+                let (x, y) = (i % ka, i / ka);
+                let left = psi[(x + ka * ra) + da * (y + kb * rb)];
+                if left == c(0.0) {
+                    continue;
+                }
+                for j in 0..ka * kb {
+                    let (x2, y2) = (j % ka, j / ka);
+                    gamma[(i, j)] += left * psi[(x2 + ka * ra) + da * (y2 + kb * rb)].conj();
+                }
+            }
+        }
+    }
+    gamma
+}

@@ -2,7 +2,7 @@
 //! written in the condensate frame of the Hartree pair (u_t, v_t), giving the joint counting
 //! distribution π(k_A, k_B) = ⟨Ψ, P^A_{k_A} P^B_{k_B} Ψ⟩, the indicators α^(k₁,k₂), R^(1,1) and
 //! R^(2,2) from the reduced density matrices, the natural occupations, and the slack of
-//! Lemmas 3.1, 3.2 and A.1.
+//! Lemmas 3.1, 3.2, A.1 and A.2.
 //! Same flags and TOML keys as `dynamics`.
 
 use std::path::{Path, PathBuf};
@@ -13,7 +13,10 @@ use clap::Parser;
 use pickl::config::Options;
 use pickl::counting::{CondensateFrame, CountingDistribution};
 use pickl::experiment::Experiment;
-use pickl::lemmas::{lemma_3_1, lemma_3_2_higher, lemma_3_2_trace_norm, lemma_a_1_pair};
+use pickl::lemmas::{
+    lemma_3_1, lemma_3_2_higher, lemma_3_2_trace_norm, lemma_a_1, lemma_a_2_chain_13,
+    lemma_a_2_chain_14, Component,
+};
 use pickl::reduced::{natural_occupations, reduced_density};
 use pickl::report::CsvTable;
 use pickl::Result;
@@ -71,6 +74,10 @@ fn header(sites: usize) -> Vec<String> {
             "slack_3_8_22",
             "slack_A_11_a",
             "slack_A_11_b",
+            "slack_A_13_a",
+            "slack_A_13_b",
+            "slack_A_14_a",
+            "slack_A_14_b",
         ]
         .iter()
         .map(|s| s.to_string()),
@@ -165,8 +172,20 @@ fn run(cli: Cli) -> Result<(), String> {
                 _ => cells.extend([None, None]),
             }
             cells.push(alpha22.map(|a| lemma_3_2_higher(a, 2, 2, alpha11).slack()));
-            cells.push(Some(lemma_a_1_pair(&pi, true).slack()));
-            cells.push(Some(lemma_a_1_pair(&pi, false).slack()));
+            cells.push(Some(lemma_a_1(&pi, Component::A, |_| 1.0)[1].slack()));
+            cells.push(Some(lemma_a_1(&pi, Component::B, |_| 1.0)[1].slack()));
+            // The step of the chains (A.13), (A.14) where Lemma A.2 (A.12) is applied, where N >= 2.
+            for chain in [0, 1] {
+                for (component, n) in [(Component::A, n1), (Component::B, n2)] {
+                    cells.push((n >= 2).then(|| {
+                        if chain == 0 {
+                            lemma_a_2_chain_13(&pi, component)[1].slack()
+                        } else {
+                            lemma_a_2_chain_14(&pi, component)[0].slack()
+                        }
+                    }));
+                }
+            }
             table.write_cells(&cells)?;
             experiment.advance(t, alpha11, moment.row.matvecs);
             Ok(())

@@ -9,7 +9,8 @@ use pickl::dynamics::{output_times, DynamicsProblem};
 use pickl::fock::FockBasis;
 use pickl::lattice::Lattice;
 use pickl::lemmas::{
-    lemma_3_1, lemma_3_2_higher, lemma_3_2_trace_norm, lemma_a_1_pair, Inequality,
+    lemma_3_1, lemma_3_2_higher, lemma_3_2_trace_norm, lemma_a_1, lemma_a_2_chain_13,
+    lemma_a_2_chain_14, Component, Inequality,
 };
 use pickl::one_body::Kinetic;
 use pickl::propagation::KrylovSettings;
@@ -51,8 +52,18 @@ fn smallest_slack(
             }
         }
     }
-    checks.push(lemma_a_1_pair(&pi, true));
-    checks.push(lemma_a_1_pair(&pi, false));
+    for component in [Component::A, Component::B] {
+        checks.extend(lemma_a_1(&pi, component, |k| 1.0 / (1.0 + k as f64)));
+        let n = if component == Component::A {
+            basis_a.particles()
+        } else {
+            basis_b.particles()
+        };
+        if n >= 2 {
+            checks.extend(lemma_a_2_chain_13(&pi, component));
+            checks.extend(lemma_a_2_chain_14(&pi, component));
+        }
+    }
     checks
         .iter()
         .map(Inequality::slack)

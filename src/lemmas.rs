@@ -200,7 +200,7 @@ pub fn lemma_a_2_chain_14(pi: &CountingDistribution, component: Component) -> [I
                 (n - k as f64) / n * spectator_q(ka, kb)
             }
         });
-    let depletion = 2.0 * pi.expectation(|ka, kb| spectator_q(ka, kb));
+    let depletion = 2.0 * pi.expectation(spectator_q);
     [
         Inequality {
             label: "(A.14) |n^-1 q1 q1' p2 Psi|^2 <= N/(N-1) |n^-1 n p2 q1' Psi|^2",

@@ -41,6 +41,7 @@ pub mod one_body;
 pub mod propagation;
 pub mod reduced;
 pub mod report;
+pub mod small_space;
 pub mod state;
 
 pub use error::{Error, Result};

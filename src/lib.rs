@@ -38,6 +38,7 @@ pub mod linalg;
 pub mod model;
 pub mod observables;
 pub mod one_body;
+pub mod proof;
 pub mod propagation;
 pub mod reduced;
 pub mod report;

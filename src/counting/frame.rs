@@ -28,7 +28,7 @@
 use std::collections::BTreeMap;
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Accum, Mat, Par};
 use rayon::prelude::*;
 
 use crate::fock::FockBasis;
@@ -74,7 +74,7 @@ struct Sector {
 /// Eigen-decomposition S = V diag(σ) Vᵀ of the sector generator of size s + 1.
 #[derive(Clone, Debug)]
 struct SectorEigen {
-    vectors: Mat<C64>,
+    vectors: Mat<f64>,
     values: Vec<f64>,
 }
 
@@ -104,10 +104,7 @@ impl SectorEigen {
                 "sector eigenvalues of size {n} off by {worst:e}"
             )));
         }
-        Ok(SectorEigen {
-            vectors: Mat::from_fn(n, n, |i, j| C64::new(vectors[(i, j)], 0.0)),
-            values,
-        })
+        Ok(SectorEigen { vectors, values })
     }
 }
 
@@ -253,44 +250,38 @@ impl SpeciesFrame {
                     return;
                 }
                 let eigen = &self.eigen[&s];
-                let mut block = vec![C64::new(0.0, 0.0); (s + 1) * length];
-                for (k, row) in rows.iter().enumerate() {
-                    block[k * length..(k + 1) * length]
-                        .iter_mut()
-                        .zip(row.iter())
-                        .for_each(|(b, z)| *b = pre[k] * z);
+            // The real and imaginary parts go through the real Vᵀ and V separately: two real
+            // products instead of one complex one with a real factor (half the flops).
+            let n = s + 1;
+            let mut re = Mat::<f64>::zeros(n, length);
+            let mut im = Mat::<f64>::zeros(n, length);
+            for (k, row) in rows.iter().enumerate() {
+                for (c, z) in row.iter().enumerate() {
+                    let w = pre[k] * z;
+                    re[(k, c)] = w.re;
+                    im[(k, c)] = w.im;
                 }
-                let x = MatRef::from_row_major_slice(&block, s + 1, length);
-                let mut y = Mat::<C64>::zeros(s + 1, length);
-                matmul(
-                    &mut y,
-                    Accum::Replace,
-                    eigen.vectors.transpose(),
-                    x,
-                    C64::new(1.0, 0.0),
-                    par,
-                );
-                for k in 0..=s {
-                    let phase = C64::from_polar(1.0, sign * g.angle * eigen.values[k]);
-                    for c in 0..length {
-                        y[(k, c)] *= phase;
-                    }
+            }
+            let mut re_rotated = Mat::<f64>::zeros(n, length);
+            let mut im_rotated = Mat::<f64>::zeros(n, length);
+            matmul(&mut re_rotated, Accum::Replace, eigen.vectors.transpose(), &re, 1.0, par);
+            matmul(&mut im_rotated, Accum::Replace, eigen.vectors.transpose(), &im, 1.0, par);
+            for k in 0..n {
+                let phase = C64::from_polar(1.0, sign * g.angle * eigen.values[k]);
+                for c in 0..length {
+                    let w = phase * C64::new(re_rotated[(k, c)], im_rotated[(k, c)]);
+                    re_rotated[(k, c)] = w.re;
+                    im_rotated[(k, c)] = w.im;
                 }
-                let mut out = Mat::<C64>::zeros(s + 1, length);
-                matmul(
-                    &mut out,
-                    Accum::Replace,
-                    &eigen.vectors,
-                    &y,
-                    C64::new(1.0, 0.0),
-                    par,
-                );
-                for (k, row) in rows.into_iter().enumerate() {
-                    for (c, z) in row.iter_mut().enumerate() {
-                        *z = post[k] * out[(k, c)];
-                    }
+            }
+            matmul(&mut re, Accum::Replace, &eigen.vectors, &re_rotated, 1.0, par);
+            matmul(&mut im, Accum::Replace, &eigen.vectors, &im_rotated, 1.0, par);
+            for (k, row) in rows.into_iter().enumerate() {
+                for (c, z) in row.iter_mut().enumerate() {
+                    *z = post[k] * C64::new(re[(k, c)], im[(k, c)]);
                 }
-            });
+            }
+        });
     }
 }
 

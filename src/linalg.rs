@@ -146,26 +146,6 @@ pub fn hermiticity_defect(matrix: &Mat<C64>) -> f64 {
     worst
 }
 
-/// The transpose of a row-major rows × columns matrix, in cache-sized tiles.
-pub fn transpose(data: &[C64], rows: usize, columns: usize) -> Vec<C64> {
-    const TILE: usize = 64;
-    let mut out = vec![C64::new(0.0, 0.0); data.len()];
-    out.par_chunks_mut(rows * TILE)
-        .enumerate()
-        .for_each(|(tile, block)| {
-            let c0 = tile * TILE;
-            let width = block.len() / rows;
-            for r0 in (0..rows).step_by(TILE) {
-                for r in r0..(r0 + TILE).min(rows) {
-                    for dc in 0..width {
-                        block[dc * rows + r] = data[r * columns + c0 + dc];
-                    }
-                }
-            }
-        });
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,14 +166,6 @@ mod tests {
                 assert!((square[(i, j)] - direct).norm() < 1e-12);
             }
         }
-    }
-
-    #[test]
-    fn transpose_round_trips() {
-        let data: Vec<C64> = (0..7 * 130).map(|k| C64::new(k as f64, 0.0)).collect();
-        let t = transpose(&data, 7, 130);
-        assert_eq!(t[5 * 7 + 3], data[3 * 130 + 5]);
-        assert_eq!(transpose(&t, 130, 7), data);
     }
 
     #[test]

@@ -21,9 +21,12 @@
 //!   e^{θ G_s} = D⁻¹ V diag(e^{iθσ}) Vᵀ D,     S = V diag(σ) Vᵀ,
 //!
 //! the Wigner-d block of spin s/2, computed stably for any s from the eigenvectors V of S (faer),
-//! which depend on s only and are cached. The cost per rotation is Σ over sectors of
-//! 2(s+1)² × (row length), at most O(D · N) per species and rotation, O(D (N₁+N₂) M) in all;
-//! the extra memory is one sector's rows.
+//! which depend on s only and are cached. Per factor, the whole sector action
+//! M_s = diag(post) V e^{iθσ} Vᵀ diag(pre) is formed once per sector size; it then acts on the rows
+//! of species A (contiguous row combinations, or one faer product for large sectors) and on the
+//! columns of species B in place (row by row), with no transposes. The cost per factor is
+//! Σ over sectors of (s+1)² × (row length), at most O(D · N) per species and factor,
+//! O(D (N₁+N₂) M) in all; the extra memory is one sector's rows per thread.
 
 use std::collections::BTreeMap;
 
@@ -32,7 +35,7 @@ use faer::{Accum, Mat, Par};
 use rayon::prelude::*;
 
 use crate::fock::FockBasis;
-use crate::linalg::{symmetric_eigen, transpose};
+use crate::linalg::symmetric_eigen;
 use crate::{Error, Result, C64};
 
 /// One Givens factor g = R(θ) diag(e^{−iα}, e^{−iβ}) on modes (x−1, x).
@@ -165,67 +168,49 @@ impl SpeciesFrame {
         self.dim
     }
 
-    /// Applies Γ(W) (or Γ(W)⁻¹ = Γ(W†) when `inverse`) to every row of the row-major
-    /// `rows × length` matrix `data`, the rows being this species' Fock states.
-    fn transform_rows(
-        &self,
-        orbital: &[C64],
-        data: &mut [C64],
-        length: usize,
-        inverse: bool,
-    ) -> Result<()> {
+    /// The Givens factors of W (or of W⁻¹, reversed, when `inverse`), after checking the orbital.
+    fn factors(&self, orbital: &[C64], inverse: bool) -> Result<Vec<Givens>> {
         if orbital.len() != self.modes {
             return Err(Error::invalid(
                 "orbital",
                 format!("{} coefficients for {} modes", orbital.len(), self.modes),
             ));
         }
-        assert_eq!(data.len(), self.dim * length);
-        if self.modes == 1 {
-            // W = e^{−iα} on one mode: Γ(W) = e^{−iαN} on the single state.
-            let angle = orbital[0].arg() * self.particles as f64;
-            let phase = C64::from_polar(1.0, if inverse { angle } else { -angle });
-            data.iter_mut().for_each(|z| *z *= phase);
-            return Ok(());
-        }
         let mut sequence = givens_sequence(orbital);
         if inverse {
             sequence.reverse();
         }
-        for g in sequence {
-            self.apply_rotation(g, data, length, inverse);
-        }
-        Ok(())
+        Ok(sequence)
     }
 
-    /// One Givens factor (or its inverse) on all sectors of its mode pair, sectors in parallel.
-    fn apply_rotation(&self, g: Givens, data: &mut [C64], length: usize, inverse: bool) {
-        let sectors = &self.sectors[g.mode];
-        let shared = SharedRows(data.as_mut_ptr(), data.len());
-        let few = sectors.len() < 4 * rayon::current_num_threads();
-        let par = if few { Par::rayon(0) } else { Par::Seq };
+    /// For one factor, the sector matrices M_s = diag(post) V diag(e^{±iθσ}) Vᵀ diag(pre) for
+    /// every sector size s of its mode pair:
+    /// forward Γ(g) = D⁻¹ V e^{iθσ} Vᵀ D · e^{−i(αk + β(s−k))},
+    /// inverse Γ(g)⁻¹ = e^{+i(αk + β(s−k))} · D⁻¹ V e^{−iθσ} Vᵀ D, with D = diag(i^k).
+    fn sector_matrices(&self, g: Givens, inverse: bool) -> BTreeMap<usize, Mat<C64>> {
         let sign = if inverse { -1.0 } else { 1.0 };
-        sectors
-            .par_iter()
-            .with_min_len(if few { 1 } else { 16 })
-            .for_each(|sector| {
-                let s = sector.ranks.len() - 1;
-                // Diagonal factors before and after the real rotation:
-                // forward  Γ(g)   = D⁻¹ V e^{iθσ} Vᵀ D · e^{−i(αk + β(s−k))},
-                // inverse  Γ(g)⁻¹ = e^{+i(αk + β(s−k))} · D⁻¹ V e^{−iθσ} Vᵀ D.
+        let i_power = |k: usize| {
+            [
+                C64::new(1.0, 0.0),
+                C64::new(0.0, 1.0),
+                C64::new(-1.0, 0.0),
+                C64::new(0.0, -1.0),
+            ][k % 4]
+        };
+        let mut sizes: Vec<usize> = self.sectors[g.mode]
+            .iter()
+            .map(|sector| sector.ranks.len() - 1)
+            .collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        sizes
+            .into_iter()
+            .map(|s| {
                 let diagonal_phase = |k: usize| {
                     C64::from_polar(
                         1.0,
                         -sign * (g.phase_low * k as f64 + g.phase_high * (s - k) as f64),
                     )
-                };
-                let i_power = |k: usize| {
-                    [
-                        C64::new(1.0, 0.0),
-                        C64::new(0.0, 1.0),
-                        C64::new(-1.0, 0.0),
-                        C64::new(0.0, -1.0),
-                    ][k % 4]
                 };
                 let (pre, post): (Vec<C64>, Vec<C64>) = (0..=s)
                     .map(|k| {
@@ -236,54 +221,194 @@ impl SpeciesFrame {
                         }
                     })
                     .unzip();
+                if s == 0 {
+                    return (s, Mat::from_fn(1, 1, |_, _| pre[0] * post[0]));
+                }
+                let eigen = &self.eigen[&s];
+                let phases: Vec<C64> = eigen
+                    .values
+                    .iter()
+                    .map(|&sigma| C64::from_polar(1.0, sign * g.angle * sigma))
+                    .collect();
+                // V diag(phase) Vᵀ (one product for large sectors), then the diagonal factors.
+                let v = &eigen.vectors;
+                let inner = if s + 1 > LARGE_SECTOR {
+                    let scaled = Mat::<C64>::from_fn(s + 1, s + 1, |k, j| phases[j] * v[(k, j)]);
+                    let transposed =
+                        Mat::<C64>::from_fn(s + 1, s + 1, |j, l| C64::new(v[(l, j)], 0.0));
+                    let mut inner = Mat::<C64>::zeros(s + 1, s + 1);
+                    matmul(
+                        &mut inner,
+                        Accum::Replace,
+                        &scaled,
+                        &transposed,
+                        C64::new(1.0, 0.0),
+                        Par::rayon(0),
+                    );
+                    inner
+                } else {
+                    Mat::from_fn(s + 1, s + 1, |k, l| {
+                        (0..=s).map(|j| v[(k, j)] * phases[j] * v[(l, j)]).sum()
+                    })
+                };
+                (
+                    s,
+                    Mat::from_fn(s + 1, s + 1, |k, l| post[k] * inner[(k, l)] * pre[l]),
+                )
+            })
+            .collect()
+    }
+
+    /// Applies one factor to the rows of a row-major `dim × length` matrix (this species on the
+    /// rows). Sectors in parallel; small sectors by contiguous row combinations, large ones by
+    /// one faer product.
+    fn rotate_rows(
+        &self,
+        g: Givens,
+        matrices: &BTreeMap<usize, Mat<C64>>,
+        data: &mut [C64],
+        length: usize,
+    ) {
+        let sectors = &self.sectors[g.mode];
+        let shared = SharedRows(data.as_mut_ptr(), data.len());
+        sectors
+            .par_iter()
+            .for_each_init(Vec::new, |scratch: &mut Vec<C64>, sector| {
+                let n = sector.ranks.len();
+                let matrix = &matrices[&(n - 1)];
                 // SAFETY: every rank belongs to exactly one sector of this mode pair, so the rows
                 // touched here are touched by no other task.
-                let rows: Vec<&mut [C64]> = sector
+                let mut rows: Vec<&mut [C64]> = sector
                     .ranks
                     .iter()
                     .map(|&r| unsafe { shared.row(r as usize, length) })
                     .collect();
-                if s == 0 {
-                    let f = pre[0] * post[0];
-                    rows.into_iter()
-                        .for_each(|row| row.iter_mut().for_each(|z| *z *= f));
+                if n == 1 {
+                    let f = matrix[(0, 0)];
+                    rows[0].iter_mut().for_each(|z| *z *= f);
                     return;
                 }
-                let eigen = &self.eigen[&s];
-            // The real and imaginary parts go through the real Vᵀ and V separately: two real
-            // products instead of one complex one with a real factor (half the flops).
-            let n = s + 1;
-            let mut re = Mat::<f64>::zeros(n, length);
-            let mut im = Mat::<f64>::zeros(n, length);
-            for (k, row) in rows.iter().enumerate() {
-                for (c, z) in row.iter().enumerate() {
-                    let w = pre[k] * z;
-                    re[(k, c)] = w.re;
-                    im[(k, c)] = w.im;
+                scratch.clear();
+                scratch.resize(n * length, C64::new(0.0, 0.0));
+                if n > LARGE_SECTOR {
+                    for (k, row) in rows.iter().enumerate() {
+                        scratch[k * length..(k + 1) * length].copy_from_slice(row);
+                    }
+                    let input = faer::MatRef::from_row_major_slice(scratch.as_slice(), n, length);
+                    let mut output = Mat::<C64>::zeros(n, length);
+                    matmul(
+                        &mut output,
+                        Accum::Replace,
+                        matrix,
+                        input,
+                        C64::new(1.0, 0.0),
+                        Par::rayon(0),
+                    );
+                    for (k, row) in rows.iter_mut().enumerate() {
+                        row.iter_mut()
+                            .enumerate()
+                            .for_each(|(c, z)| *z = output[(k, c)]);
+                    }
+                    return;
+                }
+                for k in 0..n {
+                    let out = &mut scratch[k * length..(k + 1) * length];
+                    for (l, row) in rows.iter().enumerate() {
+                        let m = matrix[(k, l)];
+                        if m != C64::new(0.0, 0.0) {
+                            out.iter_mut()
+                                .zip(row.iter())
+                                .for_each(|(o, z)| *o += m * z);
+                        }
+                    }
+                }
+                for (k, row) in rows.iter_mut().enumerate() {
+                    row.copy_from_slice(&scratch[k * length..(k + 1) * length]);
+                }
+            });
+    }
+
+    /// Applies one factor to the columns of a row-major `rows × dim` matrix (this species on the
+    /// columns), without transposing: small sectors row by row in parallel, large ones as one
+    /// gathered block (rows × sector) times M_sᵀ.
+    fn rotate_columns(&self, g: Givens, matrices: &BTreeMap<usize, Mat<C64>>, data: &mut [C64]) {
+        let (large, small): (Vec<&Sector>, Vec<&Sector>) = self.sectors[g.mode]
+            .iter()
+            .partition(|sector| sector.ranks.len() > LARGE_SECTOR);
+        data.par_chunks_mut(self.dim).for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(gathered, combined): &mut (Vec<C64>, Vec<C64>), row| {
+                for sector in &small {
+                    let n = sector.ranks.len();
+                    let matrix = &matrices[&(n - 1)];
+                    gathered.clear();
+                    gathered.extend(sector.ranks.iter().map(|&r| row[r as usize]));
+                    combined.clear();
+                    combined.extend(
+                        (0..n).map(|k| (0..n).map(|l| matrix[(k, l)] * gathered[l]).sum::<C64>()),
+                    );
+                    for (&r, &z) in sector.ranks.iter().zip(combined.iter()) {
+                        row[r as usize] = z;
+                    }
+                }
+            },
+        );
+        let rows = data.len() / self.dim;
+        for sector in large {
+            let n = sector.ranks.len();
+            let block = Mat::<C64>::from_fn(rows, n, |a, k| {
+                data[a * self.dim + sector.ranks[k] as usize]
+            });
+            let mut output = Mat::<C64>::zeros(rows, n);
+            matmul(
+                &mut output,
+                Accum::Replace,
+                &block,
+                matrices[&(n - 1)].transpose(),
+                C64::new(1.0, 0.0),
+                Par::rayon(0),
+            );
+            for a in 0..rows {
+                for (k, &r) in sector.ranks.iter().enumerate() {
+                    data[a * self.dim + r as usize] = output[(a, k)];
                 }
             }
-            let mut re_rotated = Mat::<f64>::zeros(n, length);
-            let mut im_rotated = Mat::<f64>::zeros(n, length);
-            matmul(&mut re_rotated, Accum::Replace, eigen.vectors.transpose(), &re, 1.0, par);
-            matmul(&mut im_rotated, Accum::Replace, eigen.vectors.transpose(), &im, 1.0, par);
-            for k in 0..n {
-                let phase = C64::from_polar(1.0, sign * g.angle * eigen.values[k]);
-                for c in 0..length {
-                    let w = phase * C64::new(re_rotated[(k, c)], im_rotated[(k, c)]);
-                    re_rotated[(k, c)] = w.re;
-                    im_rotated[(k, c)] = w.im;
-                }
+        }
+    }
+
+    /// Γ(W) (or Γ(W)⁻¹) on the rows (`on_rows`) or the columns of `data`, where the other
+    /// dimension is `other`.
+    fn transform(
+        &self,
+        orbital: &[C64],
+        data: &mut [C64],
+        other: usize,
+        on_rows: bool,
+        inverse: bool,
+    ) -> Result<()> {
+        assert_eq!(data.len(), self.dim * other);
+        if self.modes == 1 {
+            // W = e^{−iα} on one mode: Γ(W) = e^{−iαN} on the single state.
+            let angle = orbital[0].arg() * self.particles as f64;
+            let phase = C64::from_polar(1.0, if inverse { angle } else { -angle });
+            data.iter_mut().for_each(|z| *z *= phase);
+            return Ok(());
+        }
+        for g in self.factors(orbital, inverse)? {
+            let matrices = self.sector_matrices(g, inverse);
+            if on_rows {
+                self.rotate_rows(g, &matrices, data, other);
+            } else {
+                self.rotate_columns(g, &matrices, data);
             }
-            matmul(&mut re, Accum::Replace, &eigen.vectors, &re_rotated, 1.0, par);
-            matmul(&mut im, Accum::Replace, &eigen.vectors, &im_rotated, 1.0, par);
-            for (k, row) in rows.into_iter().enumerate() {
-                for (c, z) in row.iter_mut().enumerate() {
-                    *z = post[k] * C64::new(re[(k, c)], im[(k, c)]);
-                }
-            }
-        });
+        }
+        Ok(())
     }
 }
+
+/// Sectors with more states than this are rotated with one faer product instead of row
+/// combinations.
+const LARGE_SECTOR: usize = 64;
 
 /// Raw access to disjoint rows of one matrix from several rayon tasks.
 struct SharedRows(*mut C64, usize);
@@ -339,11 +464,10 @@ impl CondensateFrame {
         }
         let mut data = state.to_vec();
         self.species_a
-            .transform_rows(u, &mut data, columns, inverse)?;
-        let mut transposed = transpose(&data, rows, columns);
+            .transform(u, &mut data, columns, true, inverse)?;
         self.species_b
-            .transform_rows(v, &mut transposed, rows, inverse)?;
-        Ok(transpose(&transposed, columns, rows))
+            .transform(v, &mut data, rows, false, inverse)?;
+        Ok(data)
     }
 }
 

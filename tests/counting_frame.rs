@@ -13,6 +13,7 @@ use pickl::fock::FockBasis;
 use pickl::lattice::Lattice;
 use pickl::observables::IndicatorWorkspace;
 use pickl::state::TwoSpeciesState;
+use pickl::C64;
 
 fn condensate_rank(basis: &FockBasis) -> usize {
     let mut occ = vec![0u32; basis.modes()];
@@ -129,5 +130,100 @@ fn counting_distribution_equals_first_quantised_projections() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn one_particle_frames_are_the_one_body_unitary() {
+    use pickl::counting::frame_unitary;
+    for m in [2usize, 3, 5] {
+        let u = random_state(m, 90 + m as u64);
+        let w = frame_unitary(&u);
+        for i in 0..m {
+            let wu: C64 = (0..m).map(|x| w[(i, x)] * u[x]).sum();
+            assert!((wu - if i == 0 { c(1.0) } else { c(0.0) }).norm() < 1e-14);
+            for j in 0..m {
+                let ww: C64 = (0..m).map(|x| w[(i, x)] * w[(j, x)].conj()).sum();
+                assert!((ww - if i == j { c(1.0) } else { c(0.0) }).norm() < 1e-14);
+            }
+        }
+        // With one particle per species the frame change is W ⊗ W_B on the site amplitudes.
+        let (basis_a, basis_b) = (FockBasis::new(m, 1).unwrap(), FockBasis::new(m, 1).unwrap());
+        let state = random_state(m * m, 95);
+        let v = random_state(m, 96);
+        let wv = frame_unitary(&v);
+        let there = CondensateFrame::new(&basis_a, &basis_b)
+            .unwrap()
+            .to_frame(&state, &u, &v)
+            .unwrap();
+        let site = |basis: &FockBasis, x: usize| {
+            let mut occ = vec![0u32; m];
+            occ[x] = 1;
+            basis.rank(&occ)
+        };
+        for k in 0..m {
+            for l in 0..m {
+                let mut expected = c(0.0);
+                for x in 0..m {
+                    for y in 0..m {
+                        expected += w[(k, x)]
+                            * wv[(l, y)]
+                            * state[site(&basis_a, x) * m + site(&basis_b, y)];
+                    }
+                }
+                let got = there[site(&basis_a, k) * m + site(&basis_b, l)];
+                assert!(
+                    (got - expected).norm() < 1e-13,
+                    "M={m}: {got} vs {expected}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn two_body_operators_equal_their_first_quantised_sums() {
+    use pickl::fock::SpeciesOperator;
+    for (m, n, seed) in [(3usize, 3usize, 101u64), (2, 4, 102), (4, 2, 103)] {
+        let basis = FockBasis::new(m, n).unwrap();
+        let entries = random_state(m.pow(4), seed);
+        let t = faer::Mat::from_fn(m * m, m * m, |i, j| entries[i * m * m + j]);
+        let engine = SpeciesOperator::from_two_body(&basis, &t)
+            .unwrap()
+            .to_dense();
+        // Σ_{i≠j} T_ij on (C^M)^{⊗N}, then S† · S.
+        let dim = m.pow(n as u32);
+        let mut first = faer::Mat::<C64>::zeros(dim, dim);
+        for row in 0..dim {
+            let xs = configuration(row, m, n);
+            for col in 0..dim {
+                let ys = configuration(col, m, n);
+                for i in 0..n {
+                    for j in 0..n {
+                        if i == j || (0..n).any(|k| k != i && k != j && xs[k] != ys[k]) {
+                            continue;
+                        }
+                        first[(row, col)] += t[(xs[i] + m * xs[j], ys[i] + m * ys[j])];
+                    }
+                }
+            }
+        }
+        let s = symmetriser(&basis);
+        let mut worst = 0.0f64;
+        for a in 0..basis.dim() {
+            for b in 0..basis.dim() {
+                let mut value = c(0.0);
+                for r in 0..dim {
+                    if s[(r, a)] == c(0.0) {
+                        continue;
+                    }
+                    for q in 0..dim {
+                        value += s[(r, a)] * first[(r, q)] * s[(q, b)];
+                    }
+                }
+                worst = worst.max((value - engine[(a, b)]).norm());
+            }
+        }
+        assert!(worst < 1e-12, "M={m} N={n}: {worst:e}");
     }
 }

@@ -68,6 +68,31 @@ fn givens_sequence(orbital: &[C64]) -> Vec<Givens> {
     sequence
 }
 
+/// The one-body unitary W = g_{M−1} ⋯ g_1 of the frame, with W u = e₀ (its first row is u†),
+/// as an M × M matrix: the new modes are b_k = Σ_x W_kx a_x.
+pub fn frame_unitary(orbital: &[C64]) -> Mat<C64> {
+    let m = orbital.len();
+    let mut w = Mat::from_fn(m, m, |i, j| C64::new(if i == j { 1.0 } else { 0.0 }, 0.0));
+    if m == 1 {
+        w[(0, 0)] = C64::from_polar(1.0, -orbital[0].arg());
+        return w;
+    }
+    for g in givens_sequence(orbital) {
+        let (i, j) = (g.mode - 1, g.mode);
+        let (c, s) = (g.angle.cos(), g.angle.sin());
+        let (di, dj) = (
+            C64::from_polar(1.0, -g.phase_low),
+            C64::from_polar(1.0, -g.phase_high),
+        );
+        for col in 0..m {
+            let (a, b) = (di * w[(i, col)], dj * w[(j, col)]);
+            w[(i, col)] = c * a + s * b;
+            w[(j, col)] = -s * a + c * b;
+        }
+    }
+    w
+}
+
 /// The states of one sector: ranks of |…, n_{x−1} = k, n_x = s − k, …⟩ for k = 0..s.
 #[derive(Clone, Debug)]
 struct Sector {

@@ -7,4 +7,4 @@ mod frame;
 pub mod weights;
 
 pub use distribution::CountingDistribution;
-pub use frame::{CondensateFrame, SpeciesFrame};
+pub use frame::{frame_unitary, CondensateFrame, SpeciesFrame};

@@ -73,7 +73,80 @@ impl SpeciesOperator {
                 },
             )
             .collect();
-        let mut row_start = Vec::with_capacity(basis.dim() + 1);
+        Ok(Self::from_rows(basis.dim(), rows))
+    }
+
+    /// The two-body operator dΓ₂(T) = Σ T_{(x,y),(x′,y′)} a†_x a†_y a_{y′} a_{x′} for an M² × M² matrix T
+    /// indexed x + M y (first particle the lowest digit). In first quantisation it is
+    /// Σ_{i≠j} T_{ij} (T on particles i, j in that order), so for a symmetric state
+    /// ⟨T₁₂⟩ = ⟨dΓ₂(T)⟩/(N(N−1)). Row n′ collects, for n′_x ≥ 1, n′_y − δ_xy ≥ 1 and every (x′, y′),
+    /// the column n = n′ − e_x − e_y + e_{y′} + e_{x′} with amplitude √(n′_x · n₃_y · n₁_{y′} · n_{x′}),
+    /// n₃ = n′ − e_x, n₁ = n₃ − e_y + e_{y′}.
+    pub fn from_two_body(basis: &FockBasis, two_body: &Mat<C64>) -> Result<Self> {
+        let m = basis.modes();
+        assert_eq!(two_body.nrows(), m * m);
+        assert_eq!(two_body.ncols(), m * m);
+        if basis.dim() > u32::MAX as usize {
+            return Err(crate::Error::TooLarge(format!(
+                "a species basis of dimension {}",
+                basis.dim()
+            )));
+        }
+        let zero = C64::new(0.0, 0.0);
+        let rows: Vec<Vec<(u32, C64)>> = (0..basis.dim())
+            .into_par_iter()
+            .map_init(
+                || vec![0u32; m],
+                |scratch, row| {
+                    let out = basis.occupation(row);
+                    let mut entries: Vec<(u32, C64)> = Vec::new();
+                    for x in 0..m {
+                        if out[x] == 0 {
+                            continue;
+                        }
+                        for y in 0..m {
+                            let n3_y = out[y] - u32::from(x == y);
+                            if n3_y == 0 {
+                                continue;
+                            }
+                            for xp in 0..m {
+                                for yp in 0..m {
+                                    let t = two_body[(x + m * y, xp + m * yp)];
+                                    if t == zero {
+                                        continue;
+                                    }
+                                    scratch.copy_from_slice(out);
+                                    scratch[x] -= 1;
+                                    scratch[y] -= 1;
+                                    scratch[yp] += 1;
+                                    let n1_yp = scratch[yp];
+                                    scratch[xp] += 1;
+                                    let n_xp = scratch[xp];
+                                    let amplitude =
+                                        (out[x] as f64 * n3_y as f64 * n1_yp as f64 * n_xp as f64)
+                                            .sqrt();
+                                    entries.push((basis.rank(scratch) as u32, t * amplitude));
+                                }
+                            }
+                        }
+                    }
+                    entries.sort_unstable_by_key(|e| e.0);
+                    let mut merged: Vec<(u32, C64)> = Vec::with_capacity(entries.len());
+                    for (c, v) in entries {
+                        match merged.last_mut() {
+                            Some(last) if last.0 == c => last.1 += v,
+                            _ => merged.push((c, v)),
+                        }
+                    }
+                    merged
+                },
+            )
+            .collect();
+        Ok(Self::from_rows(basis.dim(), rows))
+    }
+
+    fn from_rows(dim: usize, rows: Vec<Vec<(u32, C64)>>) -> Self {
+        let mut row_start = Vec::with_capacity(dim + 1);
         row_start.push(0);
         let nnz: usize = rows.iter().map(Vec::len).sum();
         let mut columns = Vec::with_capacity(nnz);
@@ -85,12 +158,12 @@ impl SpeciesOperator {
             }
             row_start.push(columns.len());
         }
-        Ok(SpeciesOperator {
-            dim: basis.dim(),
+        SpeciesOperator {
+            dim,
             row_start,
             columns,
             values,
-        })
+        }
     }
 
     /// The number operator of an orbital, N_u = a†(u) a(u) = Σ_{x,y} u_x conj(u_y) a†_x a_y

@@ -1,0 +1,159 @@
+//! The 16 pairs of C_V1 and C_V2 (Proposition 5.1): they add up to i C_V1 (resp. i C_V2) as
+//! computed directly from (5.20) in second quantisation; the pairs with equal numbers of q on
+//! both sides vanish (Lemma A.3 remark); and i C_V1 = 2(pp,qp) + 2(qp,qq) + (pp,qq) + c.c. (5.28).
+
+mod common;
+
+use common::*;
+use pickl::counting::CondensateFrame;
+use pickl::dynamics::{output_times, DynamicsProblem};
+use pickl::lattice::Lattice;
+use pickl::lemmas::Component;
+use pickl::one_body::Kinetic;
+use pickl::proof::{derivative_terms, intra_species_pairs, PairTerms, PROJECTIONS};
+use pickl::propagation::KrylovSettings;
+use pickl::C64;
+
+fn check_pairs(pairs: &PairTerms, i_c: C64, label: &str) {
+    let total = pairs.total();
+    let scale = i_c.norm().max(1e-300);
+    assert!(
+        (total - i_c).norm() <= 1e-10 * scale.max(1e-6),
+        "{label}: sum {total} vs i C {i_c}"
+    );
+    let mut largest = 0.0f64;
+    for l in 0..4 {
+        for r in 0..4 {
+            largest = largest.max(pairs.values[l][r].norm());
+        }
+    }
+    for l in 0..4 {
+        for r in 0..4 {
+            if PairTerms::q_count(l) == PairTerms::q_count(r) {
+                assert!(
+                    pairs.values[l][r].norm() < 1e-12 * largest.max(1.0),
+                    "{label}: ({}, {}) = {} should vanish",
+                    PROJECTIONS[l],
+                    PROJECTIONS[r],
+                    pairs.values[l][r]
+                );
+            }
+        }
+    }
+    // (5.28): Σ = 2(pp,qp) + 2(qp,qq) + (pp,qq) + c.c., with (pp,qp) ≡ (pp,pq) by symmetry.
+    let (pp, pq, qp, qq) = (0, 1, 2, 3);
+    let v = &pairs.values;
+    let grouped = v[pp][qp] + v[pp][pq] + v[qp][qq] + v[pq][qq] + v[pp][qq];
+    let grouped = grouped + grouped.conj();
+    assert!(
+        (grouped - total).norm() <= 1e-10 * scale.max(1e-6),
+        "{label}: (5.28) grouping {grouped} vs {total}"
+    );
+    assert!(
+        (v[pp][qp] - v[pp][pq]).norm() <= 1e-12 * largest.max(1e-6),
+        "{label}: (pp,qp) != (pp,pq)"
+    );
+}
+
+#[test]
+fn pairs_add_up_to_the_terms_along_evolved_states() {
+    for (m, n1, n2, v12) in [
+        (3usize, 5usize, 4usize, "gauss:0.5,1"),
+        (4, 4, 3, "contact:-1.5"),
+        (2, 12, 6, "gauss:2,1"),
+    ] {
+        let lattice = Lattice::ring(m).unwrap();
+        let model = model(
+            lattice.clone(),
+            Kinetic::Schroedinger,
+            (n1, n2),
+            (1.0, 0.8),
+            (0.3, 0.0),
+            (&[], &[]),
+            ("gauss:2,1", "contact:1.5", v12),
+        );
+        let problem = DynamicsProblem {
+            model: model.clone(),
+            u0: orbital(&lattice, "gauss:0,1,0.5"),
+            v0: orbital(&lattice, "gauss:1,1,-0.3"),
+            times: output_times(2.0, 4).unwrap(),
+            krylov: KrylovSettings::default(),
+            hartree_tolerance: 1e-12,
+        };
+        let mut frame = None;
+        let mut largest_term = 0.0f64;
+        problem
+            .evolve(|moment| {
+                let frame = frame.get_or_insert_with(|| {
+                    CondensateFrame::new(moment.basis_a, moment.basis_b).unwrap()
+                });
+                let (u, v) = (&moment.hartree.u, &moment.hartree.v);
+                let in_frame = frame.to_frame(moment.state, u, v)?;
+                let terms =
+                    derivative_terms(&model, moment.basis_a, moment.basis_b, moment.state, u, v)?;
+                for (component, c_v, label) in [
+                    (Component::A, terms.c_v1, "C_V1"),
+                    (Component::B, terms.c_v2, "C_V2"),
+                ] {
+                    let pairs = intra_species_pairs(
+                        &model,
+                        moment.basis_a,
+                        moment.basis_b,
+                        &in_frame,
+                        u,
+                        v,
+                        component,
+                    )?;
+                    check_pairs(&pairs, C64::i() * c_v, label);
+                    largest_term = largest_term.max(c_v.norm());
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert!(
+            largest_term > 1e-4,
+            "M={m}: the run should have visible terms"
+        );
+    }
+}
+
+#[test]
+fn pairs_add_up_on_random_states() {
+    use pickl::fock::FockBasis;
+    for (m, n1, n2, seed) in [
+        (3usize, 3usize, 2usize, 111u64),
+        (4, 2, 3, 112),
+        (2, 5, 4, 113),
+    ] {
+        let lattice = Lattice::ring(m).unwrap();
+        let model = model(
+            lattice,
+            Kinetic::Schroedinger,
+            (n1, n2),
+            (1.0, 1.0),
+            (0.0, 0.0),
+            (&[], &[]),
+            ("gauss:1.3,0.9", "gauss:-0.7,1.2", "gauss:0.5,1"),
+        );
+        let (basis_a, basis_b) = (
+            FockBasis::new(m, n1).unwrap(),
+            FockBasis::new(m, n2).unwrap(),
+        );
+        let state = random_state(basis_a.dim() * basis_b.dim(), seed);
+        let (u, v) = (random_state(m, seed + 1), random_state(m, seed + 2));
+        let in_frame = CondensateFrame::new(&basis_a, &basis_b)
+            .unwrap()
+            .to_frame(&state, &u, &v)
+            .unwrap();
+        let terms = derivative_terms(&model, &basis_a, &basis_b, &state, &u, &v).unwrap();
+        for (component, c_v, label) in [
+            (Component::A, terms.c_v1, "C_V1"),
+            (Component::B, terms.c_v2, "C_V2"),
+        ] {
+            let pairs =
+                intra_species_pairs(&model, &basis_a, &basis_b, &in_frame, &u, &v, component)
+                    .unwrap();
+            check_pairs(&pairs, C64::i() * c_v, label);
+        }
+    }
+}

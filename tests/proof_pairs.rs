@@ -2,6 +2,8 @@
 //! computed directly from (5.20) in second quantisation; the pairs with equal numbers of q on
 //! both sides vanish (Lemma A.3 remark); and i C_V1 = 2(pp,qp) + 2(qp,qq) + (pp,qq) + c.c. (5.28).
 
+#![allow(clippy::needless_range_loop)]
+
 mod common;
 
 use common::*;

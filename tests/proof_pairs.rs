@@ -159,3 +159,89 @@ fn pairs_add_up_on_random_states() {
         }
     }
 }
+
+/// Largest |T(Π_L,Π_R)| among the pairs the paper says vanish (§5.5.1–5.5.2), relative to the
+/// largest pair, for the record.
+fn claimed_zero_ratio(pairs: &PairTerms) -> (f64, f64) {
+    let (pp, pq, qp, qq) = (0, 1, 2, 3);
+    let v = &pairs.values;
+    let largest = v.iter().flatten().map(|z| z.norm()).fold(0.0, f64::max);
+    let diagonal = [v[pp][pp], v[pq][pq], v[qp][qp], v[qq][qq]]
+        .iter()
+        .map(|z| z.norm())
+        .fold(0.0, f64::max);
+    let one_q = [v[pp][qp], v[pp][pq]]
+        .iter()
+        .map(|z| z.norm())
+        .fold(0.0, f64::max);
+    (diagonal / largest, one_q / largest)
+}
+
+#[test]
+fn inter_species_pairs_add_up_to_minus_c_v12() {
+    use pickl::fock::FockBasis;
+    use pickl::proof::inter_species_pairs;
+    let mut worst_claims = (0.0f64, 0.0f64);
+    for (m, n1, n2, seed) in [
+        (3usize, 3usize, 2usize, 121u64),
+        (4, 2, 3, 122),
+        (2, 5, 4, 123),
+    ] {
+        let lattice = Lattice::ring(m).unwrap();
+        let model = model(
+            lattice,
+            Kinetic::Schroedinger,
+            (n1, n2),
+            (1.0, 1.0),
+            (0.0, 0.0),
+            (&[], &[]),
+            ("gauss:1,1", "gauss:1,1", "gauss:0.8,0.9"),
+        );
+        let (basis_a, basis_b) = (
+            FockBasis::new(m, n1).unwrap(),
+            FockBasis::new(m, n2).unwrap(),
+        );
+        let state = random_state(basis_a.dim() * basis_b.dim(), seed);
+        let (u, v) = (random_state(m, seed + 1), random_state(m, seed + 2));
+        let in_frame = CondensateFrame::new(&basis_a, &basis_b)
+            .unwrap()
+            .to_frame(&state, &u, &v)
+            .unwrap();
+        let terms = derivative_terms(&model, &basis_a, &basis_b, &state, &u, &v).unwrap();
+        let pairs = inter_species_pairs(&model, &basis_a, &basis_b, &in_frame, &u, &v).unwrap();
+        let total = pairs.total();
+        assert!(
+            (total + terms.c_v12).norm() <= 1e-10 * terms.c_v12.norm().max(1e-6),
+            "sum {total} vs -C_V12 {}",
+            -terms.c_v12
+        );
+        // T(Π_R, Π_L) = −conj T(Π_L, Π_R).
+        let largest = pairs
+            .values
+            .iter()
+            .flatten()
+            .map(|z| z.norm())
+            .fold(0.0, f64::max);
+        for l in 0..4 {
+            for r in 0..4 {
+                let defect = (pairs.values[r][l] + pairs.values[l][r].conj()).norm();
+                assert!(
+                    defect <= 1e-12 * largest.max(1e-6),
+                    "({}, {}): {defect:e}",
+                    PROJECTIONS[l],
+                    PROJECTIONS[r]
+                );
+            }
+        }
+        let (diagonal, one_q) = claimed_zero_ratio(&pairs);
+        eprintln!("M={m} N=({n1},{n2}) random state: max|T(equal,equal)|/max|T| = {diagonal:.2e}, max(|T(pp,qp)|,|T(pp,pq)|)/max|T| = {one_q:.2e}");
+        worst_claims = (worst_claims.0.max(diagonal), worst_claims.1.max(one_q));
+        // The paper's claims (§5.5.1: T(pp,pp) = T(pq,pq) = T(qp,qp) = T(qq,qq) = 0; §5.5.2:
+        // T(pp,qp) = T(pp,pq) = 0), measured to hold at round-off.
+        assert!(
+            diagonal < 1e-12 && one_q < 1e-12,
+            "a pair the paper says vanishes does not"
+        );
+    }
+    eprintln!("largest relative size of the pairs claimed to vanish: equal projections {:.2e}, (pp,qp)/(pp,pq) {:.2e}", worst_claims.0, worst_claims.1);
+}

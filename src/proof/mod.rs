@@ -1,9 +1,10 @@
 //! The proof of Theorem 2.1 evaluated at finite N₁, N₂ (SPEC §5): the time derivative of
-//! α^(1,1) split into C_V1, C_V2, C_V12 (5.19)–(5.22), and the 16 pairs of C_V1 and C_V2 of
-//! Proposition 5.1. (The pairs of C_V12 and the bounds of Propositions 5.1–5.2 come next.)
+//! α^(1,1) split into C_V1, C_V2, C_V12 (5.19)–(5.22), the 16 pairs of C_V1 and C_V2 of
+//! Proposition 5.1 and the 16 pairs of C_V12 of Proposition 5.2. (The split of T(pp,qq) and the
+//! bounds come next.)
 
 mod derivative;
 mod pairs;
 
 pub use derivative::{derivative_terms, DerivativeTerms};
-pub use pairs::{intra_species_pairs, PairTerms, PROJECTIONS};
+pub use pairs::{inter_species_pairs, intra_species_pairs, PairTerms, PROJECTIONS};

@@ -44,17 +44,22 @@ impl PairTerms {
     }
 }
 
-/// The one-particle projections p = |u⟩⟨u| and q = 1 − p, then Π on two particles (index x + M y).
-fn two_particle_projections(u: &[C64]) -> [Mat<C64>; 4] {
-    let m = u.len();
-    let p = |x: usize, y: usize| u[x] * u[y].conj();
-    let q = |x: usize, y: usize| C64::new(if x == y { 1.0 } else { 0.0 }, 0.0) - p(x, y);
+/// Π = ♯₁♯₂ on two particles (index x + M y) with p = |first⟩⟨first| on particle 1 and
+/// p = |second⟩⟨second| on particle 2, in the order pp, pq, qp, qq.
+fn two_particle_projections(first: &[C64], second: &[C64]) -> [Mat<C64>; 4] {
+    let m = first.len();
+    let projection = |w: &[C64], is_q: bool, x: usize, y: usize| {
+        let p = w[x] * w[y].conj();
+        if is_q {
+            C64::new(if x == y { 1.0 } else { 0.0 }, 0.0) - p
+        } else {
+            p
+        }
+    };
     let pick = |first_q: bool, second_q: bool| {
         Mat::from_fn(m * m, m * m, |r, c| {
             let (x, y, x2, y2) = (r % m, r / m, c % m, c / m);
-            let a = if first_q { q(x, x2) } else { p(x, x2) };
-            let b = if second_q { q(y, y2) } else { p(y, y2) };
-            a * b
+            projection(first, first_q, x, x2) * projection(second, second_q, y, y2)
         })
     };
     [
@@ -65,10 +70,10 @@ fn two_particle_projections(u: &[C64]) -> [Mat<C64>; 4] {
     ]
 }
 
-/// (W⊗W) T (W⊗W)†: a two-body operator written in the frame whose orbital 0 is u.
-fn to_frame(t: &Mat<C64>, w: &Mat<C64>) -> Mat<C64> {
-    let m = w.nrows();
-    let ww = Mat::from_fn(m * m, m * m, |r, c| w[(r % m, c % m)] * w[(r / m, c / m)]);
+/// (W₁⊗W₂) T (W₁⊗W₂)†: a two-particle operator written in the frames of its two particles.
+fn to_frame(t: &Mat<C64>, w1: &Mat<C64>, w2: &Mat<C64>) -> Mat<C64> {
+    let m = w1.nrows();
+    let ww = Mat::from_fn(m * m, m * m, |r, c| w1[(r % m, c % m)] * w2[(r / m, c / m)]);
     &ww * t * ww.adjoint()
 }
 
@@ -132,13 +137,13 @@ pub fn intra_species_pairs(
         }
     }
     let w = frame_unitary(orbital);
-    let projections = two_particle_projections(orbital);
+    let projections = two_particle_projections(orbital, orbital);
     let mut image = vec![C64::new(0.0, 0.0); frame_state.len()];
     let prefactor = C64::new(0.0, 0.5) / (n * (n - 1.0));
     let mut values = [[C64::new(0.0, 0.0); 4]; 4];
     for (l, left) in projections.iter().enumerate() {
         for (r, right) in projections.iter().enumerate() {
-            let t = to_frame(&(left * &x_two * right), &w);
+            let t = to_frame(&(left * &x_two * right), &w, &w);
             let op = SpeciesOperator::from_two_body(own_basis, &t)?;
             let apply = |input: &[C64], out: &mut [C64]| match component {
                 Component::A => apply_two_species(Some(&op), None, None, rows, columns, input, out),
@@ -148,6 +153,99 @@ pub fn intra_species_pairs(
             let first = dot(frame_state, &image);
             apply(&without_m, &mut image);
             let second = dot(&m_state, &image);
+            values[l][r] = prefactor * (first - second);
+        }
+    }
+    Ok(PairTerms { values })
+}
+
+/// y = dΓ_AB(T) x = Σ T_{(x,y),(x′,y′)} a†_x a_{x′} b†_y b_{y′} x for an operator T on
+/// (A-particle, B-particle), index x + M y: for a state symmetric in each species,
+/// ⟨T_{A1,B1}⟩ = ⟨dΓ_AB(T)⟩/(N₁N₂). Built as Σ_{x,x′} (a†_x a_{x′}) ⊗ (Σ_{y,y′} T… b†_y b_{y′}).
+fn apply_mixed(
+    t: &Mat<C64>,
+    basis_a: &FockBasis,
+    basis_b: &FockBasis,
+    input: &[C64],
+    out: &mut [C64],
+) -> Result<()> {
+    let m = basis_a.modes();
+    let (rows, columns) = (basis_a.dim(), basis_b.dim());
+    let zero = C64::new(0.0, 0.0);
+    out.iter_mut().for_each(|z| *z = zero);
+    let mut moved = vec![zero; input.len()];
+    let mut both = vec![zero; input.len()];
+    for x in 0..m {
+        for x2 in 0..m {
+            let block = Mat::from_fn(m, m, |y, y2| t[(x + m * y, x2 + m * y2)]);
+            if (0..m).all(|y| (0..m).all(|y2| block[(y, y2)] == zero)) {
+                continue;
+            }
+            let mut hop = Mat::zeros(m, m);
+            hop[(x, x2)] = C64::new(1.0, 0.0);
+            let hop = SpeciesOperator::from_one_body(basis_a, &hop, |_| 0.0)?;
+            let op_b = SpeciesOperator::from_one_body(basis_b, &block, |_| 0.0)?;
+            apply_two_species(Some(&hop), None, None, rows, columns, input, &mut moved);
+            apply_two_species(None, Some(&op_b), None, rows, columns, &moved, &mut both);
+            out.iter_mut().zip(&both).for_each(|(o, z)| *o += z);
+        }
+    }
+    Ok(())
+}
+
+/// The 16 pairs T(Π_L, Π_R) of C_V12 (Proposition 5.2, (5.32)–(5.36), SPEC §5):
+///
+///   T(Π_L, Π_R) := (N₁N₂/(N₁+N₂)) ⟨Ψ, Π_L [Y, S] Π_R Ψ⟩,   C_V12 = −Σ over the 16 pairs,
+///
+/// Y = (V₁₂)₁₁ − (V₁₂*|v|²)₁^A − (V₁₂*|u|²)₁^B on (A-particle 1, B-particle 1),
+/// S = N_u^A N_v^B/(N₁N₂) = (N₁−k_A)(N₂−k_B)/(N₁N₂) in the counting basis, and Π ∈ {pp, pq, qp, qq}
+/// meaning (A-particle 1, B-particle 1). As for C_V1: S commutes with the p's and q's, so
+/// ⟨Π_L[Y,S]Π_R⟩ = ⟨T S⟩ − ⟨S T⟩ with T = Π_L Y Π_R, evaluated as dΓ_AB(T′)/(N₁N₂) in the frame.
+pub fn inter_species_pairs(
+    model: &Model,
+    basis_a: &FockBasis,
+    basis_b: &FockBasis,
+    frame_state: &[C64],
+    u: &[C64],
+    v: &[C64],
+) -> Result<PairTerms> {
+    let m = model.sites();
+    let columns = basis_b.dim();
+    let v12 = model.inter_potential();
+    let (field_u, field_v) = (v12.convolve_density(u), v12.convolve_density(v));
+    // Y on (x = A-particle, y = B-particle), diagonal in the site basis.
+    let y_two = Mat::from_fn(m * m, m * m, |r, c| {
+        if r != c {
+            return C64::new(0.0, 0.0);
+        }
+        let (x, y) = (r % m, r / m);
+        C64::new(v12.value(x, y) - field_v[x] - field_u[y], 0.0)
+    });
+    let (n1, n2) = (basis_a.particles() as f64, basis_b.particles() as f64);
+    let s_state: Vec<C64> = frame_state
+        .iter()
+        .enumerate()
+        .map(|(index, z)| {
+            let (a, b) = (index / columns, index % columns);
+            let (na, nb) = (
+                basis_a.occupation(a)[0] as f64,
+                basis_b.occupation(b)[0] as f64,
+            );
+            z * (na * nb / (n1 * n2))
+        })
+        .collect();
+    let (wa, wb) = (frame_unitary(u), frame_unitary(v));
+    let projections = two_particle_projections(u, v);
+    let mut image = vec![C64::new(0.0, 0.0); frame_state.len()];
+    let prefactor = 1.0 / (n1 + n2);
+    let mut values = [[C64::new(0.0, 0.0); 4]; 4];
+    for (l, left) in projections.iter().enumerate() {
+        for (r, right) in projections.iter().enumerate() {
+            let t = to_frame(&(left * &y_two * right), &wa, &wb);
+            apply_mixed(&t, basis_a, basis_b, &s_state, &mut image)?;
+            let first = dot(frame_state, &image);
+            apply_mixed(&t, basis_a, basis_b, frame_state, &mut image)?;
+            let second = dot(&s_state, &image);
             values[l][r] = prefactor * (first - second);
         }
     }

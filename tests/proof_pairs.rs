@@ -245,3 +245,49 @@ fn inter_species_pairs_add_up_to_minus_c_v12() {
     }
     eprintln!("largest relative size of the pairs claimed to vanish: equal projections {:.2e}, (pp,qp)/(pp,pq) {:.2e}", worst_claims.0, worst_claims.1);
 }
+
+#[test]
+fn the_split_of_t_pp_qq_adds_up() {
+    use pickl::fock::FockBasis;
+    use pickl::proof::{inter_species_pairs, pp_qq_split};
+    for (m, n1, n2, seed) in [
+        (3usize, 3usize, 2usize, 131u64),
+        (2, 4, 3, 132),
+        (3, 2, 1, 133),
+        (2, 1, 3, 134),
+    ] {
+        let lattice = Lattice::ring(m).unwrap();
+        let model = model(
+            lattice,
+            Kinetic::Schroedinger,
+            (n1, n2),
+            (1.0, 1.0),
+            (0.0, 0.0),
+            (&[], &[]),
+            ("gauss:1,1", "gauss:1,1", "gauss:0.8,0.9"),
+        );
+        let (basis_a, basis_b) = (
+            FockBasis::new(m, n1).unwrap(),
+            FockBasis::new(m, n2).unwrap(),
+        );
+        let state = random_state(basis_a.dim() * basis_b.dim(), seed);
+        let (u, v) = (random_state(m, seed + 1), random_state(m, seed + 2));
+        let in_frame = CondensateFrame::new(&basis_a, &basis_b)
+            .unwrap()
+            .to_frame(&state, &u, &v)
+            .unwrap();
+        let pairs = inter_species_pairs(&model, &basis_a, &basis_b, &in_frame, &u, &v).unwrap();
+        let split = pp_qq_split(&model, &basis_a, &basis_b, &in_frame, &u, &v).unwrap();
+        let t_pp_qq = pairs.values[0][3];
+        let difference = (split.total() - t_pp_qq).norm();
+        eprintln!(
+            "M={m} N=({n1},{n2}): T(pp,qq) = {t_pp_qq:.6e}, parts {:.3e} + {:.3e} + {:.3e}, |difference| {difference:.1e}",
+            split.first, split.second, split.third
+        );
+        assert!(t_pp_qq.norm() > 1e-6, "the test needs a visible T(pp,qq)");
+        assert!(
+            difference <= 1e-12 * t_pp_qq.norm().max(1.0),
+            "split does not add up: {difference:e}"
+        );
+    }
+}

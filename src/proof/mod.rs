@@ -7,4 +7,6 @@ mod derivative;
 mod pairs;
 
 pub use derivative::{derivative_terms, DerivativeTerms};
-pub use pairs::{inter_species_pairs, intra_species_pairs, PairTerms, PROJECTIONS};
+pub use pairs::{
+    inter_species_pairs, intra_species_pairs, pp_qq_split, PairTerms, PpQqSplit, PROJECTIONS,
+};

@@ -251,3 +251,219 @@ pub fn inter_species_pairs(
     }
     Ok(PairTerms { values })
 }
+
+/// The three parts of T(pp,qq) (§5.5.2, SPEC §5), with pp = p₁^A p₁^B and qq = q₁^A q₁^B:
+/// (pp,qq)₁ = ((N₁−1)/(N₁+N₂)) ⟨Ψ, pp [(V₁₂)₁₁, p₂^A p₁^B] qq Ψ⟩,
+/// (pp,qq)₂ = ((N₂−1)/(N₁+N₂)) ⟨Ψ, pp [(V₁₂)₁₁, p₁^A p₂^B] qq Ψ⟩,
+/// (pp,qq)₃ = (1/(N₁+N₂)) ⟨Ψ, pp [(V₁₂)₁₁, p₁^A p₁^B] qq Ψ⟩.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PpQqSplit {
+    /// (pp,qq)₁: the commutator involves a second A-particle.
+    pub first: C64,
+    /// (pp,qq)₂: the commutator involves a second B-particle.
+    pub second: C64,
+    /// (pp,qq)₃: only A-particle 1 and B-particle 1.
+    pub third: C64,
+}
+
+impl PpQqSplit {
+    /// (pp,qq)₁ + (pp,qq)₂ + (pp,qq)₃, which should equal T(pp,qq).
+    pub fn total(&self) -> C64 {
+        self.first + self.second + self.third
+    }
+}
+
+/// Applies a three-particle operator on (A₁, A₂, B₁) (`two_on_a`) or (A₁, B₁, B₂), given as an
+/// M³ × M³ matrix indexed x₁ + M x₂ + M² y (resp. x + M y₁ + M² y₂), in second quantisation:
+/// Σ over the single particle's hops of dΓ₂(block) ⊗ hop. For a state symmetric in each species,
+/// ⟨O⟩ = ⟨dΓ(O)⟩ / (N₁(N₁−1)N₂) (resp. N₁N₂(N₂−1)).
+fn apply_three_body(
+    t: &Mat<C64>,
+    basis_a: &FockBasis,
+    basis_b: &FockBasis,
+    two_on_a: bool,
+    input: &[C64],
+    out: &mut [C64],
+) -> Result<()> {
+    let m = basis_a.modes();
+    let (rows, columns) = (basis_a.dim(), basis_b.dim());
+    let zero = C64::new(0.0, 0.0);
+    out.iter_mut().for_each(|z| *z = zero);
+    let mut moved = vec![zero; input.len()];
+    let mut both = vec![zero; input.len()];
+    for s in 0..m {
+        for s2 in 0..m {
+            // The two-particle block for the single particle's hop s′ → s.
+            let block = if two_on_a {
+                Mat::from_fn(m * m, m * m, |r, c| t[(r + m * m * s, c + m * m * s2)])
+            } else {
+                Mat::from_fn(m * m, m * m, |r, c| t[(s + m * r, s2 + m * c)])
+            };
+            if (0..m * m).all(|r| (0..m * m).all(|c| block[(r, c)] == zero)) {
+                continue;
+            }
+            let mut hop = Mat::zeros(m, m);
+            hop[(s, s2)] = C64::new(1.0, 0.0);
+            if two_on_a {
+                let pair = SpeciesOperator::from_two_body(basis_a, &block)?;
+                let single = SpeciesOperator::from_one_body(basis_b, &hop, |_| 0.0)?;
+                apply_two_species(None, Some(&single), None, rows, columns, input, &mut moved);
+                apply_two_species(Some(&pair), None, None, rows, columns, &moved, &mut both);
+            } else {
+                let pair = SpeciesOperator::from_two_body(basis_b, &block)?;
+                let single = SpeciesOperator::from_one_body(basis_a, &hop, |_| 0.0)?;
+                apply_two_species(Some(&single), None, None, rows, columns, input, &mut moved);
+                apply_two_species(None, Some(&pair), None, rows, columns, &moved, &mut both);
+            }
+            out.iter_mut().zip(&both).for_each(|(o, z)| *o += z);
+        }
+    }
+    Ok(())
+}
+
+/// The split of T(pp,qq) into (pp,qq)₁, (pp,qq)₂, (pp,qq)₃ (§5.5.2), each from its definition.
+pub fn pp_qq_split(
+    model: &Model,
+    basis_a: &FockBasis,
+    basis_b: &FockBasis,
+    frame_state: &[C64],
+    u: &[C64],
+    v: &[C64],
+) -> Result<PpQqSplit> {
+    let m = model.sites();
+    let v12 = model.inter_potential();
+    let (n1, n2) = (basis_a.particles() as f64, basis_b.particles() as f64);
+    if basis_a.particles() < 2 && basis_b.particles() < 2 {
+        return Err(Error::invalid(
+            "(pp,qq) split",
+            "needs two particles in at least one species",
+        ));
+    }
+    let (wa, wb) = (frame_unitary(u), frame_unitary(v));
+    let one = |x: usize, y: usize| C64::new(if x == y { 1.0 } else { 0.0 }, 0.0);
+    let p = |w: &[C64], x: usize, y: usize| w[x] * w[y].conj();
+    let q = |w: &[C64], x: usize, y: usize| one(x, y) - p(w, x, y);
+    let size = m * m * m;
+    // Three particles (a, b, c) with orbitals (oa, ob, oc): index i_a + M i_b + M² i_c.
+    let digits = |index: usize| (index % m, (index / m) % m, index / (m * m));
+    let three = |f: &dyn Fn(usize, usize, usize, usize, usize, usize) -> C64| {
+        Mat::from_fn(size, size, |r, c| {
+            let (r0, r1, r2) = digits(r);
+            let (c0, c1, c2) = digits(c);
+            f(r0, r1, r2, c0, c1, c2)
+        })
+    };
+    // Part one: particles (A1, A2, B1); V₁₂ between A1 and B1; pp = p^A on A1, p^B on B1.
+    let part = |two_on_a: bool, second_projected: bool| -> Result<C64> {
+        // Orbitals of the three particles and which pair V₁₂ couples.
+        let (o0, o1, o2): (&[C64], &[C64], &[C64]) = if two_on_a { (u, u, v) } else { (u, v, v) };
+        // V₁₂ acts on A1 and B1: slots (0, 2) for (A1, A2, B1), (0, 1) for (A1, B1, B2).
+        let potential = three(&|r0, r1, r2, c0, c1, c2| {
+            if (r0, r1, r2) != (c0, c1, c2) {
+                return C64::new(0.0, 0.0);
+            }
+            C64::new(
+                if two_on_a {
+                    v12.value(r0, r2)
+                } else {
+                    v12.value(r0, r1)
+                },
+                0.0,
+            )
+        });
+        // pp and qq on (A1, B1); the projection inside the commutator on A1/B1 and the extra
+        // particle (p) or, for part three, identity on it.
+        let (a1, b1) = if two_on_a { (0, 2) } else { (0, 1) };
+        let extra = if two_on_a { 1 } else { 2 };
+        let slot_orbital = |slot: usize| match slot {
+            0 => o0,
+            1 => o1,
+            _ => o2,
+        };
+        let projector = |kinds: [u8; 3]| {
+            // kinds: 0 identity, 1 p, 2 q, per slot.
+            three(&|r0, r1, r2, c0, c1, c2| {
+                let rs = [r0, r1, r2];
+                let cs = [c0, c1, c2];
+                (0..3)
+                    .map(|slot| {
+                        let w = slot_orbital(slot);
+                        match kinds[slot] {
+                            0 => one(rs[slot], cs[slot]),
+                            1 => p(w, rs[slot], cs[slot]),
+                            _ => q(w, rs[slot], cs[slot]),
+                        }
+                    })
+                    .product()
+            })
+        };
+        let mut kinds_pp = [0u8; 3];
+        kinds_pp[a1] = 1;
+        kinds_pp[b1] = 1;
+        let mut kinds_qq = [0u8; 3];
+        kinds_qq[a1] = 2;
+        kinds_qq[b1] = 2;
+        // Inside the commutator: p on the extra particle and on the other species' particle 1
+        // (parts one and two), or p₁^A p₁^B (part three: extra particle untouched).
+        let mut kinds_inner = [0u8; 3];
+        if second_projected {
+            kinds_inner[extra] = 1;
+            kinds_inner[if two_on_a { b1 } else { a1 }] = 1;
+        } else {
+            kinds_inner[a1] = 1;
+            kinds_inner[b1] = 1;
+        }
+        let (pp, qq, inner) = (
+            projector(kinds_pp),
+            projector(kinds_qq),
+            projector(kinds_inner),
+        );
+        let commutator = &potential * &inner - &inner * &potential;
+        let operator = &pp * commutator * &qq;
+        // To the frames of the three particles.
+        let (w0, w1, w2) = if two_on_a {
+            (&wa, &wa, &wb)
+        } else {
+            (&wa, &wb, &wb)
+        };
+        let big = three(&|r0, r1, r2, c0, c1, c2| w0[(r0, c0)] * w1[(r1, c1)] * w2[(r2, c2)]);
+        let in_frame = &big * operator * big.adjoint();
+        let mut image = vec![C64::new(0.0, 0.0); frame_state.len()];
+        apply_three_body(
+            &in_frame,
+            basis_a,
+            basis_b,
+            two_on_a,
+            frame_state,
+            &mut image,
+        )?;
+        let pairs = if two_on_a {
+            n1 * (n1 - 1.0) * n2
+        } else {
+            n1 * n2 * (n2 - 1.0)
+        };
+        Ok(dot(frame_state, &image) / pairs)
+    };
+    let total = n1 + n2;
+    let first = if basis_a.particles() >= 2 {
+        (n1 - 1.0) / total * part(true, true)?
+    } else {
+        C64::new(0.0, 0.0)
+    };
+    let second = if basis_b.particles() >= 2 {
+        (n2 - 1.0) / total * part(false, true)?
+    } else {
+        C64::new(0.0, 0.0)
+    };
+    // Part three lives on (A1, B1) only; evaluate it on (A1, A2, B1) with the extra particle idle.
+    let third = if basis_a.particles() >= 2 {
+        part(true, false)? / total
+    } else {
+        part(false, false)? / total
+    };
+    Ok(PpQqSplit {
+        first,
+        second,
+        third,
+    })
+}

@@ -4,6 +4,7 @@
 //! bounds come next.)
 
 mod derivative;
+pub mod norms;
 mod pairs;
 
 pub use derivative::{derivative_terms, DerivativeTerms};

@@ -1,0 +1,161 @@
+//! The norms of assumption (A2) and Lemma 5.1 on the lattice (SPEC §5, "Norms").
+//!
+//! Exponents 2 ≤ r ≤ s ≤ ∞ with 1/r + 1/r̂ = 1/2, 1/s + 1/ŝ = 1/2 (2.16), and
+//! ‖V‖_{L^r+L^s} = inf over splittings V = V_r + V_s of ‖V_r‖_r + ‖V_s‖_s.
+//!
+//! **The infimum on the lattice.** With the counting measure, lᵖ norms decrease in p:
+//! ‖f‖_s ≤ ‖f‖_r for r ≤ s. So for every splitting ‖V_r‖_r + ‖V_s‖_s ≥ ‖V_r‖_s + ‖V_s‖_s ≥ ‖V‖_s
+//! (triangle inequality), and V_r = 0 attains it: the convex problem is solved exactly by
+//! ‖V‖_{L^r+L^s} = ‖V‖_s. (On ℝ³ the two spaces are not nested and the infimum is a genuine
+//! trade-off; on a finite lattice with counting measure it is not.) The tests confirm this with a
+//! brute-force search over splittings.
+//!
+//! Lemma 5.1: (5.11) ‖V*|φ|²‖_∞ ≤ ‖V‖_{L^r+L^s}(‖φ‖_r̂ + ‖φ‖_ŝ) and
+//! (5.12) ‖V²*|φ|²‖_∞ ≤ 2‖V‖²_{L^r+L^s}(‖φ‖_r̂ + ‖φ‖_ŝ)².
+
+use std::fmt;
+
+use crate::lemmas::Inequality;
+use crate::one_body::{lp_norm, PairPotential};
+use crate::{Error, Result, C64};
+
+/// Exponents (r, s) with 2 ≤ r ≤ s ≤ ∞ (`f64::INFINITY` for ∞).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Exponents {
+    r: f64,
+    s: f64,
+}
+
+impl Exponents {
+    /// Validated exponents.
+    pub fn new(r: f64, s: f64) -> Result<Self> {
+        if !(r >= 2.0 && s >= r) || r.is_nan() || s.is_nan() {
+            return Err(Error::invalid(
+                "exponents",
+                format!("need 2 <= r <= s <= inf, got r = {r}, s = {s}"),
+            ));
+        }
+        Ok(Exponents { r, s })
+    }
+
+    /// r.
+    pub fn r(&self) -> f64 {
+        self.r
+    }
+
+    /// s.
+    pub fn s(&self) -> f64 {
+        self.s
+    }
+
+    /// r̂ with 1/r + 1/r̂ = 1/2 (2.16).
+    pub fn r_hat(&self) -> f64 {
+        conjugate(self.r)
+    }
+
+    /// ŝ with 1/s + 1/ŝ = 1/2 (2.16).
+    pub fn s_hat(&self) -> f64 {
+        conjugate(self.s)
+    }
+
+    /// The pairs scanned by default: r, s ∈ {2, 3, 4, 6, ∞}, r ≤ s.
+    pub fn default_scan() -> Vec<Exponents> {
+        let values = [2.0, 3.0, 4.0, 6.0, f64::INFINITY];
+        let mut out = Vec::new();
+        for (i, &r) in values.iter().enumerate() {
+            for &s in &values[i..] {
+                out.push(Exponents { r, s });
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Exponents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |x: f64| {
+            if x.is_infinite() {
+                "inf".to_string()
+            } else {
+                format!("{x}")
+            }
+        };
+        write!(f, "{}:{}", show(self.r), show(self.s))
+    }
+}
+
+/// p̂ with 1/p + 1/p̂ = 1/2.
+fn conjugate(p: f64) -> f64 {
+    let inverse = 0.5 - 1.0 / p;
+    if inverse <= 0.0 {
+        f64::INFINITY
+    } else {
+        1.0 / inverse
+    }
+}
+
+/// ‖f‖_p of real values.
+fn real_norm(values: &[f64], p: f64) -> f64 {
+    let as_complex: Vec<C64> = values.iter().map(|&x| C64::new(x, 0.0)).collect();
+    lp_norm(&as_complex, p)
+}
+
+/// The values V(d) over all displacements d ∈ Λ (the potential as a function on the lattice).
+pub fn potential_values(potential: &PairPotential) -> Vec<f64> {
+    // Row 0 is V(0 − y) = V(−y) = V(y) by evenness.
+    potential.row(0).to_vec()
+}
+
+/// ‖V‖_{L^r+L^s} = ‖V‖_s on the lattice (see the module documentation for the proof).
+pub fn sum_space_norm(values: &[f64], exponents: Exponents) -> f64 {
+    real_norm(values, exponents.s)
+}
+
+/// ‖V_r‖_r + ‖V − V_r‖_s for one splitting: the objective whose infimum is [`sum_space_norm`].
+pub fn splitting_cost(values: &[f64], part_r: &[f64], exponents: Exponents) -> f64 {
+    let rest: Vec<f64> = values.iter().zip(part_r).map(|(v, p)| v - p).collect();
+    real_norm(part_r, exponents.r) + real_norm(&rest, exponents.s)
+}
+
+/// A = ‖V‖_{L^r+L^s}(‖φ‖_r̂ + ‖φ‖_ŝ), the quantity the bounds of §5 are written in.
+pub fn mean_field_constant(values: &[f64], orbital: &[C64], exponents: Exponents) -> f64 {
+    sum_space_norm(values, exponents)
+        * (lp_norm(orbital, exponents.r_hat()) + lp_norm(orbital, exponents.s_hat()))
+}
+
+/// The exponents of `candidates` with the smallest A for this potential and orbital.
+pub fn best_exponents(
+    values: &[f64],
+    orbital: &[C64],
+    candidates: &[Exponents],
+) -> Result<(Exponents, f64)> {
+    candidates
+        .iter()
+        .map(|&e| (e, mean_field_constant(values, orbital, e)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .ok_or_else(|| Error::invalid("exponents", "no candidate pair (r, s)"))
+}
+
+/// Lemma 5.1 for one potential, orbital and exponents: (5.11) and (5.12), both sides.
+pub fn lemma_5_1(
+    potential: &PairPotential,
+    orbital: &[C64],
+    exponents: Exponents,
+) -> [Inequality; 2] {
+    let values = potential_values(potential);
+    let norm = sum_space_norm(&values, exponents);
+    let weight = lp_norm(orbital, exponents.r_hat()) + lp_norm(orbital, exponents.s_hat());
+    let sup = |f: Vec<f64>| f.into_iter().map(f64::abs).fold(0.0, f64::max);
+    [
+        Inequality {
+            label: "(5.11) |V*|phi|^2|_inf <= |V|_{r+s} (|phi|_rhat + |phi|_shat)",
+            left: sup(potential.convolve_density(orbital)),
+            right: norm * weight,
+        },
+        Inequality {
+            label: "(5.12) |V^2*|phi|^2|_inf <= 2 |V|^2_{r+s} (|phi|_rhat + |phi|_shat)^2",
+            left: sup(potential.squared().convolve_density(orbital)),
+            right: 2.0 * (norm * weight).powi(2),
+        },
+    ]
+}

@@ -3,6 +3,7 @@
 //! Proposition 5.1 and the 16 pairs of C_V12 of Proposition 5.2. (The split of T(pp,qq) and the
 //! bounds come next.)
 
+pub mod bounds;
 mod derivative;
 pub mod norms;
 mod pairs;

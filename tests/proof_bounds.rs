@@ -1,0 +1,127 @@
+//! Every pair of C_V1 and C_V2 against its stated bound (5.29)–(5.31), and |C_V1|, |C_V2| against
+//! (5.26) with the κ_j derived from the proof, along the dynamics of canonical models (ring M = 3
+//! and 4, gauss and contact potentials, N₁ = N₂ and N₁ = 2N₂). A bound that a measurement exceeds
+//! would be a finding about the paper, so the test reports the largest ratio per bound.
+
+#![allow(clippy::needless_range_loop)]
+
+mod common;
+
+use common::*;
+use pickl::counting::CondensateFrame;
+use pickl::dynamics::{output_times, DynamicsProblem};
+use pickl::lattice::Lattice;
+use pickl::lemmas::Component;
+use pickl::one_body::Kinetic;
+use pickl::proof::bounds::IntraSpeciesBounds;
+use pickl::proof::norms::{best_exponents, potential_values, Exponents};
+use pickl::proof::{derivative_terms, intra_species_pairs, PROJECTIONS};
+use pickl::propagation::KrylovSettings;
+
+#[test]
+fn pairs_of_c_v1_and_c_v2_stay_below_their_bounds() {
+    let cases = [
+        (3usize, (12usize, 12usize), "gauss:1,1", "gauss:0.5,1"),
+        (3, (16, 8), "contact:2", "contact:1"),
+        (4, (8, 8), "gauss:1,1", "gauss:0.5,1"),
+        (4, (10, 5), "contact:1.5", "gauss:-0.8,1"),
+    ];
+    for (m, (n1, n2), v_intra, v12) in cases {
+        let lattice = Lattice::ring(m).unwrap();
+        let model = model(
+            lattice.clone(),
+            Kinetic::Schroedinger,
+            (n1, n2),
+            (1.0, 1.0),
+            (0.0, 0.0),
+            (&[], &[]),
+            (v_intra, v_intra, v12),
+        );
+        let problem = DynamicsProblem {
+            model: model.clone(),
+            u0: orbital(&lattice, "gauss:0,1,0.5"),
+            v0: orbital(&lattice, "gauss:1,1,-0.3"),
+            times: output_times(3.0, 6).unwrap(),
+            krylov: KrylovSettings::default(),
+            hartree_tolerance: 1e-12,
+        };
+        let mut frame = None;
+        let mut largest = [0.0f64; 4]; // (5.29), (5.30), (5.31), (5.26)
+        problem
+            .evolve(|moment| {
+                let frame = frame.get_or_insert_with(|| {
+                    CondensateFrame::new(moment.basis_a, moment.basis_b).unwrap()
+                });
+                let (u, v) = (&moment.hartree.u, &moment.hartree.v);
+                let in_frame = frame.to_frame(moment.state, u, v)?;
+                let terms =
+                    derivative_terms(&model, moment.basis_a, moment.basis_b, moment.state, u, v)?;
+                for (component, orbital, species, c_v) in [
+                    (Component::A, u, model.species_a(), terms.c_v1),
+                    (Component::B, v, model.species_b(), terms.c_v2),
+                ] {
+                    let (exponents, _) = best_exponents(
+                        &potential_values(&species.potential),
+                        orbital,
+                        &Exponents::default_scan(),
+                    )?;
+                    let bounds = IntraSpeciesBounds::new(
+                        &model,
+                        component,
+                        orbital,
+                        moment.row.alpha11,
+                        exponents,
+                    );
+                    let pairs = intra_species_pairs(
+                        &model,
+                        moment.basis_a,
+                        moment.basis_b,
+                        &in_frame,
+                        u,
+                        v,
+                        component,
+                    )?;
+                    for l in 0..4 {
+                        for r in 0..4 {
+                            if let Some(bound) = bounds.pair(l, r) {
+                                // Round-off allowance: at t = 0, α^(1,1) is ±1e-16 and so are some bounds.
+                                let value = pairs.values[l][r].norm();
+                                assert!(
+                                    value <= bound + 1e-13,
+                                    "M={m} N=({n1},{n2}) t={} ({}, {}): |{}| > bound {bound}",
+                                    moment.row.t,
+                                    PROJECTIONS[l],
+                                    PROJECTIONS[r],
+                                    pairs.values[l][r]
+                                );
+                                if bound <= 1e-13 {
+                                    continue;
+                                }
+                                let ratio = value / bound;
+                                let slot = match (l.min(r), l.max(r)) {
+                                    (0, 1) | (0, 2) => 0,
+                                    (0, 3) => 2,
+                                    _ => 1,
+                                };
+                                largest[slot] = largest[slot].max(ratio);
+                            }
+                        }
+                    }
+                    let ratio = c_v.norm() / bounds.total;
+                    largest[3] = largest[3].max(ratio);
+                    assert!(
+                        ratio <= 1.0,
+                        "M={m} N=({n1},{n2}): |C_V| {} > (5.26) {}",
+                        c_v.norm(),
+                        bounds.total
+                    );
+                }
+                Ok(())
+            })
+            .unwrap();
+        eprintln!(
+            "M={m} N=({n1},{n2}) {v_intra}: largest measured/bound (5.29) {:.3e}, (5.30) {:.3e}, (5.31) {:.3e}, (5.26) {:.3e}",
+            largest[0], largest[1], largest[2], largest[3]
+        );
+    }
+}

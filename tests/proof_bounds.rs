@@ -125,3 +125,102 @@ fn pairs_of_c_v1_and_c_v2_stay_below_their_bounds() {
         );
     }
 }
+
+#[test]
+fn pairs_of_c_v12_stay_below_their_bounds() {
+    use pickl::proof::bounds::InterSpeciesBounds;
+    use pickl::proof::{inter_species_pairs, pp_qq_split};
+    let cases = [
+        (3usize, (12usize, 12usize), "gauss:1,1", "gauss:0.5,1"),
+        (3, (16, 8), "contact:2", "contact:1"),
+        (4, (8, 8), "gauss:1,1", "gauss:0.5,1"),
+        (4, (10, 5), "contact:1.5", "gauss:-0.8,1"),
+    ];
+    for (m, (n1, n2), v_intra, v12) in cases {
+        let lattice = Lattice::ring(m).unwrap();
+        let model = model(
+            lattice.clone(),
+            Kinetic::Schroedinger,
+            (n1, n2),
+            (1.0, 1.0),
+            (0.0, 0.0),
+            (&[], &[]),
+            (v_intra, v_intra, v12),
+        );
+        let problem = DynamicsProblem {
+            model: model.clone(),
+            u0: orbital(&lattice, "gauss:0,1,0.5"),
+            v0: orbital(&lattice, "gauss:1,1,-0.3"),
+            times: output_times(3.0, 3).unwrap(),
+            krylov: KrylovSettings::default(),
+            hartree_tolerance: 1e-12,
+        };
+        let mut frame = None;
+        // (5.40)-(5.41), (5.42), (pp,qq)_1, (pp,qq)_2, (pp,qq)_3, (5.33)
+        let mut largest = [0.0f64; 6];
+        let mut record = |slot: usize, value: f64, bound: f64, what: &str, t: f64| {
+            assert!(
+                value <= bound + 1e-13,
+                "M={m} N=({n1},{n2}) t={t} {what}: {value} > bound {bound}"
+            );
+            if bound > 1e-13 {
+                largest[slot] = largest[slot].max(value / bound);
+            }
+        };
+        problem
+            .evolve(|moment| {
+                let frame = frame.get_or_insert_with(|| {
+                    CondensateFrame::new(moment.basis_a, moment.basis_b).unwrap()
+                });
+                let (u, v) = (&moment.hartree.u, &moment.hartree.v);
+                let t = moment.row.t;
+                let in_frame = frame.to_frame(moment.state, u, v)?;
+                let terms =
+                    derivative_terms(&model, moment.basis_a, moment.basis_b, moment.state, u, v)?;
+                let values = potential_values(model.inter_potential());
+                // One exponent pair for both A^u and A^v: the best for u + v together.
+                let exponents = Exponents::default_scan()
+                    .into_iter()
+                    .min_by(|a, b| {
+                        let cost = |e: &Exponents| {
+                            pickl::proof::norms::mean_field_constant(&values, u, *e)
+                                + pickl::proof::norms::mean_field_constant(&values, v, *e)
+                        };
+                        cost(a).total_cmp(&cost(b))
+                    })
+                    .unwrap();
+                let bounds = InterSpeciesBounds::new(&model, u, v, moment.row.alpha11, exponents);
+                let pairs =
+                    inter_species_pairs(&model, moment.basis_a, moment.basis_b, &in_frame, u, v)?;
+                for l in 0..4 {
+                    for r in 0..4 {
+                        if let Some(bound) = bounds.pair(l, r) {
+                            let slot = match (l.min(r), l.max(r)) {
+                                (1, 2) => 0,
+                                (0, 3) => continue, // checked part by part below
+                                _ => 1,
+                            };
+                            record(
+                                slot,
+                                pairs.values[l][r].norm(),
+                                bound,
+                                &format!("T({}, {})", PROJECTIONS[l], PROJECTIONS[r]),
+                                t,
+                            );
+                        }
+                    }
+                }
+                let split = pp_qq_split(&model, moment.basis_a, moment.basis_b, &in_frame, u, v)?;
+                record(2, split.first.norm(), bounds.pp_qq_1, "(pp,qq)_1", t);
+                record(3, split.second.norm(), bounds.pp_qq_2, "(pp,qq)_2", t);
+                record(4, split.third.norm(), bounds.pp_qq_3, "(pp,qq)_3", t);
+                record(5, terms.c_v12.norm(), bounds.total, "(5.33)", t);
+                Ok(())
+            })
+            .unwrap();
+        eprintln!(
+            "M={m} N=({n1},{n2}) V12={v12}: largest measured/bound (5.41) {:.3e}, (5.42) {:.3e}, (pp,qq)_1 {:.3e}, (pp,qq)_2 {:.3e}, (pp,qq)_3 {:.3e}, (5.33) {:.3e}",
+            largest[0], largest[1], largest[2], largest[3], largest[4], largest[5]
+        );
+    }
+}

@@ -88,3 +88,85 @@ impl IntraSpeciesBounds {
         }
     }
 }
+
+/// κ₁₂(c₁, c₂) of (5.33), derived from §5.5 below: max(8√2 + 4√2/c₂, 6√2 + 8√2/c₁).
+pub fn kappa_inter(c1: f64, c2: f64) -> f64 {
+    let r2 = 2f64.sqrt();
+    (8.0 * r2 + 4.0 * r2 / c2).max(6.0 * r2 + 8.0 * r2 / c1)
+}
+
+/// The stated bounds for the pairs T(Π_L, Π_R) of C_V12 (Proposition 5.2, §5.5), with
+/// A^u = ‖V₁₂‖_{L^r+L^s}(‖u‖_r̂ + ‖u‖_ŝ), A^v likewise, N = N₁ + N₂, α = α^(1,1):
+///
+/// * (5.40)–(5.41): |T(pq,qp)| = |T(qp,pq)| ≤ √2 (A^u + A^v) α (two Cauchy–Schwarz terms, √2A^u α and
+///   √2A^v α, after (N_j − 1)/N ≤ 1);
+/// * (5.42): |T(qp,qq)|, |T(pq,qq)| ≤ √2 (A^u + A^v) α each (the (V₁₂)₁₁ part ≤ √2A^v α, resp. √2A^u α,
+///   and the mean-field part ≤ √2A^u α, resp. √2A^v α, as printed);
+/// * §5.5.2: |(pp,qq)₁| ≤ (4√2/c₁) A^v (α + 1/N), |(pp,qq)₂| ≤ (2√2/c₂) A^u (α + 1/N) (as printed; the
+///   same steps as for (pp,qq)₁ give 4√2/c₂), |(pp,qq)₃| ≤ (√2/N) A^u, and T(pp,qq) their sum;
+/// * the pairs §5.5.1–5.5.2 show to vanish have no bound.
+///
+/// **κ₁₂ of (5.33).** C_V12 = −Σ T, the pairs related by T(Π_R,Π_L) = −conj T(Π_L,Π_R), so
+/// |C_V12| ≤ 2(|T(pq,qp)| + |T(qp,qq)| + |T(pq,qq)| + |T(pp,qq)|)
+///   ≤ 6√2 (A^u + A^v) α + (8√2/c₁) A^v (α + 1/N) + (4√2/c₂) A^u (α + 1/N) + (2√2/N) A^u
+///   ≤ [(8√2 + 4√2/c₂) A^u + (6√2 + 8√2/c₁) A^v] (α + 1/N) ≤ κ₁₂ (A^u + A^v)(α + 1/N).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InterSpeciesBounds {
+    /// A^u.
+    pub constant_u: f64,
+    /// A^v.
+    pub constant_v: f64,
+    /// (5.40)–(5.41), per pair.
+    pub pq_qp: f64,
+    /// (5.42), per pair.
+    pub qp_qq: f64,
+    /// (pp,qq)₁.
+    pub pp_qq_1: f64,
+    /// (pp,qq)₂.
+    pub pp_qq_2: f64,
+    /// (pp,qq)₃.
+    pub pp_qq_3: f64,
+    /// (5.33) with the derived κ₁₂.
+    pub total: f64,
+}
+
+impl InterSpeciesBounds {
+    /// The bounds at one time from (u, v), α^(1,1) and the exponents used for V₁₂.
+    pub fn new(model: &Model, u: &[C64], v: &[C64], alpha11: f64, exponents: Exponents) -> Self {
+        let values = potential_values(model.inter_potential());
+        let (a_u, a_v) = (
+            mean_field_constant(&values, u, exponents),
+            mean_field_constant(&values, v, exponents),
+        );
+        let (c1, c2) = (model.c1(), model.c2());
+        let n = model.total_particles() as f64;
+        let r2 = 2f64.sqrt();
+        let shifted = alpha11 + 1.0 / n;
+        InterSpeciesBounds {
+            constant_u: a_u,
+            constant_v: a_v,
+            pq_qp: r2 * (a_u + a_v) * alpha11,
+            qp_qq: r2 * (a_u + a_v) * alpha11,
+            pp_qq_1: 4.0 * r2 / c1 * a_v * shifted,
+            pp_qq_2: 2.0 * r2 / c2 * a_u * shifted,
+            pp_qq_3: r2 / n * a_u,
+            total: kappa_inter(c1, c2) * (a_u + a_v) * shifted,
+        }
+    }
+
+    /// The bound of T(left, right) in the order of [`crate::proof::PROJECTIONS`] (pp, pq, qp, qq), or
+    /// `None` for the pairs shown to vanish.
+    pub fn pair(&self, left: usize, right: usize) -> Option<f64> {
+        let (pp, pq, qp, qq) = (0, 1, 2, 3);
+        let key = (left.min(right), left.max(right));
+        if key == (pq, qp) {
+            Some(self.pq_qp)
+        } else if key == (qp, qq) || key == (pq, qq) {
+            Some(self.qp_qq)
+        } else if key == (pp, qq) {
+            Some(self.pp_qq_1 + self.pp_qq_2 + self.pp_qq_3)
+        } else {
+            None
+        }
+    }
+}

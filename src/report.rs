@@ -46,6 +46,18 @@ impl CsvTable {
         })
     }
 
+    /// Appends one row of text cells (`None` for an empty cell), and flushes it.
+    pub fn write_text_row(&mut self, cells: &[Option<String>]) -> Result<()> {
+        assert_eq!(
+            cells.len(),
+            self.columns,
+            "row length differs from the header"
+        );
+        self.writer
+            .write_record(cells.iter().map(|c| c.as_deref().unwrap_or("")))?;
+        self.writer.flush().map_err(|e| Error::io(&self.path, e))
+    }
+
     /// Appends one row where `None` leaves a cell empty (a figure not computed), and flushes it.
     pub fn write_cells(&mut self, values: &[Option<f64>]) -> Result<()> {
         assert_eq!(

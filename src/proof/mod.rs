@@ -7,6 +7,7 @@ pub mod bounds;
 mod derivative;
 pub mod norms;
 mod pairs;
+pub mod snapshot;
 
 pub use derivative::{derivative_terms, DerivativeTerms};
 pub use pairs::{

@@ -1,0 +1,303 @@
+//! `proof`: the paper's §5 at finite N₁, N₂ along the exact dynamics. At every output time it
+//! evaluates C_V1, C_V2, C_V12, their 16 pairs each and the split of T(pp,qq), against the bounds of
+//! Propositions 5.1–5.2 with the constants derived from the proof (see `pickl::proof::bounds`), and
+//! the Grönwall bound of Theorem 2.1. Same flags and TOML keys as `dynamics`, plus `--r-s`.
+//!
+//! Writes `FILE.csv` (long: `t,group,term,re,im,abs,bound,ratio`) and `FILE_wide.csv`
+//! (`t,alpha11,dalpha_terms,dalpha_fd,c_v1_im,c_v2_im,c_v12_im,b_t,f_t,gronwall_bound,kappa_eff`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use pickl::config::Options;
+use pickl::counting::CondensateFrame;
+use pickl::experiment::Experiment;
+use pickl::hartree::HartreeSystem;
+use pickl::proof::snapshot::{constant_sum, ExponentChoice, ProofSnapshot};
+use pickl::proof::{PairTerms, PROJECTIONS};
+use pickl::report::CsvTable;
+use pickl::{Result, C64};
+
+/// Every term of the proof of Theorem 2.1 against its bound, along the exact dynamics. With no
+/// arguments, runs the default model into results/proof_default.csv (and _wide.csv).
+#[derive(Parser, Debug)]
+#[command(name = "proof", version)]
+struct Cli {
+    /// TOML file with the same keys as the flags (flags given here take precedence)
+    #[arg(long, value_name = "FILE.toml")]
+    config: Option<PathBuf>,
+    /// Exponents (r, s) of (A2): `scan` (smallest constant per potential), `r:s` for all
+    /// potentials, or `r1:s1,r2:s2,r12:s12`; `inf` for infinity
+    #[arg(long = "r-s", value_name = "CHOICE", default_value = "scan")]
+    r_s: String,
+    #[command(flatten)]
+    options: Options,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn sibling(out: &Path, suffix: &str) -> PathBuf {
+    let stem = out.file_stem().and_then(|s| s.to_str()).unwrap_or("proof");
+    out.with_file_name(format!("{stem}_{suffix}.csv"))
+}
+
+/// One row of the long table.
+fn write_term(
+    table: &mut CsvTable,
+    t: f64,
+    group: &str,
+    term: &str,
+    value: C64,
+    bound: Option<f64>,
+) -> Result<()> {
+    table.write_text_row(&[
+        Some(t.to_string()),
+        Some(group.to_string()),
+        Some(term.to_string()),
+        Some(pickl::report::format_number(value.re)),
+        Some(pickl::report::format_number(value.im)),
+        Some(pickl::report::format_number(value.norm())),
+        bound.map(pickl::report::format_number),
+        bound
+            .filter(|b| *b > 0.0)
+            .map(|b| pickl::report::format_number(value.norm() / b)),
+    ])
+}
+
+fn write_pairs(
+    table: &mut CsvTable,
+    t: f64,
+    group: &str,
+    pairs: &PairTerms,
+    bound: impl Fn(usize, usize) -> Option<f64>,
+) -> Result<()> {
+    for (l, left) in PROJECTIONS.iter().enumerate() {
+        for (r, right) in PROJECTIONS.iter().enumerate() {
+            write_term(table, t, group, &format!("({left},{right})"), pairs.values[l][r], bound(l, r))?;
+        }
+    }
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let exponents: ExponentChoice = cli.r_s.parse().map_err(|e: pickl::Error| e.to_string())?;
+    let experiment = Experiment::prepare(
+        "proof",
+        cli.options,
+        cli.config.as_deref(),
+        "results/proof_default.csv",
+    )
+    .map_err(|e| e.to_string())?;
+    let outputs = experiment.problem.times.clone();
+    let spacing = if outputs.len() > 1 {
+        outputs[1] - outputs[0]
+    } else {
+        1.0
+    };
+    let step = (0.01f64).min(spacing / 4.0);
+    // Evaluation times: every output time, and t ± h, t ± h/2 around it for the finite difference.
+    let mut times = Vec::new();
+    for (k, &t) in outputs.iter().enumerate() {
+        for offset in [-step, -step / 2.0, 0.0, step / 2.0, step] {
+            if k == 0 && offset < 0.0 {
+                continue;
+            }
+            times.push(t + offset);
+        }
+    }
+    let mut problem = experiment.problem.clone();
+    problem.times = times;
+    // f(t) = ∫ (A₁ + A₂ + A^u + A^v) on a Hartree grid 20 times finer than the output grid.
+    let model = problem.model.clone();
+    let fine: Vec<f64> = (0..=20 * (outputs.len() - 1))
+        .map(|j| j as f64 * spacing / 20.0)
+        .collect();
+    let (trajectory, _) = HartreeSystem::new(&model)
+        .solve(&problem.u0, &problem.v0, &fine, problem.hartree_tolerance)
+        .map_err(|e| e.to_string())?;
+    let integrand: Vec<f64> = trajectory
+        .iter()
+        .map(|p| constant_sum(&model, &p.u, &p.v, &exponents))
+        .collect();
+    let mut f_at_output = vec![0.0];
+    let mut running = 0.0;
+    for j in 1..fine.len() {
+        running += 0.5 * (fine[j] - fine[j - 1]) * (integrand[j] + integrand[j - 1]);
+        if j % 20 == 0 {
+            f_at_output.push(running);
+        }
+    }
+
+    let mut long = CsvTable::create(
+        &experiment.out,
+        &["t", "group", "term", "re", "im", "abs", "bound", "ratio"],
+    )
+    .map_err(|e| e.to_string())?;
+    let wide_path = sibling(&experiment.out, "wide");
+    let mut wide = CsvTable::create(
+        &wide_path,
+        &[
+            "t",
+            "alpha11",
+            "dalpha_terms",
+            "dalpha_fd",
+            "c_v1_im",
+            "c_v2_im",
+            "c_v12_im",
+            "b_t",
+            "f_t",
+            "gronwall_bound",
+            "kappa_eff",
+        ],
+    )
+    .map_err(|e| e.to_string())?;
+    let total_particles = model.total_particles() as f64;
+    let mut frame: Option<CondensateFrame> = None;
+    let mut alpha_zero = None;
+    let mut window: Vec<f64> = Vec::new();
+    let mut pending: Option<(usize, ProofSnapshot, f64)> = None;
+    let mut output_index = 0;
+    let summary = problem
+        .evolve(|moment| -> Result<()> {
+            let t = moment.row.t;
+            window.push(moment.row.alpha11);
+            let is_output =
+                output_index < outputs.len() && (t - outputs[output_index]).abs() < 1e-12;
+            if is_output {
+                let frame = match &frame {
+                    Some(f) => f,
+                    None => frame.insert(CondensateFrame::new(moment.basis_a, moment.basis_b)?),
+                };
+                let (u, v) = (&moment.hartree.u, &moment.hartree.v);
+                let alpha = moment.row.alpha11;
+                alpha_zero.get_or_insert(alpha);
+                let snapshot = ProofSnapshot::new(
+                    &model,
+                    moment.basis_a,
+                    moment.basis_b,
+                    frame,
+                    moment.state,
+                    u,
+                    v,
+                    alpha,
+                    &exponents,
+                )?;
+                let s = &snapshot;
+                write_term(
+                    &mut long,
+                    t,
+                    "C_V1",
+                    "total",
+                    s.terms.c_v1,
+                    s.bounds_v1.map(|b| b.total),
+                )?;
+                write_pairs(&mut long, t, "C_V1", &s.pairs_v1, |l, r| {
+                    s.bounds_v1.and_then(|b| b.pair(l, r))
+                })?;
+                write_term(
+                    &mut long,
+                    t,
+                    "C_V2",
+                    "total",
+                    s.terms.c_v2,
+                    s.bounds_v2.map(|b| b.total),
+                )?;
+                write_pairs(&mut long, t, "C_V2", &s.pairs_v2, |l, r| {
+                    s.bounds_v2.and_then(|b| b.pair(l, r))
+                })?;
+                write_term(
+                    &mut long,
+                    t,
+                    "C_V12",
+                    "total",
+                    s.terms.c_v12,
+                    Some(s.bounds_v12.total),
+                )?;
+                write_pairs(&mut long, t, "C_V12", &s.pairs_v12, |l, r| {
+                    s.bounds_v12.pair(l, r)
+                })?;
+                if let Some(split) = s.split {
+                    write_term(
+                        &mut long,
+                        t,
+                        "C_V12",
+                        "(pp,qq)_1",
+                        split.first,
+                        Some(s.bounds_v12.pp_qq_1),
+                    )?;
+                    write_term(
+                        &mut long,
+                        t,
+                        "C_V12",
+                        "(pp,qq)_2",
+                        split.second,
+                        Some(s.bounds_v12.pp_qq_2),
+                    )?;
+                    write_term(
+                        &mut long,
+                        t,
+                        "C_V12",
+                        "(pp,qq)_3",
+                        split.third,
+                        Some(s.bounds_v12.pp_qq_3),
+                    )?;
+                }
+                pending = Some((output_index, snapshot, alpha));
+                if output_index == 0 {
+                    window.clear();
+                    window.push(alpha);
+                }
+                experiment.advance(t, alpha, moment.row.matvecs);
+                output_index += 1;
+            }
+            // The wide row is complete once t_k + h has been seen (five α's: t_k − h … t_k + h;
+            // three at t = 0: 0, h/2, h, with no centred difference).
+            let needed = if matches!(pending, Some((0, _, _))) {
+                3
+            } else {
+                5
+            };
+            if window.len() == needed {
+                if let Some((k, snapshot, alpha)) = pending.take() {
+                    let finite_difference = (needed == 5).then(|| {
+                        let coarse = (window[4] - window[0]) / (2.0 * step);
+                        let fine = (window[3] - window[1]) / step;
+                        (4.0 * fine - coarse) / 3.0
+                    });
+                    let derivative = snapshot.terms.alpha11_derivative();
+                    let f_t = f_at_output[k];
+                    let shifted = alpha + 1.0 / total_particles;
+                    let a0 = alpha_zero.unwrap_or(alpha);
+                    wide.write_cells(&[
+                        Some(outputs[k]),
+                        Some(alpha),
+                        Some(derivative),
+                        finite_difference,
+                        Some(snapshot.terms.c_v1.im),
+                        Some(snapshot.terms.c_v2.im),
+                        Some(snapshot.terms.c_v12.im),
+                        Some(snapshot.rate),
+                        Some(f_t),
+                        Some((a0 + 1.0 / total_particles) * (snapshot.kappa * f_t).exp()),
+                        Some(derivative.abs() / (shifted * snapshot.constant_sum)),
+                    ])?;
+                }
+                window.clear();
+            }
+            Ok(())
+        })
+        .map_err(|e| experiment.abandon(e))?;
+    experiment
+        .finish(&summary, &[wide_path])
+        .map_err(|e| e.to_string())
+}

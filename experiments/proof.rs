@@ -83,7 +83,14 @@ fn write_pairs(
 ) -> Result<()> {
     for (l, left) in PROJECTIONS.iter().enumerate() {
         for (r, right) in PROJECTIONS.iter().enumerate() {
-            write_term(table, t, group, &format!("({left},{right})"), pairs.values[l][r], bound(l, r))?;
+            write_term(
+                table,
+                t,
+                group,
+                &format!("({left},{right})"),
+                pairs.values[l][r],
+                bound(l, r),
+            )?;
         }
     }
     Ok(())

@@ -261,30 +261,52 @@ fn proof_writes_the_long_and_wide_tables() {
     let out = dir.join("proof.csv");
     let out_arg = format!("--out={}", out.display());
     let result = Command::new(env!("CARGO_BIN_EXE_proof"))
-        .args(["--sites", "3", "--n1", "3", "--n2", "2", "--t-max", "0.5", "--steps", "2", "--r-s", "2:inf", &out_arg])
+        .args([
+            "--sites", "3", "--n1", "3", "--n2", "2", "--t-max", "0.5", "--steps", "2", "--r-s",
+            "2:inf", &out_arg,
+        ])
         .output()
         .unwrap();
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
     let mut long = csv::Reader::from_path(&out).unwrap();
-    assert_eq!(long.headers().unwrap().iter().collect::<Vec<_>>(), ["t", "group", "term", "re", "im", "abs", "bound", "ratio"]);
+    assert_eq!(
+        long.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["t", "group", "term", "re", "im", "abs", "bound", "ratio"]
+    );
     let rows: Vec<csv::StringRecord> = long.records().map(|r| r.unwrap()).collect();
     // Per time: 3 totals, 3 × 16 pairs, 3 parts of T(pp,qq).
     assert_eq!(rows.len(), 3 * (3 + 48 + 3));
     for row in &rows {
         if !row[7].is_empty() {
-            assert!(row[7].parse::<f64>().unwrap() <= 1.0, "bound violated: {row:?}");
+            assert!(
+                row[7].parse::<f64>().unwrap() <= 1.0,
+                "bound violated: {row:?}"
+            );
         }
     }
     let mut wide = csv::Reader::from_path(dir.join("proof_wide.csv")).unwrap();
-    assert_eq!(wide.headers().unwrap().iter().take(4).collect::<Vec<_>>(), ["t", "alpha11", "dalpha_terms", "dalpha_fd"]);
+    assert_eq!(
+        wide.headers().unwrap().iter().take(4).collect::<Vec<_>>(),
+        ["t", "alpha11", "dalpha_terms", "dalpha_fd"]
+    );
     let wide: Vec<csv::StringRecord> = wide.records().map(|r| r.unwrap()).collect();
     assert_eq!(wide.len(), 3);
     // No centred difference at t = 0; afterwards it matches the identity (5.19).
     assert!(wide[0][3].is_empty());
     for row in &wide[1..] {
         let (terms, fd): (f64, f64) = (row[2].parse().unwrap(), row[3].parse().unwrap());
-        assert!((terms - fd).abs() <= 1e-5 * terms.abs().max(1e-8), "{terms} vs {fd}");
+        assert!(
+            (terms - fd).abs() <= 1e-5 * terms.abs().max(1e-8),
+            "{terms} vs {fd}"
+        );
     }
-    let bad = Command::new(env!("CARGO_BIN_EXE_proof")).args(["--r-s", "1:2", &out_arg]).output().unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_proof"))
+        .args(["--r-s", "1:2", &out_arg])
+        .output()
+        .unwrap();
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("r <= s"));
 }

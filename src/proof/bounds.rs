@@ -170,3 +170,21 @@ impl InterSpeciesBounds {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constants_by_hand() {
+        let r2 = 2f64.sqrt();
+        // c = 1/2: (2 + 8√2)·2 + 2 + 2√2 = 6 + 18√2.
+        assert!((kappa_intra(0.5) - (6.0 + 18.0 * r2)).abs() < 1e-12);
+        // c = 1/3: (2 + 8√2)·3 + 2 + 2√2 = 8 + 26√2.
+        assert!((kappa_intra(1.0 / 3.0) - (8.0 + 26.0 * r2)).abs() < 1e-12);
+        // c₁ = c₂ = 1/2: max(8√2 + 8√2, 6√2 + 16√2) = 22√2.
+        assert!((kappa_inter(0.5, 0.5) - 22.0 * r2).abs() < 1e-12);
+        // c₁ = 2/3, c₂ = 1/3: max(8√2 + 12√2, 6√2 + 12√2) = 20√2.
+        assert!((kappa_inter(2.0 / 3.0, 1.0 / 3.0) - 20.0 * r2).abs() < 1e-12);
+    }
+}

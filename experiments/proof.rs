@@ -4,7 +4,8 @@
 //! the Grönwall bound of Theorem 2.1. Same flags and TOML keys as `dynamics`, plus `--r-s`.
 //!
 //! Writes `FILE.csv` (long: `t,group,term,re,im,abs,bound,ratio`) and `FILE_wide.csv`
-//! (`t,alpha11,dalpha_terms,dalpha_fd,c_v1_im,c_v2_im,c_v12_im,b_t,f_t,gronwall_bound,kappa_eff`).
+//! (`t,alpha11,dalpha_terms,dalpha_fd,c_v1_im,c_v2_im,c_v12_im,b_t,f_t,gronwall_bound,kappa_eff`,
+//! then `r11,trace_bound`: R^(1,1) and the bound of Corollary 2.1 (2.22)).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -172,7 +173,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let mut frame: Option<CondensateFrame> = None;
     let mut alpha_zero = None;
     let mut window: Vec<f64> = Vec::new();
-    let mut pending: Option<(usize, ProofSnapshot, f64)> = None;
+    let mut pending: Option<(usize, ProofSnapshot, f64, f64)> = None;
     let mut output_index = 0;
     let summary = problem
         .evolve(|moment| -> Result<()> {
@@ -259,7 +260,15 @@ fn run(cli: Cli) -> Result<(), String> {
                         Some(s.bounds_v12.pp_qq_3),
                     )?;
                 }
-                pending = Some((output_index, snapshot, alpha));
+                let r11 = pickl::reduced::reduced_density(
+                    moment.basis_a,
+                    moment.basis_b,
+                    moment.state,
+                    1,
+                    1,
+                )?
+                .trace_distance(u, v)?;
+                pending = Some((output_index, snapshot, alpha, r11));
                 if output_index == 0 {
                     window.clear();
                     window.push(alpha);
@@ -269,13 +278,13 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             // The wide row is complete once t_k + h has been seen (five α's: t_k − h … t_k + h;
             // three at t = 0: 0, h/2, h, with no centred difference).
-            let needed = if matches!(pending, Some((0, _, _))) {
+            let needed = if matches!(pending, Some((0, _, _, _))) {
                 3
             } else {
                 5
             };
             if window.len() == needed {
-                if let Some((k, snapshot, alpha)) = pending.take() {
+                if let Some((k, snapshot, alpha, r11)) = pending.take() {
                     let finite_difference = (needed == 5).then(|| {
                         let coarse = (window[4] - window[0]) / (2.0 * step);
                         let fine = (window[3] - window[1]) / step;
@@ -297,6 +306,13 @@ fn run(cli: Cli) -> Result<(), String> {
                         Some(f_t),
                         Some((a0 + 1.0 / total_particles) * (snapshot.kappa * f_t).exp()),
                         Some(derivative.abs() / (shifted * snapshot.constant_sum)),
+                        Some(r11),
+                        // Corollary 2.1 (2.22) through (3.7): with K = N α(0),
+                        // R^(1,1) ≤ 2√α ≤ 2√((K+1)/N) e^{κ f/2}.
+                        Some(
+                            2.0 * (a0 + 1.0 / total_particles).max(0.0).sqrt()
+                                * (0.5 * snapshot.kappa * f_t).exp(),
+                        ),
                     ])?;
                 }
                 window.clear();

@@ -18,15 +18,71 @@ use pickl::proof::norms::{best_exponents, potential_values, Exponents};
 use pickl::proof::{derivative_terms, intra_species_pairs, PROJECTIONS};
 use pickl::propagation::KrylovSettings;
 
+/// Regression pins: the largest measured/bound ratio of each bound per canonical model, as measured
+/// when the bounds were introduced (relative tolerance 1e-6). A change in any term or bound shows
+/// up here; update the pins only with an explanation of what changed.
+fn check_pins(label: &str, measured: &[f64], pinned: &[f64]) {
+    for (i, (m, p)) in measured.iter().zip(pinned).enumerate() {
+        assert!(
+            (m - p).abs() <= 1e-6 * p.abs(),
+            "{label}: ratio {i} is now {m:.9e}, pinned {p:.9e}"
+        );
+    }
+}
+
 #[test]
 fn pairs_of_c_v1_and_c_v2_stay_below_their_bounds() {
     let cases = [
-        (3usize, (12usize, 12usize), "gauss:1,1", "gauss:0.5,1"),
-        (3, (16, 8), "contact:2", "contact:1"),
-        (4, (8, 8), "gauss:1,1", "gauss:0.5,1"),
-        (4, (10, 5), "contact:1.5", "gauss:-0.8,1"),
+        (
+            3usize,
+            (12usize, 12usize),
+            "gauss:1,1",
+            "gauss:0.5,1",
+            [
+                3.797353362e-4,
+                2.760376375e-3,
+                1.220474067e-3,
+                5.952660936e-4,
+            ],
+        ),
+        (
+            3,
+            (16, 8),
+            "contact:2",
+            "contact:1",
+            [
+                1.664738387e-2,
+                2.213376739e-2,
+                1.019111421e-2,
+                2.701897992e-3,
+            ],
+        ),
+        (
+            4,
+            (8, 8),
+            "gauss:1,1",
+            "gauss:0.5,1",
+            [
+                3.597709672e-3,
+                5.727624122e-3,
+                4.287440170e-3,
+                3.011832545e-3,
+            ],
+        ),
+        (
+            4,
+            (10, 5),
+            "contact:1.5",
+            "gauss:-0.8,1",
+            [
+                1.491906237e-2,
+                2.000036976e-2,
+                9.843844979e-3,
+                3.967797728e-3,
+            ],
+        ),
     ];
-    for (m, (n1, n2), v_intra, v12) in cases {
+    for (m, (n1, n2), v_intra, v12, pins) in cases {
         let lattice = Lattice::ring(m).unwrap();
         let model = model(
             lattice.clone(),
@@ -120,9 +176,10 @@ fn pairs_of_c_v1_and_c_v2_stay_below_their_bounds() {
             })
             .unwrap();
         eprintln!(
-            "M={m} N=({n1},{n2}) {v_intra}: largest measured/bound (5.29) {:.3e}, (5.30) {:.3e}, (5.31) {:.3e}, (5.26) {:.3e}",
+            "M={m} N=({n1},{n2}) {v_intra}: largest measured/bound (5.29) {:.9e}, (5.30) {:.9e}, (5.31) {:.9e}, (5.26) {:.9e}",
             largest[0], largest[1], largest[2], largest[3]
         );
+        check_pins(&format!("M={m} N=({n1},{n2}) C_V1/C_V2"), &largest, &pins);
     }
 }
 
@@ -131,12 +188,64 @@ fn pairs_of_c_v12_stay_below_their_bounds() {
     use pickl::proof::bounds::InterSpeciesBounds;
     use pickl::proof::{inter_species_pairs, pp_qq_split};
     let cases = [
-        (3usize, (12usize, 12usize), "gauss:1,1", "gauss:0.5,1"),
-        (3, (16, 8), "contact:2", "contact:1"),
-        (4, (8, 8), "gauss:1,1", "gauss:0.5,1"),
-        (4, (10, 5), "contact:1.5", "gauss:-0.8,1"),
+        (
+            3usize,
+            (12usize, 12usize),
+            "gauss:1,1",
+            "gauss:0.5,1",
+            [
+                6.753928618e-5,
+                1.342694315e-4,
+                5.134421488e-5,
+                1.030208790e-4,
+                3.808302245e-5,
+                1.953023142e-5,
+            ],
+        ),
+        (
+            3,
+            (16, 8),
+            "contact:2",
+            "contact:1",
+            [
+                3.238190692e-3,
+                1.102246342e-3,
+                2.369348915e-3,
+                1.140808642e-3,
+                1.327579862e-3,
+                1.073654522e-3,
+            ],
+        ),
+        (
+            4,
+            (8, 8),
+            "gauss:1,1",
+            "gauss:0.5,1",
+            [
+                1.146910948e-4,
+                1.266713178e-4,
+                3.992912723e-4,
+                7.664979770e-4,
+                5.225833586e-4,
+                2.500911320e-4,
+            ],
+        ),
+        (
+            4,
+            (10, 5),
+            "contact:1.5",
+            "gauss:-0.8,1",
+            [
+                1.691309310e-3,
+                5.179555036e-4,
+                8.552362647e-4,
+                3.496571024e-4,
+                9.027501529e-4,
+                2.405805890e-4,
+            ],
+        ),
     ];
-    for (m, (n1, n2), v_intra, v12) in cases {
+    for (m, (n1, n2), v_intra, v12, pins) in cases {
         let lattice = Lattice::ring(m).unwrap();
         let model = model(
             lattice.clone(),
@@ -219,8 +328,9 @@ fn pairs_of_c_v12_stay_below_their_bounds() {
             })
             .unwrap();
         eprintln!(
-            "M={m} N=({n1},{n2}) V12={v12}: largest measured/bound (5.41) {:.3e}, (5.42) {:.3e}, (pp,qq)_1 {:.3e}, (pp,qq)_2 {:.3e}, (pp,qq)_3 {:.3e}, (5.33) {:.3e}",
+            "M={m} N=({n1},{n2}) V12={v12}: largest measured/bound (5.41) {:.9e}, (5.42) {:.9e}, (pp,qq)_1 {:.9e}, (pp,qq)_2 {:.9e}, (pp,qq)_3 {:.9e}, (5.33) {:.9e}",
             largest[0], largest[1], largest[2], largest[3], largest[4], largest[5]
         );
+        check_pins(&format!("M={m} N=({n1},{n2}) C_V12"), &largest, &pins);
     }
 }

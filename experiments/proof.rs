@@ -166,6 +166,8 @@ fn run(cli: Cli) -> Result<(), String> {
             "f_t",
             "gronwall_bound",
             "kappa_eff",
+            "r11",
+            "trace_bound",
         ],
     )
     .map_err(|e| e.to_string())?;

@@ -103,22 +103,8 @@ fn chain_with_relativistic_kinetic_energy() {
 
 #[test]
 fn the_canonical_models_of_the_bound_tests() {
-    for (m, (n1, n2), v_intra, v12) in [
-        (3usize, (12usize, 12usize), "gauss:1,1", "gauss:0.5,1"),
-        (3, (16, 8), "contact:2", "contact:1"),
-        (4, (8, 8), "gauss:1,1", "gauss:0.5,1"),
-        (4, (10, 5), "contact:1.5", "gauss:-0.8,1"),
-    ] {
-        let lattice = Lattice::ring(m).unwrap();
-        let model = model(
-            lattice,
-            Kinetic::Schroedinger,
-            (n1, n2),
-            (1.0, 1.0),
-            (0.0, 0.0),
-            (&[], &[]),
-            (v_intra, v_intra, v12),
-        );
+    for case in CANONICAL_MODELS {
+        let model = canonical_problem(case, 1.0, 1).model;
         check(model, "gauss:0,1,0.5", "gauss:1,1,-0.3", 1.5);
     }
 }

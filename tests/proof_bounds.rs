@@ -9,14 +9,10 @@ mod common;
 
 use common::*;
 use pickl::counting::CondensateFrame;
-use pickl::dynamics::{output_times, DynamicsProblem};
-use pickl::lattice::Lattice;
 use pickl::lemmas::Component;
-use pickl::one_body::Kinetic;
 use pickl::proof::bounds::IntraSpeciesBounds;
 use pickl::proof::norms::{best_exponents, potential_values, Exponents};
 use pickl::proof::{derivative_terms, intra_species_pairs, PROJECTIONS};
-use pickl::propagation::KrylovSettings;
 
 /// Regression pins: the largest measured/bound ratio of each bound per canonical model, as measured
 /// when the bounds were introduced (relative tolerance 1e-6). A change in any term or bound shows
@@ -32,75 +28,36 @@ fn check_pins(label: &str, measured: &[f64], pinned: &[f64]) {
 
 #[test]
 fn pairs_of_c_v1_and_c_v2_stay_below_their_bounds() {
-    let cases = [
-        (
-            3usize,
-            (12usize, 12usize),
-            "gauss:1,1",
-            "gauss:0.5,1",
-            [
-                3.797353362e-4,
-                2.760376375e-3,
-                1.220474067e-3,
-                5.952660936e-4,
-            ],
-        ),
-        (
-            3,
-            (16, 8),
-            "contact:2",
-            "contact:1",
-            [
-                1.664738387e-2,
-                2.213376739e-2,
-                1.019111421e-2,
-                2.701897992e-3,
-            ],
-        ),
-        (
-            4,
-            (8, 8),
-            "gauss:1,1",
-            "gauss:0.5,1",
-            [
-                3.597709672e-3,
-                5.727624122e-3,
-                4.287440170e-3,
-                3.011832545e-3,
-            ],
-        ),
-        (
-            4,
-            (10, 5),
-            "contact:1.5",
-            "gauss:-0.8,1",
-            [
-                1.491906237e-2,
-                2.000036976e-2,
-                9.843844979e-3,
-                3.967797728e-3,
-            ],
-        ),
+    let pinned = [
+        [
+            3.797353362e-4,
+            2.760376375e-3,
+            1.220474067e-3,
+            5.952660936e-4,
+        ],
+        [
+            1.664738387e-2,
+            2.213376739e-2,
+            1.019111421e-2,
+            2.701897992e-3,
+        ],
+        [
+            3.597709672e-3,
+            5.727624122e-3,
+            4.287440170e-3,
+            3.011832545e-3,
+        ],
+        [
+            1.491906237e-2,
+            2.000036976e-2,
+            9.843844979e-3,
+            3.967797728e-3,
+        ],
     ];
-    for (m, (n1, n2), v_intra, v12, pins) in cases {
-        let lattice = Lattice::ring(m).unwrap();
-        let model = model(
-            lattice.clone(),
-            Kinetic::Schroedinger,
-            (n1, n2),
-            (1.0, 1.0),
-            (0.0, 0.0),
-            (&[], &[]),
-            (v_intra, v_intra, v12),
-        );
-        let problem = DynamicsProblem {
-            model: model.clone(),
-            u0: orbital(&lattice, "gauss:0,1,0.5"),
-            v0: orbital(&lattice, "gauss:1,1,-0.3"),
-            times: output_times(3.0, 6).unwrap(),
-            krylov: KrylovSettings::default(),
-            hartree_tolerance: 1e-12,
-        };
+    for (case, pins) in CANONICAL_MODELS.into_iter().zip(pinned) {
+        let (m, (n1, n2), v_intra, _) = case;
+        let problem = canonical_problem(case, 3.0, 6);
+        let model = problem.model.clone();
         let mut frame = None;
         let mut largest = [0.0f64; 4]; // (5.29), (5.30), (5.31), (5.26)
         problem
@@ -187,83 +144,44 @@ fn pairs_of_c_v1_and_c_v2_stay_below_their_bounds() {
 fn pairs_of_c_v12_stay_below_their_bounds() {
     use pickl::proof::bounds::InterSpeciesBounds;
     use pickl::proof::{inter_species_pairs, pp_qq_split};
-    let cases = [
-        (
-            3usize,
-            (12usize, 12usize),
-            "gauss:1,1",
-            "gauss:0.5,1",
-            [
-                6.753928618e-5,
-                1.342694315e-4,
-                5.134421488e-5,
-                1.030208790e-4,
-                3.808302245e-5,
-                1.953023142e-5,
-            ],
-        ),
-        (
-            3,
-            (16, 8),
-            "contact:2",
-            "contact:1",
-            [
-                3.238190692e-3,
-                1.102246342e-3,
-                2.369348915e-3,
-                1.140808642e-3,
-                1.327579862e-3,
-                1.073654522e-3,
-            ],
-        ),
-        (
-            4,
-            (8, 8),
-            "gauss:1,1",
-            "gauss:0.5,1",
-            [
-                1.146910948e-4,
-                1.266713178e-4,
-                3.992912723e-4,
-                7.664979770e-4,
-                5.225833586e-4,
-                2.500911320e-4,
-            ],
-        ),
-        (
-            4,
-            (10, 5),
-            "contact:1.5",
-            "gauss:-0.8,1",
-            [
-                1.691309310e-3,
-                5.179555036e-4,
-                8.552362647e-4,
-                3.496571024e-4,
-                9.027501529e-4,
-                2.405805890e-4,
-            ],
-        ),
+    let pinned = [
+        [
+            6.753928618e-5,
+            1.342694315e-4,
+            5.134421488e-5,
+            1.030208790e-4,
+            3.808302245e-5,
+            1.953023142e-5,
+        ],
+        [
+            3.238190692e-3,
+            1.102246342e-3,
+            2.369348915e-3,
+            1.140808642e-3,
+            1.327579862e-3,
+            1.073654522e-3,
+        ],
+        [
+            1.146910948e-4,
+            1.266713178e-4,
+            3.992912723e-4,
+            7.664979770e-4,
+            5.225833586e-4,
+            2.500911320e-4,
+        ],
+        [
+            1.691309310e-3,
+            5.179555036e-4,
+            8.552362647e-4,
+            3.496571024e-4,
+            9.027501529e-4,
+            2.405805890e-4,
+        ],
     ];
-    for (m, (n1, n2), v_intra, v12, pins) in cases {
-        let lattice = Lattice::ring(m).unwrap();
-        let model = model(
-            lattice.clone(),
-            Kinetic::Schroedinger,
-            (n1, n2),
-            (1.0, 1.0),
-            (0.0, 0.0),
-            (&[], &[]),
-            (v_intra, v_intra, v12),
-        );
-        let problem = DynamicsProblem {
-            model: model.clone(),
-            u0: orbital(&lattice, "gauss:0,1,0.5"),
-            v0: orbital(&lattice, "gauss:1,1,-0.3"),
-            times: output_times(3.0, 3).unwrap(),
-            krylov: KrylovSettings::default(),
-            hartree_tolerance: 1e-12,
-        };
+    for (case, pins) in CANONICAL_MODELS.into_iter().zip(pinned) {
+        let (m, (n1, n2), _, v12) = case;
+        let problem = canonical_problem(case, 3.0, 3);
+        let model = problem.model.clone();
         let mut frame = None;
         // (5.40)-(5.41), (5.42), (pp,qq)_1, (pp,qq)_2, (pp,qq)_3, (5.33)
         let mut largest = [0.0f64; 6];

@@ -299,3 +299,38 @@ pub fn gamma_brute_force(
     }
     gamma
 }
+
+/// The fixed set of canonical models of the proof's regression tests: ring M = 3 and 4, gauss and
+/// contact potentials, N₁ = N₂ and N₁ = 2N₂ (sites, (N₁, N₂), V₁ = V₂, V₁₂).
+pub const CANONICAL_MODELS: [(usize, (usize, usize), &str, &str); 4] = [
+    (3, (12, 12), "gauss:1,1", "gauss:0.5,1"),
+    (3, (16, 8), "contact:2", "contact:1"),
+    (4, (8, 8), "gauss:1,1", "gauss:0.5,1"),
+    (4, (10, 5), "contact:1.5", "gauss:-0.8,1"),
+];
+
+/// A canonical model (unit hopping, no phase or trap) and its dynamics from u₀ = gauss:0,1,0.5,
+/// v₀ = gauss:1,1,−0.3 to `t_max` with `steps` output intervals, default accuracies.
+pub fn canonical_problem(
+    (m, (n1, n2), v_intra, v12): (usize, (usize, usize), &str, &str),
+    t_max: f64,
+    steps: usize,
+) -> pickl::dynamics::DynamicsProblem {
+    let lattice = Lattice::ring(m).unwrap();
+    pickl::dynamics::DynamicsProblem {
+        model: model(
+            lattice.clone(),
+            Kinetic::Schroedinger,
+            (n1, n2),
+            (1.0, 1.0),
+            (0.0, 0.0),
+            (&[], &[]),
+            (v_intra, v_intra, v12),
+        ),
+        u0: orbital(&lattice, "gauss:0,1,0.5"),
+        v0: orbital(&lattice, "gauss:1,1,-0.3"),
+        times: pickl::dynamics::output_times(t_max, steps).unwrap(),
+        krylov: pickl::propagation::KrylovSettings::default(),
+        hartree_tolerance: 1e-12,
+    }
+}

@@ -42,6 +42,7 @@ pub mod proof;
 pub mod propagation;
 pub mod reduced;
 pub mod report;
+pub mod scaling;
 pub mod small_space;
 pub mod state;
 

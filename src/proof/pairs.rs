@@ -159,6 +159,52 @@ pub fn intra_species_pairs(
     Ok(PairTerms { values })
 }
 
+/// Σ_{s,s′} (a†_s a_{s′} on the hopping species) ⊗ B_{ss′} (on the other species) applied to
+/// `input`, with `block(s, s′)` giving B_{ss′} (`None` where it vanishes). The one mechanism behind
+/// the mixed A–B operators and the three-particle operators below: the two factors act on
+/// different species and commute.
+fn apply_hop_sum(
+    basis_a: &FockBasis,
+    basis_b: &FockBasis,
+    hop_on_a: bool,
+    block: impl Fn(usize, usize) -> Result<Option<SpeciesOperator>>,
+    input: &[C64],
+    out: &mut [C64],
+) -> Result<()> {
+    let m = basis_a.modes();
+    let (rows, columns) = (basis_a.dim(), basis_b.dim());
+    let zero = C64::new(0.0, 0.0);
+    out.iter_mut().for_each(|z| *z = zero);
+    let mut moved = vec![zero; input.len()];
+    let mut both = vec![zero; input.len()];
+    for s in 0..m {
+        for s2 in 0..m {
+            let Some(other) = block(s, s2)? else { continue };
+            let mut single = Mat::zeros(m, m);
+            single[(s, s2)] = C64::new(1.0, 0.0);
+            let hop = SpeciesOperator::from_one_body(
+                if hop_on_a { basis_a } else { basis_b },
+                &single,
+                |_| 0.0,
+            )?;
+            let (on_a, on_b) = if hop_on_a {
+                (&hop, &other)
+            } else {
+                (&other, &hop)
+            };
+            apply_two_species(Some(on_a), None, None, rows, columns, input, &mut moved);
+            apply_two_species(None, Some(on_b), None, rows, columns, &moved, &mut both);
+            out.iter_mut().zip(&both).for_each(|(o, z)| *o += z);
+        }
+    }
+    Ok(())
+}
+
+/// Whether every entry of a matrix is zero.
+fn vanishes(matrix: &Mat<C64>) -> bool {
+    (0..matrix.ncols()).all(|c| (0..matrix.nrows()).all(|r| matrix[(r, c)] == C64::new(0.0, 0.0)))
+}
+
 /// y = dΓ_AB(T) x = Σ T_{(x,y),(x′,y′)} a†_x a_{x′} b†_y b_{y′} x for an operator T on
 /// (A-particle, B-particle), index x + M y: for a state symmetric in each species,
 /// ⟨T_{A1,B1}⟩ = ⟨dΓ_AB(T)⟩/(N₁N₂). Built as Σ_{x,x′} (a†_x a_{x′}) ⊗ (Σ_{y,y′} T… b†_y b_{y′}).
@@ -170,27 +216,13 @@ fn apply_mixed(
     out: &mut [C64],
 ) -> Result<()> {
     let m = basis_a.modes();
-    let (rows, columns) = (basis_a.dim(), basis_b.dim());
-    let zero = C64::new(0.0, 0.0);
-    out.iter_mut().for_each(|z| *z = zero);
-    let mut moved = vec![zero; input.len()];
-    let mut both = vec![zero; input.len()];
-    for x in 0..m {
-        for x2 in 0..m {
-            let block = Mat::from_fn(m, m, |y, y2| t[(x + m * y, x2 + m * y2)]);
-            if (0..m).all(|y| (0..m).all(|y2| block[(y, y2)] == zero)) {
-                continue;
-            }
-            let mut hop = Mat::zeros(m, m);
-            hop[(x, x2)] = C64::new(1.0, 0.0);
-            let hop = SpeciesOperator::from_one_body(basis_a, &hop, |_| 0.0)?;
-            let op_b = SpeciesOperator::from_one_body(basis_b, &block, |_| 0.0)?;
-            apply_two_species(Some(&hop), None, None, rows, columns, input, &mut moved);
-            apply_two_species(None, Some(&op_b), None, rows, columns, &moved, &mut both);
-            out.iter_mut().zip(&both).for_each(|(o, z)| *o += z);
-        }
-    }
-    Ok(())
+    let block = |x: usize, x2: usize| {
+        let block = Mat::from_fn(m, m, |y, y2| t[(x + m * y, x2 + m * y2)]);
+        (!vanishes(&block))
+            .then(|| SpeciesOperator::from_one_body(basis_b, &block, |_| 0.0))
+            .transpose()
+    };
+    apply_hop_sum(basis_a, basis_b, true, block, input, out)
 }
 
 /// The 16 pairs T(Π_L, Π_R) of C_V12 (Proposition 5.2, (5.32)–(5.36), SPEC §5):
@@ -286,39 +318,19 @@ fn apply_three_body(
     out: &mut [C64],
 ) -> Result<()> {
     let m = basis_a.modes();
-    let (rows, columns) = (basis_a.dim(), basis_b.dim());
-    let zero = C64::new(0.0, 0.0);
-    out.iter_mut().for_each(|z| *z = zero);
-    let mut moved = vec![zero; input.len()];
-    let mut both = vec![zero; input.len()];
-    for s in 0..m {
-        for s2 in 0..m {
-            // The two-particle block for the single particle's hop s′ → s.
-            let block = if two_on_a {
-                Mat::from_fn(m * m, m * m, |r, c| t[(r + m * m * s, c + m * m * s2)])
-            } else {
-                Mat::from_fn(m * m, m * m, |r, c| t[(s + m * r, s2 + m * c)])
-            };
-            if (0..m * m).all(|r| (0..m * m).all(|c| block[(r, c)] == zero)) {
-                continue;
-            }
-            let mut hop = Mat::zeros(m, m);
-            hop[(s, s2)] = C64::new(1.0, 0.0);
-            if two_on_a {
-                let pair = SpeciesOperator::from_two_body(basis_a, &block)?;
-                let single = SpeciesOperator::from_one_body(basis_b, &hop, |_| 0.0)?;
-                apply_two_species(None, Some(&single), None, rows, columns, input, &mut moved);
-                apply_two_species(Some(&pair), None, None, rows, columns, &moved, &mut both);
-            } else {
-                let pair = SpeciesOperator::from_two_body(basis_b, &block)?;
-                let single = SpeciesOperator::from_one_body(basis_a, &hop, |_| 0.0)?;
-                apply_two_species(Some(&single), None, None, rows, columns, input, &mut moved);
-                apply_two_species(None, Some(&pair), None, rows, columns, &moved, &mut both);
-            }
-            out.iter_mut().zip(&both).for_each(|(o, z)| *o += z);
-        }
-    }
-    Ok(())
+    // The two-particle block for the single particle's hop s′ → s.
+    let block = |s: usize, s2: usize| {
+        let block = if two_on_a {
+            Mat::from_fn(m * m, m * m, |r, c| t[(r + m * m * s, c + m * m * s2)])
+        } else {
+            Mat::from_fn(m * m, m * m, |r, c| t[(s + m * r, s2 + m * c)])
+        };
+        let pair_basis = if two_on_a { basis_a } else { basis_b };
+        (!vanishes(&block))
+            .then(|| SpeciesOperator::from_two_body(pair_basis, &block))
+            .transpose()
+    };
+    apply_hop_sum(basis_a, basis_b, !two_on_a, block, input, out)
 }
 
 /// The split of T(pp,qq) into (pp,qq)₁, (pp,qq)₂, (pp,qq)₃ (§5.5.2), each from its definition.

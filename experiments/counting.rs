@@ -10,9 +10,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use pickl::config::Options;
 use pickl::counting::{CondensateFrame, CountingDistribution};
-use pickl::experiment::Experiment;
+use pickl::experiment::{exit_with, Experiment, ModelArgs};
 use pickl::lemmas::{
     lemma_3_1, lemma_3_2_higher, lemma_3_2_trace_norm, lemma_a_1, lemma_a_2_chain_13,
     lemma_a_2_chain_14, Component,
@@ -26,21 +25,12 @@ use pickl::Result;
 #[derive(Parser, Debug)]
 #[command(name = "counting", version)]
 struct Cli {
-    /// TOML file with the same keys as the flags (flags given here take precedence)
-    #[arg(long, value_name = "FILE.toml")]
-    config: Option<PathBuf>,
     #[command(flatten)]
-    options: Options,
+    model: ModelArgs,
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_with(run(Cli::parse()))
 }
 
 /// `dir/name.csv` → `dir/name_pi.csv`.
@@ -86,13 +76,8 @@ fn header(sites: usize) -> Vec<String> {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let experiment = Experiment::prepare(
-        "counting",
-        cli.options,
-        cli.config.as_deref(),
-        "results/counting_default.csv",
-    )
-    .map_err(|e| e.to_string())?;
+    let experiment = Experiment::from_args("counting", cli.model, "results/counting_default.csv")
+        .map_err(|e| e.to_string())?;
     let sites = experiment.problem.model.sites();
     let columns = header(sites);
     let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();

@@ -2,13 +2,11 @@
 //! equations (2.10), with α^(1,1), α^(1,0), α^(0,1), the many-body and Hartree energies and
 //! ‖Ψ‖ at every output time. See `dynamics --help` and SPEC §8.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use pickl::config::Options;
-use pickl::experiment::Experiment;
+use pickl::experiment::{exit_with, Experiment, ModelArgs};
 use pickl::report::CsvTable;
 
 /// Exact two-species dynamics and the Hartree system side by side. With no arguments, runs the
@@ -16,11 +14,8 @@ use pickl::report::CsvTable;
 #[derive(Parser, Debug)]
 #[command(name = "dynamics", version)]
 struct Cli {
-    /// TOML file with the same keys as the flags (flags given here take precedence)
-    #[arg(long, value_name = "FILE.toml")]
-    config: Option<PathBuf>,
     #[command(flatten)]
-    options: Options,
+    model: ModelArgs,
 }
 
 const COLUMNS: [&str; 9] = [
@@ -36,23 +31,12 @@ const COLUMNS: [&str; 9] = [
 ];
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_with(run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let experiment = Experiment::prepare(
-        "dynamics",
-        cli.options,
-        cli.config.as_deref(),
-        "results/dynamics_default.csv",
-    )
-    .map_err(|e| e.to_string())?;
+    let experiment = Experiment::from_args("dynamics", cli.model, "results/dynamics_default.csv")
+        .map_err(|e| e.to_string())?;
     let mut table = CsvTable::create(&experiment.out, &COLUMNS).map_err(|e| e.to_string())?;
     let summary = experiment
         .problem

@@ -12,9 +12,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use pickl::config::Options;
 use pickl::counting::CondensateFrame;
-use pickl::experiment::Experiment;
+use pickl::experiment::{exit_with, Experiment, ModelArgs};
 use pickl::hartree::HartreeSystem;
 use pickl::proof::snapshot::{constant_sum, ExponentChoice, ProofSnapshot};
 use pickl::proof::{PairTerms, PROJECTIONS};
@@ -26,25 +25,16 @@ use pickl::{Result, C64};
 #[derive(Parser, Debug)]
 #[command(name = "proof", version)]
 struct Cli {
-    /// TOML file with the same keys as the flags (flags given here take precedence)
-    #[arg(long, value_name = "FILE.toml")]
-    config: Option<PathBuf>,
     /// Exponents (r, s) of (A2): `scan` (smallest constant per potential), `r:s` for all
     /// potentials, or `r1:s1,r2:s2,r12:s12`; `inf` for infinity
     #[arg(long = "r-s", value_name = "CHOICE", default_value = "scan")]
     r_s: String,
     #[command(flatten)]
-    options: Options,
+    model: ModelArgs,
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_with(run(Cli::parse()))
 }
 
 fn sibling(out: &Path, suffix: &str) -> PathBuf {
@@ -99,13 +89,8 @@ fn write_pairs(
 
 fn run(cli: Cli) -> Result<(), String> {
     let exponents: ExponentChoice = cli.r_s.parse().map_err(|e: pickl::Error| e.to_string())?;
-    let experiment = Experiment::prepare(
-        "proof",
-        cli.options,
-        cli.config.as_deref(),
-        "results/proof_default.csv",
-    )
-    .map_err(|e| e.to_string())?;
+    let experiment = Experiment::from_args("proof", cli.model, "results/proof_default.csv")
+        .map_err(|e| e.to_string())?;
     let outputs = experiment.problem.times.clone();
     let spacing = if outputs.len() > 1 {
         outputs[1] - outputs[0]

@@ -4,6 +4,7 @@
 //! their own table.
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -13,6 +14,27 @@ use crate::config::Options;
 use crate::dynamics::{DynamicsProblem, DynamicsSummary};
 use crate::report::{available_memory, provenance_path, utc_timestamp, write_provenance};
 use crate::Result;
+
+/// The model arguments every experiment accepts: a TOML config file and the flags of SPEC §8.
+#[derive(clap::Args, Debug)]
+pub struct ModelArgs {
+    /// TOML file with the same keys as the flags (flags given here take precedence)
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub options: Options,
+}
+
+/// A binary's exit: success, or the message on stderr as `error: …` and a failure code.
+pub fn exit_with(result: std::result::Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// How a results table was made, written beside it (see [`crate::report::write_provenance`]).
 #[derive(Serialize, Clone, Debug)]
@@ -55,6 +77,11 @@ pub struct Experiment {
 }
 
 impl Experiment {
+    /// [`Experiment::prepare`] from the shared command-line arguments.
+    pub fn from_args(program: &'static str, args: ModelArgs, default_out: &str) -> Result<Self> {
+        Self::prepare(program, args.options, args.config.as_deref(), default_out)
+    }
+
     /// Merges `flags` over the optional config file over the defaults, builds and checks the
     /// problem, and records that the run has started.
     pub fn prepare(

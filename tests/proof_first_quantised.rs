@@ -9,12 +9,7 @@ mod common;
 
 use common::*;
 use faer::Mat;
-use pickl::counting::CondensateFrame;
-use pickl::fock::FockBasis;
-use pickl::lattice::Lattice;
 use pickl::lemmas::Component;
-use pickl::model::Model;
-use pickl::one_body::Kinetic;
 use pickl::proof::{inter_species_pairs, intra_species_pairs, pp_qq_split, PROJECTIONS};
 use pickl::C64;
 
@@ -115,37 +110,6 @@ fn expectation(psi: &[C64], op: &Mat<C64>) -> C64 {
     value
 }
 
-fn setup(
-    m: usize,
-    n1: usize,
-    n2: usize,
-    seed: u64,
-) -> (Model, FockBasis, FockBasis, Vec<C64>, Vec<C64>, Vec<C64>) {
-    let lattice = Lattice::ring(m).unwrap();
-    let model = model(
-        lattice,
-        Kinetic::Schroedinger,
-        (n1, n2),
-        (1.0, 1.0),
-        (0.0, 0.0),
-        (&[], &[]),
-        ("gauss:1.3,0.9", "gauss:-0.7,1.2", "gauss:0.8,0.9"),
-    );
-    let (basis_a, basis_b) = (
-        FockBasis::new(m, n1).unwrap(),
-        FockBasis::new(m, n2).unwrap(),
-    );
-    let state = random_state(basis_a.dim() * basis_b.dim(), seed);
-    (
-        model,
-        basis_a,
-        basis_b,
-        state,
-        random_state(m, seed + 1),
-        random_state(m, seed + 2),
-    )
-}
-
 #[test]
 fn pairs_of_c_v1_and_c_v2_equal_their_first_quantised_definitions() {
     for (m, n1, n2, seed) in [
@@ -153,13 +117,22 @@ fn pairs_of_c_v1_and_c_v2_equal_their_first_quantised_definitions() {
         (3, 2, 2, 162),
         (2, 2, 3, 163),
     ] {
-        let (model, basis_a, basis_b, state, u, v) = setup(m, n1, n2, seed);
+        let RandomCase {
+            model,
+            basis_a,
+            basis_b,
+            state,
+            u,
+            v,
+            in_frame,
+        } = random_case(
+            m,
+            (n1, n2),
+            ("gauss:1.3,0.9", "gauss:-0.7,1.2", "gauss:0.8,0.9"),
+            seed,
+        );
         let space = Space { m, n1, n2 };
         let psi = first_quantised_state(&basis_a, &basis_b, &state);
-        let in_frame = CondensateFrame::new(&basis_a, &basis_b)
-            .unwrap()
-            .to_frame(&state, &u, &v)
-            .unwrap();
         for component in [Component::A, Component::B] {
             let species_a = component == Component::A;
             let (species, orbital, other, n, first, second, spectator) = if species_a {
@@ -224,13 +197,22 @@ fn pairs_of_c_v12_and_the_split_equal_their_first_quantised_definitions() {
         (3, 2, 2, 172),
         (2, 2, 3, 173),
     ] {
-        let (model, basis_a, basis_b, state, u, v) = setup(m, n1, n2, seed);
+        let RandomCase {
+            model,
+            basis_a,
+            basis_b,
+            state,
+            u,
+            v,
+            in_frame,
+        } = random_case(
+            m,
+            (n1, n2),
+            ("gauss:1.3,0.9", "gauss:-0.7,1.2", "gauss:0.8,0.9"),
+            seed,
+        );
         let space = Space { m, n1, n2 };
         let psi = first_quantised_state(&basis_a, &basis_b, &state);
-        let in_frame = CondensateFrame::new(&basis_a, &basis_b)
-            .unwrap()
-            .to_frame(&state, &u, &v)
-            .unwrap();
         let v12 = model.inter_potential();
         let (field_u, field_v) = (v12.convolve_density(&u), v12.convolve_density(&v));
         let (nf1, nf2, total) = (n1 as f64, n2 as f64, (n1 + n2) as f64);

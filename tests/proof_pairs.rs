@@ -121,32 +121,25 @@ fn pairs_add_up_to_the_terms_along_evolved_states() {
 
 #[test]
 fn pairs_add_up_on_random_states() {
-    use pickl::fock::FockBasis;
     for (m, n1, n2, seed) in [
         (3usize, 3usize, 2usize, 111u64),
         (4, 2, 3, 112),
         (2, 5, 4, 113),
     ] {
-        let lattice = Lattice::ring(m).unwrap();
-        let model = model(
-            lattice,
-            Kinetic::Schroedinger,
+        let RandomCase {
+            model,
+            basis_a,
+            basis_b,
+            state,
+            u,
+            v,
+            in_frame,
+        } = random_case(
+            m,
             (n1, n2),
-            (1.0, 1.0),
-            (0.0, 0.0),
-            (&[], &[]),
             ("gauss:1.3,0.9", "gauss:-0.7,1.2", "gauss:0.5,1"),
+            seed,
         );
-        let (basis_a, basis_b) = (
-            FockBasis::new(m, n1).unwrap(),
-            FockBasis::new(m, n2).unwrap(),
-        );
-        let state = random_state(basis_a.dim() * basis_b.dim(), seed);
-        let (u, v) = (random_state(m, seed + 1), random_state(m, seed + 2));
-        let in_frame = CondensateFrame::new(&basis_a, &basis_b)
-            .unwrap()
-            .to_frame(&state, &u, &v)
-            .unwrap();
         let terms = derivative_terms(&model, &basis_a, &basis_b, &state, &u, &v).unwrap();
         for (component, c_v, label) in [
             (Component::A, terms.c_v1, "C_V1"),
@@ -179,7 +172,6 @@ fn claimed_zero_ratio(pairs: &PairTerms) -> (f64, f64) {
 
 #[test]
 fn inter_species_pairs_add_up_to_minus_c_v12() {
-    use pickl::fock::FockBasis;
     use pickl::proof::inter_species_pairs;
     let mut worst_claims = (0.0f64, 0.0f64);
     for (m, n1, n2, seed) in [
@@ -187,26 +179,20 @@ fn inter_species_pairs_add_up_to_minus_c_v12() {
         (4, 2, 3, 122),
         (2, 5, 4, 123),
     ] {
-        let lattice = Lattice::ring(m).unwrap();
-        let model = model(
-            lattice,
-            Kinetic::Schroedinger,
+        let RandomCase {
+            model,
+            basis_a,
+            basis_b,
+            state,
+            u,
+            v,
+            in_frame,
+        } = random_case(
+            m,
             (n1, n2),
-            (1.0, 1.0),
-            (0.0, 0.0),
-            (&[], &[]),
             ("gauss:1,1", "gauss:1,1", "gauss:0.8,0.9"),
+            seed,
         );
-        let (basis_a, basis_b) = (
-            FockBasis::new(m, n1).unwrap(),
-            FockBasis::new(m, n2).unwrap(),
-        );
-        let state = random_state(basis_a.dim() * basis_b.dim(), seed);
-        let (u, v) = (random_state(m, seed + 1), random_state(m, seed + 2));
-        let in_frame = CondensateFrame::new(&basis_a, &basis_b)
-            .unwrap()
-            .to_frame(&state, &u, &v)
-            .unwrap();
         let terms = derivative_terms(&model, &basis_a, &basis_b, &state, &u, &v).unwrap();
         let pairs = inter_species_pairs(&model, &basis_a, &basis_b, &in_frame, &u, &v).unwrap();
         let total = pairs.total();
@@ -248,7 +234,6 @@ fn inter_species_pairs_add_up_to_minus_c_v12() {
 
 #[test]
 fn the_split_of_t_pp_qq_adds_up() {
-    use pickl::fock::FockBasis;
     use pickl::proof::{inter_species_pairs, pp_qq_split};
     for (m, n1, n2, seed) in [
         (3usize, 3usize, 2usize, 131u64),
@@ -256,26 +241,20 @@ fn the_split_of_t_pp_qq_adds_up() {
         (3, 2, 1, 133),
         (2, 1, 3, 134),
     ] {
-        let lattice = Lattice::ring(m).unwrap();
-        let model = model(
-            lattice,
-            Kinetic::Schroedinger,
+        let RandomCase {
+            model,
+            basis_a,
+            basis_b,
+            u,
+            v,
+            in_frame,
+            ..
+        } = random_case(
+            m,
             (n1, n2),
-            (1.0, 1.0),
-            (0.0, 0.0),
-            (&[], &[]),
             ("gauss:1,1", "gauss:1,1", "gauss:0.8,0.9"),
+            seed,
         );
-        let (basis_a, basis_b) = (
-            FockBasis::new(m, n1).unwrap(),
-            FockBasis::new(m, n2).unwrap(),
-        );
-        let state = random_state(basis_a.dim() * basis_b.dim(), seed);
-        let (u, v) = (random_state(m, seed + 1), random_state(m, seed + 2));
-        let in_frame = CondensateFrame::new(&basis_a, &basis_b)
-            .unwrap()
-            .to_frame(&state, &u, &v)
-            .unwrap();
         let pairs = inter_species_pairs(&model, &basis_a, &basis_b, &in_frame, &u, &v).unwrap();
         let split = pp_qq_split(&model, &basis_a, &basis_b, &in_frame, &u, &v).unwrap();
         let t_pp_qq = pairs.values[0][3];

@@ -334,3 +334,53 @@ pub fn canonical_problem(
         hartree_tolerance: 1e-12,
     }
 }
+
+/// A random test case: a ring model with the given potentials (V₁, V₂, V₁₂), unit hopping, a
+/// random normalised state, random orbitals u, v (seeds seed + 1, seed + 2), and the state in the
+/// condensate frame of (u, v).
+pub struct RandomCase {
+    pub model: Model,
+    pub basis_a: FockBasis,
+    pub basis_b: FockBasis,
+    pub state: Vec<C64>,
+    pub u: Vec<C64>,
+    pub v: Vec<C64>,
+    pub in_frame: Vec<C64>,
+}
+
+pub fn random_case(
+    m: usize,
+    (n1, n2): (usize, usize),
+    potentials: (&str, &str, &str),
+    seed: u64,
+) -> RandomCase {
+    let lattice = Lattice::ring(m).unwrap();
+    let model = model(
+        lattice,
+        Kinetic::Schroedinger,
+        (n1, n2),
+        (1.0, 1.0),
+        (0.0, 0.0),
+        (&[], &[]),
+        potentials,
+    );
+    let (basis_a, basis_b) = (
+        FockBasis::new(m, n1).unwrap(),
+        FockBasis::new(m, n2).unwrap(),
+    );
+    let state = random_state(basis_a.dim() * basis_b.dim(), seed);
+    let (u, v) = (random_state(m, seed + 1), random_state(m, seed + 2));
+    let in_frame = pickl::counting::CondensateFrame::new(&basis_a, &basis_b)
+        .unwrap()
+        .to_frame(&state, &u, &v)
+        .unwrap();
+    RandomCase {
+        model,
+        basis_a,
+        basis_b,
+        state,
+        u,
+        v,
+        in_frame,
+    }
+}

@@ -221,31 +221,13 @@ fn run(cli: Cli) -> Result<(), String> {
                 write_pairs(&mut long, t, "C_V12", &s.pairs_v12, |l, r| {
                     s.bounds_v12.pair(l, r)
                 })?;
-                if let Some(split) = s.split {
-                    write_term(
-                        &mut long,
-                        t,
-                        "C_V12",
-                        "(pp,qq)_1",
-                        split.first,
-                        Some(s.bounds_v12.pp_qq_1),
-                    )?;
-                    write_term(
-                        &mut long,
-                        t,
-                        "C_V12",
-                        "(pp,qq)_2",
-                        split.second,
-                        Some(s.bounds_v12.pp_qq_2),
-                    )?;
-                    write_term(
-                        &mut long,
-                        t,
-                        "C_V12",
-                        "(pp,qq)_3",
-                        split.third,
-                        Some(s.bounds_v12.pp_qq_3),
-                    )?;
+                let parts = [
+                    ("(pp,qq)_1", s.split.first, s.bounds_v12.pp_qq_1),
+                    ("(pp,qq)_2", s.split.second, s.bounds_v12.pp_qq_2),
+                    ("(pp,qq)_3", s.split.third, s.bounds_v12.pp_qq_3),
+                ];
+                for (name, value, bound) in parts {
+                    write_term(&mut long, t, "C_V12", name, value, Some(bound))?;
                 }
                 let r11 = pickl::reduced::reduced_density(
                     moment.basis_a,

@@ -345,12 +345,6 @@ pub fn pp_qq_split(
     let m = model.sites();
     let v12 = model.inter_potential();
     let (n1, n2) = (basis_a.particles() as f64, basis_b.particles() as f64);
-    if basis_a.particles() < 2 && basis_b.particles() < 2 {
-        return Err(Error::invalid(
-            "(pp,qq) split",
-            "needs two particles in at least one species",
-        ));
-    }
     let (wa, wb) = (frame_unitary(u), frame_unitary(v));
     let one = |x: usize, y: usize| C64::new(if x == y { 1.0 } else { 0.0 }, 0.0);
     let p = |w: &[C64], x: usize, y: usize| w[x] * w[y].conj();
@@ -365,8 +359,10 @@ pub fn pp_qq_split(
             f(r0, r1, r2, c0, c1, c2)
         })
     };
-    // Part one: particles (A1, A2, B1); V₁₂ between A1 and B1; pp = p^A on A1, p^B on B1.
-    let part = |two_on_a: bool, second_projected: bool| -> Result<C64> {
+    // Parts one and two: particles (A1, A2, B1), resp. (A1, B1, B2); V₁₂ between A1 and B1;
+    // pp = p^A on A1, p^B on B1; inside the commutator p on the extra particle and on the other
+    // species' particle 1.
+    let part = |two_on_a: bool| -> Result<C64> {
         // Orbitals of the three particles and which pair V₁₂ couples.
         let (o0, o1, o2): (&[C64], &[C64], &[C64]) = if two_on_a { (u, u, v) } else { (u, v, v) };
         // V₁₂ acts on A1 and B1: slots (0, 2) for (A1, A2, B1), (0, 1) for (A1, B1, B2).
@@ -383,8 +379,6 @@ pub fn pp_qq_split(
                 0.0,
             )
         });
-        // pp and qq on (A1, B1); the projection inside the commutator on A1/B1 and the extra
-        // particle (p) or, for part three, identity on it.
         let (a1, b1) = if two_on_a { (0, 2) } else { (0, 1) };
         let extra = if two_on_a { 1 } else { 2 };
         let slot_orbital = |slot: usize| match slot {
@@ -415,16 +409,9 @@ pub fn pp_qq_split(
         let mut kinds_qq = [0u8; 3];
         kinds_qq[a1] = 2;
         kinds_qq[b1] = 2;
-        // Inside the commutator: p on the extra particle and on the other species' particle 1
-        // (parts one and two), or p₁^A p₁^B (part three: extra particle untouched).
         let mut kinds_inner = [0u8; 3];
-        if second_projected {
-            kinds_inner[extra] = 1;
-            kinds_inner[if two_on_a { b1 } else { a1 }] = 1;
-        } else {
-            kinds_inner[a1] = 1;
-            kinds_inner[b1] = 1;
-        }
+        kinds_inner[extra] = 1;
+        kinds_inner[if two_on_a { b1 } else { a1 }] = 1;
         let (pp, qq, inner) = (
             projector(kinds_pp),
             projector(kinds_qq),
@@ -458,21 +445,30 @@ pub fn pp_qq_split(
     };
     let total = n1 + n2;
     let first = if basis_a.particles() >= 2 {
-        (n1 - 1.0) / total * part(true, true)?
+        (n1 - 1.0) / total * part(true)?
     } else {
         C64::new(0.0, 0.0)
     };
     let second = if basis_b.particles() >= 2 {
-        (n2 - 1.0) / total * part(false, true)?
+        (n2 - 1.0) / total * part(false)?
     } else {
         C64::new(0.0, 0.0)
     };
-    // Part three lives on (A1, B1) only; evaluate it on (A1, A2, B1) with the extra particle idle.
-    let third = if basis_a.particles() >= 2 {
-        part(true, false)? / total
-    } else {
-        part(false, false)? / total
-    };
+    // Part three lives on (A1, B1) only: pp[(V₁₂)₁₁, p₁^A p₁^B]qq through the mixed A–B operator.
+    let [pp, _, _, qq] = two_particle_projections(u, v);
+    let potential = Mat::from_fn(m * m, m * m, |r, c| {
+        C64::new(if r == c { v12.value(r % m, r / m) } else { 0.0 }, 0.0)
+    });
+    let operator = &pp * (&potential * &pp - &pp * &potential) * &qq;
+    let mut image = vec![C64::new(0.0, 0.0); frame_state.len()];
+    apply_mixed(
+        &to_frame(&operator, &wa, &wb),
+        basis_a,
+        basis_b,
+        frame_state,
+        &mut image,
+    )?;
+    let third = dot(frame_state, &image) / (n1 * n2 * total);
     Ok(PpQqSplit {
         first,
         second,

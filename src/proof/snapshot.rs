@@ -113,8 +113,8 @@ pub struct ProofSnapshot {
     pub pairs_v2: PairTerms,
     /// The 16 pairs T of C_V12.
     pub pairs_v12: PairTerms,
-    /// (pp,qq)₁, (pp,qq)₂, (pp,qq)₃ of C_V12 (absent when N₁ = N₂ = 1).
-    pub split: Option<PpQqSplit>,
+    /// (pp,qq)₁, (pp,qq)₂, (pp,qq)₃ of C_V12.
+    pub split: PpQqSplit,
     /// Bounds for the pairs of C_V1 (absent when N₁ = 1).
     pub bounds_v1: Option<IntraSpeciesBounds>,
     /// Bounds for the pairs of C_V2 (absent when N₂ = 1).
@@ -160,11 +160,7 @@ impl ProofSnapshot {
             zero_pairs
         };
         let pairs_v12 = inter_species_pairs(model, basis_a, basis_b, &in_frame, u, v)?;
-        let split = if n1 >= 2 || n2 >= 2 {
-            Some(pp_qq_split(model, basis_a, basis_b, &in_frame, u, v)?)
-        } else {
-            None
-        };
+        let split = pp_qq_split(model, basis_a, basis_b, &in_frame, u, v)?;
         let e1 = exponents.pick(0, &model.species_a().potential, &[u]);
         let e2 = exponents.pick(1, &model.species_b().potential, &[v]);
         let e12 = exponents.pick(2, model.inter_potential(), &[u, v]);

@@ -1,10 +1,12 @@
 //! The proof of Theorem 2.1 evaluated at finite N₁, N₂ (SPEC §5): the time derivative of
 //! α^(1,1) split into C_V1, C_V2, C_V12 (5.19)–(5.22), the 16 pairs of C_V1 and C_V2 of
-//! Proposition 5.1 and the 16 pairs of C_V12 of Proposition 5.2. (The split of T(pp,qq) and the
-//! bounds come next.)
+//! Proposition 5.1, the 16 pairs of C_V12 of Proposition 5.2 with the split of T(pp,qq), the
+//! norms of Lemma 5.1, the bounds with their derived constants, and everything at one time
+//! gathered in a [`snapshot::ProofSnapshot`].
 
 pub mod bounds;
 mod derivative;
+mod frame_operators;
 pub mod norms;
 mod pairs;
 pub mod snapshot;

@@ -1,0 +1,275 @@
+//! Few-body operators written in the condensate frame, evaluated between count weights without
+//! ever being built.
+//!
+//! In the frame of (u, v) the projections of the proof are masks: p = |0⟩⟨0| and q = Σ_{i≥1} |i⟩⟨i|
+//! on each particle. So for a two-particle operator T (an M² × M² matrix in the frame, index
+//! x + M y, first particle the lowest digit), Π_L T Π_R keeps the elements whose row (x, y) has
+//! the pattern of Π_L and whose column (x′, y′) has the pattern of Π_R. One pass over the
+//! elements of the second-quantised T, sorted into 4 × 4 bins by pattern, therefore gives all 16
+//! pairs of a term at once.
+//!
+//! Second quantisation through the hops E_{xx′} = a†_x a_{x′} of one species (tabulated per state
+//! by [`HopTable`]):
+//!
+//! * two particles of one species, dΓ₂(T) = Σ T_{(x,y),(x′,y′)} a†_x a†_y a_{y′} a_{x′}
+//!   = Σ T_{(x,y),(x′,y′)} (E_{xx′} E_{yy′} − δ_{x′y} E_{xy′});
+//! * one particle of each species, dΓ_AB(T) = Σ T_{(x,y),(x′,y′)} E^A_{xx′} E^B_{yy′}.
+//!
+//! For a state symmetric in each species, ⟨T₁₂⟩ = ⟨dΓ₂(T)⟩/(N(N−1)) and
+//! ⟨T_{A1,B1}⟩ = ⟨dΓ_AB(T)⟩/(N₁N₂).
+
+use faer::Mat;
+use rayon::prelude::*;
+
+use crate::fock::FockBasis;
+use crate::{Error, Result, C64};
+
+/// Sums over the 16 (row pattern, column pattern) bins, indexed in the order of
+/// [`super::PROJECTIONS`]: pp, pq, qp, qq.
+pub(crate) type Bins = [[C64; 4]; 4];
+
+const ZERO: C64 = C64::new(0.0, 0.0);
+
+/// Pattern of a two-particle frame index (first, second): 0 pp, 1 pq, 2 qp, 3 qq.
+#[inline]
+fn pattern(first: usize, second: usize) -> usize {
+    2 * usize::from(first != 0) + usize::from(second != 0)
+}
+
+/// E_{xx′}|n⟩ = c |n′⟩ for every state n of a basis and every (x, x′): the target rank and c
+/// (c = √(n_{x′}(n_x + 1)) for x ≠ x′, n_x for x = x′, 0 where n_{x′} = 0).
+pub(crate) struct HopTable {
+    modes: usize,
+    targets: Vec<u32>,
+    amplitudes: Vec<f64>,
+}
+
+impl HopTable {
+    pub(crate) fn new(basis: &FockBasis) -> Result<Self> {
+        let m = basis.modes();
+        if basis.dim() > u32::MAX as usize {
+            return Err(Error::TooLarge(format!(
+                "a species basis of dimension {}",
+                basis.dim()
+            )));
+        }
+        let per_state: Vec<(Vec<u32>, Vec<f64>)> = (0..basis.dim())
+            .into_par_iter()
+            .map_init(
+                || vec![0u32; m],
+                |scratch, state| {
+                    let occupation = basis.occupation(state);
+                    let mut targets = vec![state as u32; m * m];
+                    let mut amplitudes = vec![0.0; m * m];
+                    for x in 0..m {
+                        for from in 0..m {
+                            let slot = x * m + from;
+                            if x == from {
+                                amplitudes[slot] = occupation[x] as f64;
+                            } else if occupation[from] > 0 {
+                                scratch.copy_from_slice(occupation);
+                                scratch[from] -= 1;
+                                scratch[x] += 1;
+                                targets[slot] = basis.rank(scratch) as u32;
+                                amplitudes[slot] =
+                                    (occupation[from] as f64 * scratch[x] as f64).sqrt();
+                            }
+                        }
+                    }
+                    (targets, amplitudes)
+                },
+            )
+            .collect();
+        let (targets, amplitudes): (Vec<Vec<u32>>, Vec<Vec<f64>>) = per_state.into_iter().unzip();
+        Ok(HopTable {
+            modes: m,
+            targets: targets.concat(),
+            amplitudes: amplitudes.concat(),
+        })
+    }
+
+    /// E_{x,from}|state⟩ = amplitude |target⟩.
+    #[inline]
+    fn hop(&self, state: usize, x: usize, from: usize) -> (usize, f64) {
+        let slot = (state * self.modes + x) * self.modes + from;
+        (self.targets[slot] as usize, self.amplitudes[slot])
+    }
+}
+
+/// For dΓ₂(T) acting on the species whose states index the rows of `rows` (a D_own × D_other
+/// row-major matrix, the state in the frame), the binned sums
+///
+///   Σ_{elements (s → t)} ⟨t| dΓ₂(T_bin) |s⟩ · g(t, s) · (w(s) − w(t)),
+///   g(t, s) = Σ_b conj(Ψ[t, b]) spectator(b) Ψ[s, b],
+///
+/// i.e. ⟨Ψ, dΓ₂(Π_L T Π_R) (w · spectator) Ψ⟩ − ⟨w Ψ, dΓ₂(Π_L T Π_R) spectator Ψ⟩ for weights
+/// `w` (a function of the own state) and `spectator` (of the other species' state).
+pub(crate) fn two_body_binned(
+    hops: &HopTable,
+    rows: &[C64],
+    columns: usize,
+    spectator: &[f64],
+    weight: &[f64],
+    t: &Mat<C64>,
+) -> Bins {
+    let m = hops.modes;
+    let pair_overlap = |target: usize, source: usize| -> C64 {
+        let (row_t, row_s) = (
+            &rows[target * columns..(target + 1) * columns],
+            &rows[source * columns..(source + 1) * columns],
+        );
+        row_t
+            .iter()
+            .zip(row_s)
+            .zip(spectator)
+            .map(|((a, b), w)| a.conj() * b * *w)
+            .sum()
+    };
+    (0..weight.len())
+        .into_par_iter()
+        .fold(
+            || ([[ZERO; 4]; 4], Vec::new()),
+            |(mut bins, mut terms): (Bins, Vec<(usize, usize, C64)>), source| {
+                terms.clear();
+                let mut push = |target: usize, bin: usize, amplitude: C64| {
+                    let difference = weight[source] - weight[target];
+                    if difference != 0.0 && amplitude != ZERO {
+                        terms.push((target, bin, amplitude * difference));
+                    }
+                };
+                for y in 0..m {
+                    for yp in 0..m {
+                        // −δ_{x′y} E_{xy′}: the element T_{(x,y),(y,y′)}.
+                        for x in 0..m {
+                            let value = t[(x + m * y, y + m * yp)];
+                            let (target, c) = hops.hop(source, x, yp);
+                            push(target, 4 * pattern(x, y) + pattern(y, yp), -value * c);
+                        }
+                        let (middle, c1) = hops.hop(source, y, yp);
+                        if c1 == 0.0 {
+                            continue;
+                        }
+                        for x in 0..m {
+                            for xp in 0..m {
+                                let value = t[(x + m * y, xp + m * yp)];
+                                if value == ZERO {
+                                    continue;
+                                }
+                                let (target, c2) = hops.hop(middle, x, xp);
+                                push(
+                                    target,
+                                    4 * pattern(x, y) + pattern(xp, yp),
+                                    value * (c1 * c2),
+                                );
+                            }
+                        }
+                    }
+                }
+                // One overlap g(t, s) per distinct target.
+                terms.sort_unstable_by_key(|term| term.0);
+                let mut start = 0;
+                while start < terms.len() {
+                    let target = terms[start].0;
+                    let overlap = pair_overlap(target, source);
+                    while start < terms.len() && terms[start].0 == target {
+                        let (_, bin, amplitude) = terms[start];
+                        bins[bin / 4][bin % 4] += amplitude * overlap;
+                        start += 1;
+                    }
+                }
+                (bins, terms)
+            },
+        )
+        .map(|(bins, _)| bins)
+        .reduce(|| [[ZERO; 4]; 4], add_bins)
+}
+
+/// For dΓ_AB(T) (T on (A-particle, B-particle) in the frame), the binned sums
+///
+///   Σ_{elements (a, b) → (a′, b′)} conj(Ψ[a′, b′]) ⟨a′b′| dΓ_AB(T_bin) |ab⟩ Ψ[a, b] · w_k(a, b, a′, b′)
+///
+/// for K weights at once.
+pub(crate) fn mixed_binned<const K: usize>(
+    hops_a: &HopTable,
+    hops_b: &HopTable,
+    state: &[C64],
+    t: &Mat<C64>,
+    weight: impl Fn(usize, usize, usize, usize) -> [f64; K] + Sync,
+) -> [Bins; K] {
+    let m = hops_a.modes;
+    let columns = hops_b.targets.len() / (m * m);
+    let rows = hops_a.targets.len() / (m * m);
+    (0..rows)
+        .into_par_iter()
+        .fold(
+            || [[[ZERO; 4]; 4]; K],
+            |mut bins, a| {
+                let source_row = &state[a * columns..(a + 1) * columns];
+                for x in 0..m {
+                    for xp in 0..m {
+                        let (a_target, ca) = hops_a.hop(a, x, xp);
+                        if ca == 0.0 {
+                            continue;
+                        }
+                        // The block T_{(x,·),(x′,·)} acting on the B particle.
+                        let block: Vec<(usize, usize, usize, C64)> = (0..m)
+                            .flat_map(|y| (0..m).map(move |yp| (y, yp)))
+                            .map(|(y, yp)| {
+                                let bin = 4 * pattern(x, y) + pattern(xp, yp);
+                                (y, yp, bin, t[(x + m * y, xp + m * yp)] * ca)
+                            })
+                            .filter(|entry| entry.3 != ZERO)
+                            .collect();
+                        if block.is_empty() {
+                            continue;
+                        }
+                        let target_row = &state[a_target * columns..(a_target + 1) * columns];
+                        for (b, &psi) in source_row.iter().enumerate() {
+                            if psi == ZERO {
+                                continue;
+                            }
+                            for &(y, yp, bin, value) in &block {
+                                let (b_target, cb) = hops_b.hop(b, y, yp);
+                                if cb == 0.0 {
+                                    continue;
+                                }
+                                let z = target_row[b_target].conj() * psi * (value * cb);
+                                let w = weight(a, b, a_target, b_target);
+                                for k in 0..K {
+                                    bins[k][bin / 4][bin % 4] += z * w[k];
+                                }
+                            }
+                        }
+                    }
+                }
+                bins
+            },
+        )
+        .reduce(
+            || [[[ZERO; 4]; 4]; K],
+            |mut left, right| {
+                for k in 0..K {
+                    left[k] = add_bins(left[k], right[k]);
+                }
+                left
+            },
+        )
+}
+
+fn add_bins(mut left: Bins, right: Bins) -> Bins {
+    for (l, r) in left.iter_mut().flatten().zip(right.iter().flatten()) {
+        *l += r;
+    }
+    left
+}
+
+/// The D_A × D_B row-major matrix transposed (D_B × D_A), so that species B indexes rows.
+pub(crate) fn transpose(state: &[C64], rows: usize, columns: usize) -> Vec<C64> {
+    let mut out = vec![ZERO; state.len()];
+    out.par_chunks_mut(rows).enumerate().for_each(|(b, chunk)| {
+        for (a, z) in chunk.iter_mut().enumerate() {
+            *z = state[a * columns + b];
+        }
+    });
+    out
+}

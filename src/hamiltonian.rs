@@ -163,44 +163,45 @@ pub fn apply_two_species(
     assert_eq!(x.len(), rows * columns);
     assert_eq!(y.len(), rows * columns);
     let min_rows = (1 << 13) / columns.max(1) + 1;
-    y.par_chunks_mut(columns)
-        .with_min_len(min_rows)
-        .enumerate()
-        .map(|(a, out)| {
-            let input = &x[a * columns..(a + 1) * columns];
-            match (columns_operator, diagonal) {
-                (Some(op), _) => {
-                    for (b, o) in out.iter_mut().enumerate() {
-                        let (cols, vals) = op.row(b);
-                        let mut acc = C64::new(0.0, 0.0);
-                        for (&c, v) in cols.iter().zip(vals) {
-                            acc += v * input[c as usize];
+    crate::linalg::ordered_sum(
+        y.par_chunks_mut(columns)
+            .with_min_len(min_rows)
+            .enumerate()
+            .map(|(a, out)| {
+                let input = &x[a * columns..(a + 1) * columns];
+                match (columns_operator, diagonal) {
+                    (Some(op), _) => {
+                        for (b, o) in out.iter_mut().enumerate() {
+                            let (cols, vals) = op.row(b);
+                            let mut acc = C64::new(0.0, 0.0);
+                            for (&c, v) in cols.iter().zip(vals) {
+                                acc += v * input[c as usize];
+                            }
+                            if let Some(w) = diagonal {
+                                acc += w.value(a, b) * input[b];
+                            }
+                            *o = acc;
                         }
-                        if let Some(w) = diagonal {
-                            acc += w.value(a, b) * input[b];
+                    }
+                    (None, Some(w)) => {
+                        for (b, o) in out.iter_mut().enumerate() {
+                            *o = w.value(a, b) * input[b];
                         }
-                        *o = acc;
+                    }
+                    (None, None) => out.iter_mut().for_each(|o| *o = C64::new(0.0, 0.0)),
+                }
+                if let Some(op) = rows_operator {
+                    let (cols, vals) = op.row(a);
+                    for (&c, v) in cols.iter().zip(vals) {
+                        let source = &x[c as usize * columns..(c as usize + 1) * columns];
+                        out.iter_mut().zip(source).for_each(|(o, s)| *o += v * s);
                     }
                 }
-                (None, Some(w)) => {
-                    for (b, o) in out.iter_mut().enumerate() {
-                        *o = w.value(a, b) * input[b];
-                    }
-                }
-                (None, None) => out.iter_mut().for_each(|o| *o = C64::new(0.0, 0.0)),
-            }
-            if let Some(op) = rows_operator {
-                let (cols, vals) = op.row(a);
-                for (&c, v) in cols.iter().zip(vals) {
-                    let source = &x[c as usize * columns..(c as usize + 1) * columns];
-                    out.iter_mut().zip(source).for_each(|(o, s)| *o += v * s);
-                }
-            }
-            input
-                .iter()
-                .zip(out.iter())
-                .map(|(x, y)| x.conj() * y)
-                .sum::<C64>()
-        })
-        .sum()
+                input
+                    .iter()
+                    .zip(out.iter())
+                    .map(|(x, y)| x.conj() * y)
+                    .sum::<C64>()
+            }),
+    )
 }

@@ -25,21 +25,35 @@ pub trait LinearOperator: Sync {
     }
 }
 
+/// The sum of a parallel iterator's items in index order. The partial results (one per chunk or
+/// row, each computed sequentially) are collected and added one after the other, so the sum, and
+/// every figure computed from it, is bitwise the same on every run whatever the scheduling
+/// (rayon's own `sum` combines along a tree whose shape depends on work stealing).
+pub fn ordered_sum<T, I>(items: I) -> T
+where
+    I: IndexedParallelIterator<Item = T>,
+    T: Send + std::iter::Sum<T>,
+{
+    items.collect::<Vec<T>>().into_iter().sum()
+}
+
 /// ⟨x, y⟩ = Σ conj(x_i) y_i, in parallel.
 pub fn dot(x: &[C64], y: &[C64]) -> C64 {
     assert_eq!(x.len(), y.len());
-    x.par_chunks(CHUNK)
-        .zip(y.par_chunks(CHUNK))
-        .map(|(a, b)| a.iter().zip(b).map(|(a, b)| a.conj() * b).sum::<C64>())
-        .sum()
+    ordered_sum(
+        x.par_chunks(CHUNK)
+            .zip(y.par_chunks(CHUNK))
+            .map(|(a, b)| a.iter().zip(b).map(|(a, b)| a.conj() * b).sum::<C64>()),
+    )
 }
 
 /// ‖x‖₂, in parallel.
 pub fn norm(x: &[C64]) -> f64 {
-    x.par_chunks(CHUNK)
-        .map(|a| a.iter().map(|z| z.norm_sqr()).sum::<f64>())
-        .sum::<f64>()
-        .sqrt()
+    ordered_sum(
+        x.par_chunks(CHUNK)
+            .map(|a| a.iter().map(|z| z.norm_sqr()).sum::<f64>()),
+    )
+    .sqrt()
 }
 
 /// x ← s·x, in parallel.
@@ -70,35 +84,32 @@ pub fn three_term_recurrence(
     previous: Option<(f64, &[C64])>,
 ) -> f64 {
     let (alpha, x) = current;
-    w.par_chunks_mut(CHUNK)
-        .enumerate()
-        .map(|(chunk, block)| {
-            let start = chunk * CHUNK;
-            let x = &x[start..start + block.len()];
-            match previous {
-                Some((beta, y)) => {
-                    let y = &y[start..start + block.len()];
-                    block
-                        .iter_mut()
-                        .zip(x.iter().zip(y))
-                        .map(|(w, (x, y))| {
-                            *w -= alpha * x + beta * y;
-                            w.norm_sqr()
-                        })
-                        .sum::<f64>()
-                }
-                None => block
+    ordered_sum(w.par_chunks_mut(CHUNK).enumerate().map(|(chunk, block)| {
+        let start = chunk * CHUNK;
+        let x = &x[start..start + block.len()];
+        match previous {
+            Some((beta, y)) => {
+                let y = &y[start..start + block.len()];
+                block
                     .iter_mut()
-                    .zip(x)
-                    .map(|(w, x)| {
-                        *w -= alpha * x;
+                    .zip(x.iter().zip(y))
+                    .map(|(w, (x, y))| {
+                        *w -= alpha * x + beta * y;
                         w.norm_sqr()
                     })
-                    .sum::<f64>(),
+                    .sum::<f64>()
             }
-        })
-        .sum::<f64>()
-        .sqrt()
+            None => block
+                .iter_mut()
+                .zip(x)
+                .map(|(w, x)| {
+                    *w -= alpha * x;
+                    w.norm_sqr()
+                })
+                .sum::<f64>(),
+        }
+    }))
+    .sqrt()
 }
 
 /// Eigenvalues (ascending) and eigenvectors (columns) of a Hermitian matrix, reading its

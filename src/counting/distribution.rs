@@ -35,26 +35,25 @@ impl CountingDistribution {
             .map(|b| n2 - basis_b.occupation(b)[0] as usize)
             .collect();
         let width = n2 + 1;
-        let mut probabilities = frame_state
+        // One histogram over k_B per row, added in row order (the same figures on every run).
+        let per_row: Vec<Vec<f64>> = frame_state
             .par_chunks(columns)
-            .enumerate()
-            .fold(
-                || vec![0.0; (n1 + 1) * width],
-                |mut acc, (a, row)| {
-                    let ka = n1 - basis_a.occupation(a)[0] as usize;
-                    for (z, &kb) in row.iter().zip(&outside_b) {
-                        acc[ka * width + kb] += z.norm_sqr();
-                    }
-                    acc
-                },
-            )
-            .reduce(
-                || vec![0.0; (n1 + 1) * width],
-                |mut x, y| {
-                    x.iter_mut().zip(&y).for_each(|(a, b)| *a += b);
-                    x
-                },
-            );
+            .map(|row| {
+                let mut histogram = vec![0.0; width];
+                for (z, &kb) in row.iter().zip(&outside_b) {
+                    histogram[kb] += z.norm_sqr();
+                }
+                histogram
+            })
+            .collect();
+        let mut probabilities = vec![0.0; (n1 + 1) * width];
+        for (a, histogram) in per_row.iter().enumerate() {
+            let ka = n1 - basis_a.occupation(a)[0] as usize;
+            probabilities[ka * width..(ka + 1) * width]
+                .iter_mut()
+                .zip(histogram)
+                .for_each(|(p, h)| *p += h);
+        }
         let total: f64 = probabilities.iter().sum();
         if !(total > 0.0 && total.is_finite()) {
             return Err(Error::invalid("state", "has no normalisable weight"));

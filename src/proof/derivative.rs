@@ -114,7 +114,7 @@ pub fn derivative_terms(
         .collect();
     let coupling = PairDiagonal::inter_species(basis_a, basis_b, v12);
     let weight = 1.0 / (n1 * n2);
-    let (s1, s2, s12) = state
+    let per_row: Vec<(f64, f64, f64)> = state
         .par_chunks(columns)
         .zip(counted.par_chunks(columns))
         .enumerate()
@@ -129,7 +129,11 @@ pub fn derivative_terms(
             }
             sums
         })
-        .reduce(|| (0.0, 0.0, 0.0), |x, y| (x.0 + y.0, x.1 + y.1, x.2 + y.2));
+        .collect();
+    // Added in row order, so that the figures are the same on every run.
+    let (s1, s2, s12) = per_row
+        .iter()
+        .fold((0.0, 0.0, 0.0), |x, y| (x.0 + y.0, x.1 + y.1, x.2 + y.2));
     let twice_i = C64::new(0.0, 2.0);
     Ok(DerivativeTerms {
         c_v1: twice_i * s1,

@@ -125,63 +125,62 @@ pub(crate) fn two_body_binned(
             .map(|((a, b), w)| a.conj() * b * *w)
             .sum()
     };
-    (0..weight.len())
+    let per_source: Vec<Bins> = (0..weight.len())
         .into_par_iter()
-        .fold(
-            || ([[ZERO; 4]; 4], Vec::new()),
-            |(mut bins, mut terms): (Bins, Vec<(usize, usize, C64)>), source| {
-                terms.clear();
-                let mut push = |target: usize, bin: usize, amplitude: C64| {
-                    let difference = weight[source] - weight[target];
-                    if difference != 0.0 && amplitude != ZERO {
-                        terms.push((target, bin, amplitude * difference));
+        .map_init(Vec::new, |terms: &mut Vec<(usize, usize, C64)>, source| {
+            let mut bins = [[ZERO; 4]; 4];
+            terms.clear();
+            let mut push = |target: usize, bin: usize, amplitude: C64| {
+                let difference = weight[source] - weight[target];
+                if difference != 0.0 && amplitude != ZERO {
+                    terms.push((target, bin, amplitude * difference));
+                }
+            };
+            for y in 0..m {
+                for yp in 0..m {
+                    // −δ_{x′y} E_{xy′}: the element T_{(x,y),(y,y′)}.
+                    for x in 0..m {
+                        let value = t[(x + m * y, y + m * yp)];
+                        let (target, c) = hops.hop(source, x, yp);
+                        push(target, 4 * pattern(x, y) + pattern(y, yp), -value * c);
                     }
-                };
-                for y in 0..m {
-                    for yp in 0..m {
-                        // −δ_{x′y} E_{xy′}: the element T_{(x,y),(y,y′)}.
-                        for x in 0..m {
-                            let value = t[(x + m * y, y + m * yp)];
-                            let (target, c) = hops.hop(source, x, yp);
-                            push(target, 4 * pattern(x, y) + pattern(y, yp), -value * c);
-                        }
-                        let (middle, c1) = hops.hop(source, y, yp);
-                        if c1 == 0.0 {
-                            continue;
-                        }
-                        for x in 0..m {
-                            for xp in 0..m {
-                                let value = t[(x + m * y, xp + m * yp)];
-                                if value == ZERO {
-                                    continue;
-                                }
-                                let (target, c2) = hops.hop(middle, x, xp);
-                                push(
-                                    target,
-                                    4 * pattern(x, y) + pattern(xp, yp),
-                                    value * (c1 * c2),
-                                );
+                    let (middle, c1) = hops.hop(source, y, yp);
+                    if c1 == 0.0 {
+                        continue;
+                    }
+                    for x in 0..m {
+                        for xp in 0..m {
+                            let value = t[(x + m * y, xp + m * yp)];
+                            if value == ZERO {
+                                continue;
                             }
+                            let (target, c2) = hops.hop(middle, x, xp);
+                            push(
+                                target,
+                                4 * pattern(x, y) + pattern(xp, yp),
+                                value * (c1 * c2),
+                            );
                         }
                     }
                 }
-                // One overlap g(t, s) per distinct target.
-                terms.sort_unstable_by_key(|term| term.0);
-                let mut start = 0;
-                while start < terms.len() {
-                    let target = terms[start].0;
-                    let overlap = pair_overlap(target, source);
-                    while start < terms.len() && terms[start].0 == target {
-                        let (_, bin, amplitude) = terms[start];
-                        bins[bin / 4][bin % 4] += amplitude * overlap;
-                        start += 1;
-                    }
+            }
+            // One overlap g(t, s) per distinct target.
+            terms.sort_unstable_by_key(|term| term.0);
+            let mut start = 0;
+            while start < terms.len() {
+                let target = terms[start].0;
+                let overlap = pair_overlap(target, source);
+                while start < terms.len() && terms[start].0 == target {
+                    let (_, bin, amplitude) = terms[start];
+                    bins[bin / 4][bin % 4] += amplitude * overlap;
+                    start += 1;
                 }
-                (bins, terms)
-            },
-        )
-        .map(|(bins, _)| bins)
-        .reduce(|| [[ZERO; 4]; 4], add_bins)
+            }
+            bins
+        })
+        .collect();
+    // Added in source order: the same figures on every run.
+    per_source.into_iter().fold([[ZERO; 4]; 4], add_bins)
 }
 
 /// For dΓ_AB(T) (T on (A-particle, B-particle) in the frame), the binned sums
@@ -199,61 +198,60 @@ pub(crate) fn mixed_binned<const K: usize>(
     let m = hops_a.modes;
     let columns = hops_b.targets.len() / (m * m);
     let rows = hops_a.targets.len() / (m * m);
-    (0..rows)
+    let per_row: Vec<[Bins; K]> = (0..rows)
         .into_par_iter()
-        .fold(
-            || [[[ZERO; 4]; 4]; K],
-            |mut bins, a| {
-                let source_row = &state[a * columns..(a + 1) * columns];
-                for x in 0..m {
-                    for xp in 0..m {
-                        let (a_target, ca) = hops_a.hop(a, x, xp);
-                        if ca == 0.0 {
+        .map(|a| {
+            let mut bins = [[[ZERO; 4]; 4]; K];
+            let source_row = &state[a * columns..(a + 1) * columns];
+            for x in 0..m {
+                for xp in 0..m {
+                    let (a_target, ca) = hops_a.hop(a, x, xp);
+                    if ca == 0.0 {
+                        continue;
+                    }
+                    // The block T_{(x,·),(x′,·)} acting on the B particle.
+                    let block: Vec<(usize, usize, usize, C64)> = (0..m)
+                        .flat_map(|y| (0..m).map(move |yp| (y, yp)))
+                        .map(|(y, yp)| {
+                            let bin = 4 * pattern(x, y) + pattern(xp, yp);
+                            (y, yp, bin, t[(x + m * y, xp + m * yp)] * ca)
+                        })
+                        .filter(|entry| entry.3 != ZERO)
+                        .collect();
+                    if block.is_empty() {
+                        continue;
+                    }
+                    let target_row = &state[a_target * columns..(a_target + 1) * columns];
+                    for (b, &psi) in source_row.iter().enumerate() {
+                        if psi == ZERO {
                             continue;
                         }
-                        // The block T_{(x,·),(x′,·)} acting on the B particle.
-                        let block: Vec<(usize, usize, usize, C64)> = (0..m)
-                            .flat_map(|y| (0..m).map(move |yp| (y, yp)))
-                            .map(|(y, yp)| {
-                                let bin = 4 * pattern(x, y) + pattern(xp, yp);
-                                (y, yp, bin, t[(x + m * y, xp + m * yp)] * ca)
-                            })
-                            .filter(|entry| entry.3 != ZERO)
-                            .collect();
-                        if block.is_empty() {
-                            continue;
-                        }
-                        let target_row = &state[a_target * columns..(a_target + 1) * columns];
-                        for (b, &psi) in source_row.iter().enumerate() {
-                            if psi == ZERO {
+                        for &(y, yp, bin, value) in &block {
+                            let (b_target, cb) = hops_b.hop(b, y, yp);
+                            if cb == 0.0 {
                                 continue;
                             }
-                            for &(y, yp, bin, value) in &block {
-                                let (b_target, cb) = hops_b.hop(b, y, yp);
-                                if cb == 0.0 {
-                                    continue;
-                                }
-                                let z = target_row[b_target].conj() * psi * (value * cb);
-                                let w = weight(a, b, a_target, b_target);
-                                for k in 0..K {
-                                    bins[k][bin / 4][bin % 4] += z * w[k];
-                                }
+                            let z = target_row[b_target].conj() * psi * (value * cb);
+                            let w = weight(a, b, a_target, b_target);
+                            for k in 0..K {
+                                bins[k][bin / 4][bin % 4] += z * w[k];
                             }
                         }
                     }
                 }
-                bins
-            },
-        )
-        .reduce(
-            || [[[ZERO; 4]; 4]; K],
-            |mut left, right| {
-                for k in 0..K {
-                    left[k] = add_bins(left[k], right[k]);
-                }
-                left
-            },
-        )
+            }
+            bins
+        })
+        .collect();
+    // Added in row order: the same figures on every run.
+    per_row
+        .into_iter()
+        .fold([[[ZERO; 4]; 4]; K], |mut total, row| {
+            for (t, r) in total.iter_mut().zip(row) {
+                *t = add_bins(*t, r);
+            }
+            total
+        })
 }
 
 fn add_bins(mut left: Bins, right: Bins) -> Bins {

@@ -14,8 +14,8 @@ use clap::Parser;
 
 use pickl::counting::CondensateFrame;
 use pickl::experiment::{exit_with, Experiment, ModelArgs};
-use pickl::hartree::HartreeSystem;
-use pickl::proof::snapshot::{constant_sum, ExponentChoice, ProofSnapshot};
+use pickl::proof::gronwall::{gronwall_bound, mean_field_integral};
+use pickl::proof::snapshot::{ExponentChoice, ProofSnapshot};
 use pickl::proof::{PairTerms, PROJECTIONS};
 use pickl::report::CsvTable;
 use pickl::{Result, C64};
@@ -110,26 +110,17 @@ fn run(cli: Cli) -> Result<(), String> {
     }
     let mut problem = experiment.problem.clone();
     problem.times = times;
-    // f(t) = ∫ (A₁ + A₂ + A^u + A^v) on a Hartree grid 20 times finer than the output grid.
+    // f(t) = ∫ (A₁ + A₂ + A^u + A^v) on a Hartree grid finer than the output grid.
     let model = problem.model.clone();
-    let fine: Vec<f64> = (0..=20 * (outputs.len() - 1))
-        .map(|j| j as f64 * spacing / 20.0)
-        .collect();
-    let (trajectory, _) = HartreeSystem::new(&model)
-        .solve(&problem.u0, &problem.v0, &fine, problem.hartree_tolerance)
-        .map_err(|e| e.to_string())?;
-    let integrand: Vec<f64> = trajectory
-        .iter()
-        .map(|p| constant_sum(&model, &p.u, &p.v, &exponents))
-        .collect();
-    let mut f_at_output = vec![0.0];
-    let mut running = 0.0;
-    for j in 1..fine.len() {
-        running += 0.5 * (fine[j] - fine[j - 1]) * (integrand[j] + integrand[j - 1]);
-        if j % 20 == 0 {
-            f_at_output.push(running);
-        }
-    }
+    let f_at_output = mean_field_integral(
+        &model,
+        &problem.u0,
+        &problem.v0,
+        &outputs,
+        problem.hartree_tolerance,
+        &exponents,
+    )
+    .map_err(|e| e.to_string())?;
 
     let mut long = CsvTable::create(
         &experiment.out,
@@ -273,7 +264,12 @@ fn run(cli: Cli) -> Result<(), String> {
                         Some(snapshot.terms.c_v12.im),
                         Some(snapshot.rate),
                         Some(f_t),
-                        Some((a0 + 1.0 / total_particles) * (snapshot.kappa * f_t).exp()),
+                        Some(gronwall_bound(
+                            a0,
+                            model.total_particles(),
+                            snapshot.kappa,
+                            f_t,
+                        )),
                         Some(derivative.abs() / (shifted * snapshot.constant_sum)),
                         Some(r11),
                         // Corollary 2.1 (2.22) through (3.7): with K = N α(0),

@@ -7,6 +7,7 @@
 pub mod bounds;
 mod derivative;
 mod frame_operators;
+pub mod gronwall;
 pub mod norms;
 mod pairs;
 pub mod snapshot;

@@ -190,3 +190,53 @@ impl ProofSnapshot {
         })
     }
 }
+
+/// The largest ratio |measured| / bound over the terms of each group that carry a bound
+/// (the total and the bounded pairs; for C_V12 also the three parts of T(pp,qq)).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LargestRatios {
+    /// Over C_V1 (absent when N₁ = 1: Proposition 5.1 needs two A-particles).
+    pub v1: Option<f64>,
+    /// Over C_V2 (absent when N₂ = 1).
+    pub v2: Option<f64>,
+    /// Over C_V12.
+    pub v12: f64,
+}
+
+fn largest_ratio(measured_and_bounds: impl Iterator<Item = (C64, Option<f64>)>) -> f64 {
+    measured_and_bounds
+        .filter_map(|(value, bound)| bound.filter(|b| *b > 0.0).map(|b| value.norm() / b))
+        .fold(0.0, f64::max)
+}
+
+impl ProofSnapshot {
+    /// The largest measured/bound ratio per group.
+    pub fn largest_ratios(&self) -> LargestRatios {
+        let pairs = |terms: &PairTerms, bound: &dyn Fn(usize, usize) -> Option<f64>| {
+            (0..4)
+                .flat_map(move |l| (0..4).map(move |r| (l, r)))
+                .map(|(l, r)| (terms.values[l][r], bound(l, r)))
+                .collect::<Vec<_>>()
+        };
+        let intra = |total: C64, terms: &PairTerms, bounds: &Option<IntraSpeciesBounds>| {
+            bounds.map(|b| {
+                let mut all = pairs(terms, &|l, r| b.pair(l, r));
+                all.push((total, Some(b.total)));
+                largest_ratio(all.into_iter())
+            })
+        };
+        let b12 = &self.bounds_v12;
+        let mut inter = pairs(&self.pairs_v12, &|l, r| b12.pair(l, r));
+        inter.extend([
+            (self.terms.c_v12, Some(b12.total)),
+            (self.split.first, Some(b12.pp_qq_1)),
+            (self.split.second, Some(b12.pp_qq_2)),
+            (self.split.third, Some(b12.pp_qq_3)),
+        ]);
+        LargestRatios {
+            v1: intra(self.terms.c_v1, &self.pairs_v1, &self.bounds_v1),
+            v2: intra(self.terms.c_v2, &self.pairs_v2, &self.bounds_v2),
+            v12: largest_ratio(inter.into_iter()),
+        }
+    }
+}

@@ -1,0 +1,564 @@
+//! The figures of a scaling study (plotters; each written as SVG and PNG beside the tables):
+//!
+//! * `alpha` — α^(1,1)(t) for every N, and the same against the Grönwall bound (5.5);
+//! * `collapse` — N α^(1,1)(t) for every N with the extrapolated limit curve (2.21);
+//! * `loglog` — α^(1,1) against N at three times with the fitted N^{−γ};
+//! * `ratios` — the largest measured/bound ratio of each proof group, and α over the bound of
+//!   Theorem 2.1, against t.
+//!
+//! Text is set in DejaVu Sans, embedded, so that the figures look the same on every machine.
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::fit::power_law_fit;
+use super::table::{FitRow, NumericRow, ScalingTable};
+use crate::{Error, Result};
+
+const FONT: &str = "sans-serif";
+const SIZE: (u32, u32) = (1200, 800);
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The embedded font is a valid TrueType file; a failure would only leave text unset.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+    });
+}
+
+/// One size's rows.
+struct Series {
+    total: usize,
+    label: String,
+    rows: Vec<NumericRow>,
+}
+
+/// What the figures are drawn from.
+struct Study {
+    title: String,
+    series: Vec<Series>,
+    fits: Vec<FitRow>,
+    t_max: f64,
+}
+
+type DrawResult = std::result::Result<(), String>;
+
+fn fail<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// A figure that can be drawn on any backend.
+trait Figure {
+    fn draw<DB: DrawingBackend>(&self, study: &Study, root: &DrawingArea<DB, Shift>) -> DrawResult;
+}
+
+fn color(index: usize, count: usize) -> RGBColor {
+    // From deep blue (small N) to red (large N) through the viridis-like middle.
+    let stops = [
+        (68.0, 1.0, 84.0),
+        (59.0, 82.0, 139.0),
+        (33.0, 145.0, 140.0),
+        (94.0, 201.0, 98.0),
+        (253.0, 231.0, 37.0),
+        (220.0, 50.0, 32.0),
+    ];
+    let s = if count > 1 {
+        index as f64 / (count - 1) as f64
+    } else {
+        0.0
+    } * (stops.len() - 1) as f64;
+    let (i, f) = ((s.floor() as usize).min(stops.len() - 2), s - s.floor());
+    let f = if s >= (stops.len() - 1) as f64 {
+        1.0
+    } else {
+        f
+    };
+    let mix = |a: f64, b: f64| (a + (b - a) * f).round() as u8;
+    RGBColor(
+        mix(stops[i].0, stops[i + 1].0),
+        mix(stops[i].1, stops[i + 1].1),
+        mix(stops[i].2, stops[i + 1].2),
+    )
+}
+
+fn positive_range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    let (lo, hi) = values
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    (hi > 0.0).then_some((lo / 2.0, hi * 2.0))
+}
+
+/// Labels of a logarithmic axis: 1, 2 and 5 times the powers of ten, others left blank.
+fn log_label(y: &f64) -> String {
+    let exponent = y.log10().floor();
+    let mantissa = y / 10f64.powf(exponent);
+    match [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .find(|m| (mantissa - **m).abs() < 1e-6 * **m)
+    {
+        Some(10.0) => format!("1e{}", exponent + 1.0),
+        Some(m) => format!("{m}e{exponent}"),
+        None => String::new(),
+    }
+}
+
+fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+}
+
+struct AlphaFigure;
+
+impl Figure for AlphaFigure {
+    fn draw<DB: DrawingBackend>(&self, study: &Study, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let (left, right) = root.split_horizontally(SIZE.0 / 2);
+        // t = 0 is left out: α(0) of a product state is zero up to rounding.
+        let later = |r: &NumericRow| r.get("t").is_some_and(|t| t > 0.0);
+        let alpha = |r: &NumericRow| r.get("alpha11").filter(|_| later(r));
+        let bound = |r: &NumericRow| {
+            r.get("log10_gronwall_bound")
+                .map(|l| 10f64.powf(l))
+                .filter(|_| later(r))
+        };
+        let all = || study.series.iter().flat_map(|s| s.rows.iter());
+        let Some(alpha_range) = positive_range(all().filter_map(alpha)) else {
+            return Ok(());
+        };
+        for (area, with_bound) in [(left, false), (right, true)] {
+            let range = if with_bound {
+                positive_range(all().filter_map(alpha).chain(all().filter_map(bound)))
+                    .unwrap_or(alpha_range)
+            } else {
+                alpha_range
+            };
+            let caption = if with_bound {
+                "against the Grönwall bound (5.5), dashed"
+            } else {
+                "α^(1,1)(t) for each N"
+            };
+            let mut chart = ChartBuilder::on(&area)
+                .caption(caption, (FONT, 22))
+                .margin(12)
+                .x_label_area_size(45)
+                .y_label_area_size(80)
+                .build_cartesian_2d(0.0..study.t_max, (range.0..range.1).log_scale())
+                .map_err(fail)?;
+            chart
+                .configure_mesh()
+                .x_desc("t (units of ħ/J)")
+                .y_desc("α^(1,1)")
+                .y_label_formatter(&log_label)
+                .label_style((FONT, 15))
+                .axis_desc_style((FONT, 18))
+                .draw()
+                .map_err(fail)?;
+            let count = study.series.len();
+            for (i, series) in study.series.iter().enumerate() {
+                let c = color(i, count);
+                let points: Vec<(f64, f64)> = series
+                    .rows
+                    .iter()
+                    .filter_map(|r| Some((r.get("t")?, alpha(r)?)))
+                    .filter(|(_, a)| *a > 0.0)
+                    .collect();
+                chart
+                    .draw_series(LineSeries::new(points, c.stroke_width(2)))
+                    .map_err(fail)?
+                    .label(series.label.clone())
+                    .legend(legend_line(c));
+                if with_bound {
+                    let points: Vec<(f64, f64)> = series
+                        .rows
+                        .iter()
+                        .filter_map(|r| Some((r.get("t")?, bound(r)?)))
+                        .filter(|(_, b)| b.is_finite())
+                        .collect();
+                    chart
+                        .draw_series(DashedLineSeries::new(points, 8, 5, c.stroke_width(2)))
+                        .map_err(fail)?;
+                }
+            }
+            chart
+                .configure_series_labels()
+                .label_font((FONT, 15))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::LowerRight)
+                .draw()
+                .map_err(fail)?;
+        }
+        Ok(())
+    }
+}
+
+struct CollapseFigure;
+
+impl Figure for CollapseFigure {
+    fn draw<DB: DrawingBackend>(&self, study: &Study, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let values: Vec<f64> = study
+            .series
+            .iter()
+            .flat_map(|s| s.rows.iter().filter_map(|r| r.get("n_alpha11")))
+            .chain(study.fits.iter().filter_map(|f| f.limit))
+            .filter(|v| v.is_finite())
+            .collect();
+        let hi = values.iter().copied().fold(0.0f64, f64::max) * 1.1;
+        let lo = values.iter().copied().fold(0.0f64, f64::min) * 1.1;
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!(
+                    "{}: (N1+N2) α^(1,1)(t) and its limit N → ∞ (Richardson in 1/N)",
+                    study.title
+                ),
+                (FONT, 22),
+            )
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..study.t_max, lo..hi.max(lo + 1e-12))
+            .map_err(fail)?;
+        chart
+            .configure_mesh()
+            .x_desc("t (units of ħ/J)")
+            .y_desc("(N1+N2) α^(1,1)")
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 18))
+            .draw()
+            .map_err(fail)?;
+        let count = study.series.len();
+        for (i, series) in study.series.iter().enumerate() {
+            let c = color(i, count);
+            let points: Vec<(f64, f64)> = series
+                .rows
+                .iter()
+                .filter_map(|r| Some((r.get("t")?, r.get("n_alpha11")?)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points, c.stroke_width(2)))
+                .map_err(fail)?
+                .label(series.label.clone())
+                .legend(legend_line(c));
+        }
+        let limit: Vec<(f64, f64)> = study
+            .fits
+            .iter()
+            .filter_map(|f| Some((f.t, f.limit?)))
+            .filter(|(_, l)| l.is_finite())
+            .collect();
+        if limit.len() > 1 {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    limit.clone(),
+                    10,
+                    6,
+                    BLACK.stroke_width(3),
+                ))
+                .map_err(fail)?
+                .label("extrapolated limit (bars: last-two-orders error)")
+                .legend(legend_line(BLACK));
+            let bars = study.fits.iter().filter_map(|f| {
+                let (l, e) = (f.limit?, f.limit_error?);
+                (l.is_finite() && e.is_finite())
+                    .then(|| ErrorBar::new_vertical(f.t, l - e, l, l + e, BLACK.filled(), 6))
+            });
+            chart.draw_series(bars).map_err(fail)?;
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 15))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(fail)?;
+        Ok(())
+    }
+}
+
+/// The three times of the log–log figure: the output times closest to T/3, 2T/3 and T.
+fn chosen_times(study: &Study) -> Vec<f64> {
+    let times: Vec<f64> = study.fits.iter().map(|f| f.t).collect();
+    let mut chosen: Vec<f64> = [1.0, 2.0, 3.0]
+        .iter()
+        .filter_map(|k| {
+            let target = study.t_max * k / 3.0;
+            times
+                .iter()
+                .copied()
+                .min_by(|a, b| (a - target).abs().total_cmp(&(b - target).abs()))
+        })
+        .filter(|t| *t > 0.0)
+        .collect();
+    chosen.dedup();
+    chosen
+}
+
+struct LogLogFigure;
+
+impl Figure for LogLogFigure {
+    fn draw<DB: DrawingBackend>(&self, study: &Study, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let times = chosen_times(study);
+        let at = |t: f64| -> Vec<(f64, f64)> {
+            study
+                .series
+                .iter()
+                .filter_map(|s| {
+                    let row = s.rows.iter().find(|r| r.get("t") == Some(t))?;
+                    Some((s.total as f64, row.get("alpha11")?))
+                })
+                .filter(|(_, a)| *a > 0.0)
+                .collect()
+        };
+        let points: Vec<(f64, f64)> = times.iter().flat_map(|&t| at(t)).collect();
+        let (Some(x_range), Some(y_range)) = (
+            positive_range(points.iter().map(|p| p.0)),
+            positive_range(points.iter().map(|p| p.1)),
+        ) else {
+            return Ok(());
+        };
+        let x_range = (x_range.0 * 1.4, x_range.1 / 1.4);
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!("{}: α^(1,1) against N1+N2, fitted α ∝ N^(−γ)", study.title),
+                (FONT, 22),
+            )
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(80)
+            .build_cartesian_2d(
+                (x_range.0..x_range.1).log_scale(),
+                (y_range.0..y_range.1).log_scale(),
+            )
+            .map_err(fail)?;
+        chart
+            .configure_mesh()
+            .x_desc("N = N1 + N2")
+            .y_desc("α^(1,1)")
+            .y_label_formatter(&log_label)
+            .x_label_formatter(&|x| {
+                let rounded = x.round();
+                if (x - rounded).abs() < 1e-9 {
+                    format!("{rounded}")
+                } else {
+                    String::new()
+                }
+            })
+            .x_labels(30)
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 18))
+            .draw()
+            .map_err(fail)?;
+        let palette = [
+            RGBColor(31, 119, 180),
+            RGBColor(44, 160, 44),
+            RGBColor(214, 39, 40),
+        ];
+        for (k, &t) in times.iter().enumerate() {
+            let c = palette[k % palette.len()];
+            let data = at(t);
+            chart
+                .draw_series(data.iter().map(|&p| Circle::new(p, 6, c.filled())))
+                .map_err(fail)?;
+            let (sizes, alphas): (Vec<f64>, Vec<f64>) = data.iter().copied().unzip();
+            let Ok(fit) = power_law_fit(&sizes, &alphas) else {
+                continue;
+            };
+            let interval = match (fit.gamma_low, fit.gamma_high) {
+                (Some(lo), Some(hi)) => format!(" (95%: {lo:.3} … {hi:.3})"),
+                _ => String::new(),
+            };
+            let line: Vec<(f64, f64)> = [x_range.0, x_range.1]
+                .iter()
+                .map(|&n| (n, fit.prefactor * n.powf(-fit.gamma)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(line, c.stroke_width(2)))
+                .map_err(fail)?
+                .label(format!("t = {t}: γ = {:.3}{interval}", fit.gamma))
+                .legend(legend_line(c));
+        }
+        // Slope −1 through the largest N at the last time, for the eye.
+        if let Some(&(n, a)) = times.last().and_then(|&t| at(t).last().copied()).as_ref() {
+            let reference: Vec<(f64, f64)> = [x_range.0, x_range.1]
+                .iter()
+                .map(|&x| (x, a * n / x))
+                .collect();
+            chart
+                .draw_series(DashedLineSeries::new(
+                    reference,
+                    6,
+                    6,
+                    BLACK.mix(0.5).stroke_width(1),
+                ))
+                .map_err(fail)?
+                .label("slope −1 (rate 1/N)")
+                .legend(legend_line(RGBColor(128, 128, 128)));
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::LowerLeft)
+            .draw()
+            .map_err(fail)?;
+        Ok(())
+    }
+}
+
+struct RatiosFigure;
+
+impl Figure for RatiosFigure {
+    fn draw<DB: DrawingBackend>(&self, study: &Study, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let panels = root.split_evenly((2, 2));
+        // t = 0 is left out: every term vanishes there up to rounding.
+        let later = |r: &NumericRow| r.get("t").is_some_and(|t| t > 0.0);
+        let tightness = |r: &NumericRow| {
+            let (a, b) = (r.get("alpha11")?, r.get("log10_gronwall_bound")?);
+            (a > 0.0 && later(r)).then(|| a.log10() - b)
+        };
+        type Pick<'a> = Box<dyn Fn(&NumericRow) -> Option<f64> + 'a>;
+        let groups: [(&str, Pick); 4] = [
+            (
+                "C_V1: largest |term| / bound (Prop. 5.1)",
+                Box::new(move |r: &NumericRow| {
+                    r.get("max_ratio_v1")
+                        .filter(|v| *v > 0.0 && later(r))
+                        .map(f64::log10)
+                }),
+            ),
+            (
+                "C_V2: largest |term| / bound (Prop. 5.1)",
+                Box::new(move |r: &NumericRow| {
+                    r.get("max_ratio_v2")
+                        .filter(|v| *v > 0.0 && later(r))
+                        .map(f64::log10)
+                }),
+            ),
+            (
+                "C_V12: largest |term| / bound (Prop. 5.2)",
+                Box::new(move |r: &NumericRow| {
+                    r.get("max_ratio_v12")
+                        .filter(|v| *v > 0.0 && later(r))
+                        .map(f64::log10)
+                }),
+            ),
+            ("Theorem 2.1: α^(1,1) / Grönwall bound", Box::new(tightness)),
+        ];
+        let count = study.series.len();
+        for (area, (caption, pick)) in panels.iter().zip(groups.iter()) {
+            // log10 of the ratios on a linear axis: the spans reach hundreds of decades.
+            let values: Vec<f64> = study
+                .series
+                .iter()
+                .flat_map(|s| s.rows.iter().filter_map(pick))
+                .filter(|v| v.is_finite())
+                .collect();
+            if values.is_empty() {
+                continue;
+            }
+            let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let pad = ((hi - lo) * 0.08).max(0.2);
+            let mut chart = ChartBuilder::on(area)
+                .caption(*caption, (FONT, 19))
+                .margin(10)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                .build_cartesian_2d(0.0..study.t_max, (lo - pad)..(hi + pad))
+                .map_err(fail)?;
+            chart
+                .configure_mesh()
+                .x_desc("t (units of ħ/J)")
+                .y_desc("log10(measured / bound)")
+                .label_style((FONT, 13))
+                .axis_desc_style((FONT, 15))
+                .draw()
+                .map_err(fail)?;
+            for (i, series) in study.series.iter().enumerate() {
+                let c = color(i, count);
+                let points: Vec<(f64, f64)> = series
+                    .rows
+                    .iter()
+                    .filter_map(|r| Some((r.get("t")?, pick(r)?)))
+                    .filter(|(_, v)| v.is_finite())
+                    .collect();
+                chart
+                    .draw_series(LineSeries::new(points, c.stroke_width(2)))
+                    .map_err(fail)?
+                    .label(series.label.clone())
+                    .legend(legend_line(c));
+            }
+            chart
+                .configure_series_labels()
+                .label_font((FONT, 12))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::LowerRight)
+                .draw()
+                .map_err(fail)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_both(figure: &impl Figure, study: &Study, stem: &Path) -> Result<Vec<PathBuf>> {
+    let svg = stem.with_extension("svg");
+    let png = stem.with_extension("png");
+    let wrap =
+        |path: &Path, e: String| Error::Numerical(format!("drawing {}: {e}", path.display()));
+    {
+        let root = SVGBackend::new(&svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| wrap(&svg, fail(e)))?;
+        figure.draw(study, &root).map_err(|e| wrap(&svg, e))?;
+        root.present().map_err(|e| wrap(&svg, fail(e)))?;
+    }
+    {
+        let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| wrap(&png, fail(e)))?;
+        figure.draw(study, &root).map_err(|e| wrap(&png, e))?;
+        root.present().map_err(|e| wrap(&png, fail(e)))?;
+    }
+    Ok(vec![svg, png])
+}
+
+/// Draws the four figures of the study in `table` into `dir` (`alpha`, `collapse`, `loglog`,
+/// `ratios`, each `.svg` and `.png`), with `title` naming the model. Returns the files written.
+pub fn write_figures(table: &ScalingTable, title: &str, dir: &Path) -> Result<Vec<PathBuf>> {
+    register_font();
+    let rows = table.numeric();
+    let mut series: Vec<Series> = Vec::new();
+    for row in rows {
+        match series.last_mut() {
+            Some(s) if s.total == row.total() && s.rows[0].sizes == row.sizes => s.rows.push(row),
+            _ => series.push(Series {
+                total: row.total(),
+                label: format!("N = {} ({}+{})", row.total(), row.sizes.0, row.sizes.1),
+                rows: vec![row],
+            }),
+        }
+    }
+    let t_max = series
+        .iter()
+        .flat_map(|s| s.rows.iter().filter_map(|r| r.get("t")))
+        .fold(0.0f64, f64::max);
+    if series.is_empty() || t_max <= 0.0 {
+        return Ok(Vec::new());
+    }
+    let study = Study {
+        title: title.to_owned(),
+        series,
+        fits: table.fits(),
+        t_max,
+    };
+    let mut written = Vec::new();
+    written.extend(write_both(&AlphaFigure, &study, &dir.join("alpha"))?);
+    written.extend(write_both(&CollapseFigure, &study, &dir.join("collapse"))?);
+    written.extend(write_both(&LogLogFigure, &study, &dir.join("loglog"))?);
+    written.extend(write_both(&RatiosFigure, &study, &dir.join("ratios"))?);
+    Ok(written)
+}

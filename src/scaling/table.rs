@@ -1,0 +1,274 @@
+//! The study on disk: `scaling.csv` holds whole sizes only. It is rewritten after each size
+//! (temporary file, then rename), so an interrupted study leaves a valid table of the sizes it
+//! finished, and a rerun reads it back and skips them. Cells are kept as the text that was
+//! written, so a resumed study reproduces the bytes of an uninterrupted one.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use super::fit::{power_law_fit, richardson_limit};
+use super::study::ScalingRow;
+use crate::report::format_number;
+use crate::{Error, Result};
+
+/// Columns of `scaling.csv` (the first twelve as SPEC §6 and the issue name them).
+pub const SCALING_COLUMNS: [&str; 16] = [
+    "n1",
+    "n2",
+    "t",
+    "alpha11",
+    "alpha10",
+    "alpha01",
+    "n_alpha11",
+    "gronwall_bound",
+    "max_ratio_v1",
+    "max_ratio_v2",
+    "max_ratio_v12",
+    "kappa_eff",
+    "log10_gronwall_bound",
+    "dalpha",
+    "kappa",
+    "error_estimate",
+];
+
+/// Columns of `fit.csv`.
+pub const FIT_COLUMNS: [&str; 7] = [
+    "t",
+    "gamma",
+    "gamma_lo",
+    "gamma_hi",
+    "limit",
+    "limit_err",
+    "sizes",
+];
+
+/// The rows of a study, grouped by size (ordered by N₁ + N₂, then N₁).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScalingTable {
+    sizes: BTreeMap<(usize, usize), Vec<Vec<String>>>,
+}
+
+/// One row read back as numbers (empty cells as `None`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NumericRow {
+    /// N₁, N₂.
+    pub sizes: (usize, usize),
+    /// The cells after n1, n2, in the order of [`SCALING_COLUMNS`].
+    pub values: Vec<Option<f64>>,
+}
+
+impl NumericRow {
+    /// The value of a column of [`SCALING_COLUMNS`] (after n1, n2).
+    pub fn get(&self, column: &str) -> Option<f64> {
+        let index = SCALING_COLUMNS.iter().position(|c| *c == column)?;
+        self.values.get(index.checked_sub(2)?).copied().flatten()
+    }
+
+    /// N = N₁ + N₂.
+    pub fn total(&self) -> usize {
+        self.sizes.0 + self.sizes.1
+    }
+}
+
+fn cells(row: &ScalingRow) -> Vec<String> {
+    let optional = |x: Option<f64>| x.map(format_number).unwrap_or_default();
+    vec![
+        row.n1.to_string(),
+        row.n2.to_string(),
+        format_number(row.t),
+        format_number(row.alpha11),
+        format_number(row.alpha10),
+        format_number(row.alpha01),
+        format_number(row.n_alpha11),
+        format_number(row.gronwall_bound()),
+        optional(row.max_ratio_v1),
+        optional(row.max_ratio_v2),
+        format_number(row.max_ratio_v12),
+        format_number(row.kappa_eff),
+        format_number(row.log_gronwall_bound / std::f64::consts::LN_10),
+        format_number(row.dalpha),
+        format_number(row.kappa),
+        format_number(row.error_estimate),
+    ]
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory and a rename.
+pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(".partial");
+    let temporary = path.with_file_name(name);
+    let mut file = std::fs::File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::io(&temporary, e))?;
+    file.sync_all().map_err(|e| Error::io(&temporary, e))?;
+    std::fs::rename(&temporary, path).map_err(|e| Error::io(path, e))
+}
+
+fn csv_text(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(header)?;
+    for row in rows {
+        writer.write_record(&row)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| Error::Numerical(format!("writing CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Numerical(format!("writing CSV: {e}")))
+}
+
+impl ScalingTable {
+    /// Reads `scaling.csv` back; `None` if it does not exist. A file with other columns, or with
+    /// cells that are not numbers, is refused (it is not a table this program wrote).
+    pub fn load(path: &Path) -> Result<Option<Self>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let bad = |why: String| Error::invalid(format!("{}", path.display()), why);
+        let mut reader = csv::Reader::from_path(path)?;
+        let header: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
+        if header != SCALING_COLUMNS {
+            return Err(bad(format!(
+                "has columns {}, not those of a scaling table; use another --out-dir",
+                header.join(",")
+            )));
+        }
+        let mut table = ScalingTable::default();
+        for record in reader.records() {
+            let record = record?;
+            let row: Vec<String> = record.iter().map(str::to_owned).collect();
+            let number = |cell: &str| {
+                cell.parse::<usize>()
+                    .map_err(|_| bad(format!("'{cell}' is not a particle number")))
+            };
+            let key = (number(&row[0])?, number(&row[1])?);
+            if let Some(cell) = row[2..]
+                .iter()
+                .find(|c| !c.is_empty() && c.parse::<f64>().is_err())
+            {
+                return Err(bad(format!("'{cell}' is not a number")));
+            }
+            table.sizes.entry(key).or_default().push(row);
+        }
+        Ok(Some(table))
+    }
+
+    /// Whether the size (N₁, N₂) is there with `rows` rows.
+    pub fn has(&self, n1: usize, n2: usize, rows: usize) -> bool {
+        self.sizes.get(&(n1, n2)).is_some_and(|r| r.len() == rows)
+    }
+
+    /// Adds (or replaces) the rows of one size.
+    pub fn insert(&mut self, rows: &[ScalingRow]) {
+        if let Some(first) = rows.first() {
+            self.sizes
+                .insert((first.n1, first.n2), rows.iter().map(cells).collect());
+        }
+    }
+
+    /// Removes a size (for example one with fewer rows than the time grid asks for).
+    pub fn remove(&mut self, n1: usize, n2: usize) {
+        self.sizes.remove(&(n1, n2));
+    }
+
+    /// The sizes present, ordered by N.
+    pub fn sizes(&self) -> Vec<(usize, usize)> {
+        let mut keys: Vec<_> = self.sizes.keys().copied().collect();
+        keys.sort_by_key(|&(a, b)| (a + b, a));
+        keys
+    }
+
+    /// Every row as numbers, ordered by N then t.
+    pub fn numeric(&self) -> Vec<NumericRow> {
+        self.sizes()
+            .into_iter()
+            .flat_map(|key| {
+                self.sizes[&key].iter().map(move |row| NumericRow {
+                    sizes: key,
+                    values: row[2..].iter().map(|c| c.parse::<f64>().ok()).collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// Writes the table atomically.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let rows = self
+            .sizes()
+            .into_iter()
+            .flat_map(|key| self.sizes[&key].iter().cloned());
+        write_atomically(path, &csv_text(&SCALING_COLUMNS, rows)?)
+    }
+
+    /// The fits per output time (see [`FitRow`]).
+    pub fn fits(&self) -> Vec<FitRow> {
+        let rows = self.numeric();
+        let mut times: Vec<f64> = rows.iter().filter_map(|r| r.get("t")).collect();
+        times.sort_by(f64::total_cmp);
+        times.dedup();
+        times
+            .into_iter()
+            .map(|t| {
+                let (sizes, alphas): (Vec<f64>, Vec<f64>) = rows
+                    .iter()
+                    .filter(|r| r.get("t") == Some(t))
+                    .filter_map(|r| Some((r.total() as f64, r.get("alpha11")?)))
+                    .unzip();
+                let power = power_law_fit(&sizes, &alphas).ok();
+                let scaled: Vec<f64> = sizes.iter().zip(&alphas).map(|(n, a)| n * a).collect();
+                let limit = richardson_limit(&sizes, &scaled).ok();
+                FitRow {
+                    t,
+                    gamma: power.map(|p| p.gamma),
+                    gamma_low: power.and_then(|p| p.gamma_low),
+                    gamma_high: power.and_then(|p| p.gamma_high),
+                    limit: limit.map(|l| l.limit),
+                    limit_error: limit.and_then(|l| l.error),
+                    sizes: sizes.len(),
+                }
+            })
+            .collect()
+    }
+
+    /// Writes [`ScalingTable::fits`] to `path` atomically.
+    pub fn write_fits(&self, path: &Path) -> Result<()> {
+        let optional = |x: Option<f64>| x.map(format_number).unwrap_or_default();
+        let rows = self.fits().into_iter().map(|f| {
+            vec![
+                format_number(f.t),
+                optional(f.gamma),
+                optional(f.gamma_low),
+                optional(f.gamma_high),
+                optional(f.limit),
+                optional(f.limit_error),
+                f.sizes.to_string(),
+            ]
+        });
+        write_atomically(path, &csv_text(&FIT_COLUMNS, rows)?)
+    }
+}
+
+/// One row of `fit.csv`: at time t, α^(1,1) ∝ N^{−γ} fitted over the sizes (least squares in
+/// log–log, 95% Student-t interval; empty where α ≤ 0, as at t = 0 for product initial data, or
+/// with fewer than three sizes for the interval), and the limit of N α^(1,1) by Richardson
+/// extrapolation in 1/N with the difference of the last two orders as its error.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FitRow {
+    /// t.
+    pub t: f64,
+    /// γ.
+    pub gamma: Option<f64>,
+    /// Lower end of the 95% interval.
+    pub gamma_low: Option<f64>,
+    /// Upper end.
+    pub gamma_high: Option<f64>,
+    /// lim N α^(1,1)(t).
+    pub limit: Option<f64>,
+    /// Its error estimate.
+    pub limit_error: Option<f64>,
+    /// Number of sizes used.
+    pub sizes: usize,
+}

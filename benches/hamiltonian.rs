@@ -85,10 +85,48 @@ fn condensate_frame(c: &mut Criterion) {
     group.finish();
 }
 
+/// Everything the proof evaluates at one time (frame change, C_V1, C_V2, C_V12, 48 pairs, the
+/// split of T(pp,qq), the bounds), beside one H application on the same state for the ratio.
+fn proof_snapshot(c: &mut Criterion) {
+    use pickl::proof::snapshot::{ExponentChoice, ProofSnapshot};
+    let mut group = c.benchmark_group("proof_snapshot");
+    group.sample_size(10);
+    let problem = default_problem(16, 1.0);
+    let basis = FockBasis::new(4, 16).unwrap();
+    let frame = pickl::counting::CondensateFrame::new(&basis, &basis).unwrap();
+    let h = ManyBodyHamiltonian::new(&problem.model, &basis, &basis).unwrap();
+    // An evolved-looking state: the product state for (u0, v0), measured against (v0, u0).
+    let state = TwoSpeciesState::product(&basis, &problem.u0, &basis, &problem.v0).unwrap();
+    let (u, v) = (problem.v0.clone(), problem.u0.clone());
+    let exponents = ExponentChoice::Scan;
+    group.bench_function(format!("ring4/D={}", state.as_slice().len()), |b| {
+        b.iter(|| {
+            ProofSnapshot::new(
+                &problem.model,
+                &basis,
+                &basis,
+                &frame,
+                state.as_slice(),
+                &u,
+                &v,
+                0.5,
+                &exponents,
+            )
+            .unwrap()
+        })
+    });
+    let mut out = vec![C64::new(0.0, 0.0); h.dim()];
+    group.bench_function(format!("H_apply_same_state/D={}", h.dim()), |b| {
+        b.iter(|| h.apply(state.as_slice(), &mut out))
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     hamiltonian_application,
     propagation,
-    condensate_frame
+    condensate_frame,
+    proof_snapshot
 );
 criterion_main!(benches);

@@ -119,11 +119,7 @@ impl Figure for AlphaFigure {
         // t = 0 is left out: α(0) of a product state is zero up to rounding.
         let later = |r: &NumericRow| r.get("t").is_some_and(|t| t > 0.0);
         let alpha = |r: &NumericRow| r.get("alpha11").filter(|_| later(r));
-        let bound = |r: &NumericRow| {
-            r.get("log10_gronwall_bound")
-                .map(|l| 10f64.powf(l))
-                .filter(|_| later(r))
-        };
+        let bound = |r: &NumericRow| r.get("log10_gronwall_bound").map(|l| 10f64.powf(l));
         let all = || study.series.iter().flat_map(|s| s.rows.iter());
         let Some(alpha_range) = positive_range(all().filter_map(alpha)) else {
             return Ok(());
@@ -187,7 +183,11 @@ impl Figure for AlphaFigure {
                 .label_font((FONT, 15))
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
-                .position(SeriesLabelPosition::LowerRight)
+                .position(if with_bound {
+                    SeriesLabelPosition::UpperLeft
+                } else {
+                    SeriesLabelPosition::LowerRight
+                })
                 .draw()
                 .map_err(fail)?;
         }
@@ -340,11 +340,11 @@ impl Figure for LogLogFigure {
             .y_desc("α^(1,1)")
             .y_label_formatter(&log_label)
             .x_label_formatter(&|x| {
-                let rounded = x.round();
-                if (x - rounded).abs() < 1e-9 {
-                    format!("{rounded}")
-                } else {
+                // 1, 2 and 5 times the powers of ten, as whole numbers.
+                if log_label(x).is_empty() {
                     String::new()
+                } else {
+                    format!("{}", x.round())
                 }
             })
             .x_labels(30)

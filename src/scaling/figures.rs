@@ -498,7 +498,12 @@ impl Figure for RatiosFigure {
                 .label_font((FONT, 12))
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
-                .position(SeriesLabelPosition::LowerRight)
+                // The Theorem 2.1 line falls from the upper left: keep its legend clear of it.
+                .position(if caption.starts_with("Theorem") {
+                    SeriesLabelPosition::UpperRight
+                } else {
+                    SeriesLabelPosition::LowerRight
+                })
                 .draw()
                 .map_err(fail)?;
         }

@@ -111,6 +111,55 @@ fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)
     move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
 }
 
+/// One line per size, value against t (points where `value` is `None` or not finite are left
+/// out), each with its legend entry.
+fn lines_per_size<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    study: &Study,
+    value: impl Fn(&NumericRow) -> Option<f64>,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    let count = study.series.len();
+    for (i, series) in study.series.iter().enumerate() {
+        let c = color(i, count);
+        let points: Vec<(f64, f64)> = series
+            .rows
+            .iter()
+            .filter_map(|r| Some((r.get("t")?, value(r)?)))
+            .filter(|(_, v)| v.is_finite())
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points, c.stroke_width(2)))
+            .map_err(fail)?
+            .label(series.label.clone())
+            .legend(legend_line(c));
+    }
+    Ok(())
+}
+
+/// The legend box, in the same style on every figure.
+fn legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    size: u32,
+    position: SeriesLabelPosition,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .label_font((FONT, size))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(position)
+        .draw()
+        .map_err(fail)
+}
+
 struct AlphaFigure;
 
 impl Figure for AlphaFigure {
@@ -152,21 +201,10 @@ impl Figure for AlphaFigure {
                 .axis_desc_style((FONT, 18))
                 .draw()
                 .map_err(fail)?;
-            let count = study.series.len();
-            for (i, series) in study.series.iter().enumerate() {
-                let c = color(i, count);
-                let points: Vec<(f64, f64)> = series
-                    .rows
-                    .iter()
-                    .filter_map(|r| Some((r.get("t")?, alpha(r)?)))
-                    .filter(|(_, a)| *a > 0.0)
-                    .collect();
-                chart
-                    .draw_series(LineSeries::new(points, c.stroke_width(2)))
-                    .map_err(fail)?
-                    .label(series.label.clone())
-                    .legend(legend_line(c));
-                if with_bound {
+            lines_per_size(&mut chart, study, |r| alpha(r).filter(|a| *a > 0.0))?;
+            if with_bound {
+                let count = study.series.len();
+                for (i, series) in study.series.iter().enumerate() {
                     let points: Vec<(f64, f64)> = series
                         .rows
                         .iter()
@@ -174,22 +212,21 @@ impl Figure for AlphaFigure {
                         .filter(|(_, b)| b.is_finite())
                         .collect();
                     chart
-                        .draw_series(DashedLineSeries::new(points, 8, 5, c.stroke_width(2)))
+                        .draw_series(DashedLineSeries::new(
+                            points,
+                            8,
+                            5,
+                            color(i, count).stroke_width(2),
+                        ))
                         .map_err(fail)?;
                 }
             }
-            chart
-                .configure_series_labels()
-                .label_font((FONT, 15))
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(if with_bound {
-                    SeriesLabelPosition::UpperLeft
-                } else {
-                    SeriesLabelPosition::LowerRight
-                })
-                .draw()
-                .map_err(fail)?;
+            let position = if with_bound {
+                SeriesLabelPosition::UpperLeft
+            } else {
+                SeriesLabelPosition::LowerRight
+            };
+            legend(&mut chart, 15, position)?;
         }
         Ok(())
     }
@@ -229,20 +266,7 @@ impl Figure for CollapseFigure {
             .axis_desc_style((FONT, 18))
             .draw()
             .map_err(fail)?;
-        let count = study.series.len();
-        for (i, series) in study.series.iter().enumerate() {
-            let c = color(i, count);
-            let points: Vec<(f64, f64)> = series
-                .rows
-                .iter()
-                .filter_map(|r| Some((r.get("t")?, r.get("n_alpha11")?)))
-                .collect();
-            chart
-                .draw_series(LineSeries::new(points, c.stroke_width(2)))
-                .map_err(fail)?
-                .label(series.label.clone())
-                .legend(legend_line(c));
-        }
+        lines_per_size(&mut chart, study, |r| r.get("n_alpha11"))?;
         let limit: Vec<(f64, f64)> = study
             .fits
             .iter()
@@ -267,15 +291,7 @@ impl Figure for CollapseFigure {
             });
             chart.draw_series(bars).map_err(fail)?;
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 15))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(fail)?;
-        Ok(())
+        legend(&mut chart, 15, SeriesLabelPosition::UpperLeft)
     }
 }
 
@@ -398,15 +414,7 @@ impl Figure for LogLogFigure {
                 .label("slope −1 (rate 1/N)")
                 .legend(legend_line(RGBColor(128, 128, 128)));
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::LowerLeft)
-            .draw()
-            .map_err(fail)?;
-        Ok(())
+        legend(&mut chart, 16, SeriesLabelPosition::LowerLeft)
     }
 }
 
@@ -449,7 +457,6 @@ impl Figure for RatiosFigure {
             ),
             ("Theorem 2.1: α^(1,1) / Grönwall bound", Box::new(tightness)),
         ];
-        let count = study.series.len();
         for (area, (caption, pick)) in panels.iter().zip(groups.iter()) {
             // log10 of the ratios on a linear axis: the spans reach hundreds of decades.
             let values: Vec<f64> = study
@@ -479,33 +486,14 @@ impl Figure for RatiosFigure {
                 .axis_desc_style((FONT, 15))
                 .draw()
                 .map_err(fail)?;
-            for (i, series) in study.series.iter().enumerate() {
-                let c = color(i, count);
-                let points: Vec<(f64, f64)> = series
-                    .rows
-                    .iter()
-                    .filter_map(|r| Some((r.get("t")?, pick(r)?)))
-                    .filter(|(_, v)| v.is_finite())
-                    .collect();
-                chart
-                    .draw_series(LineSeries::new(points, c.stroke_width(2)))
-                    .map_err(fail)?
-                    .label(series.label.clone())
-                    .legend(legend_line(c));
-            }
-            chart
-                .configure_series_labels()
-                .label_font((FONT, 12))
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                // The Theorem 2.1 line falls from the upper left: keep its legend clear of it.
-                .position(if caption.starts_with("Theorem") {
-                    SeriesLabelPosition::UpperRight
-                } else {
-                    SeriesLabelPosition::LowerRight
-                })
-                .draw()
-                .map_err(fail)?;
+            lines_per_size(&mut chart, study, pick)?;
+            // The Theorem 2.1 line falls from the upper left: keep its legend clear of it.
+            let position = if caption.starts_with("Theorem") {
+                SeriesLabelPosition::UpperRight
+            } else {
+                SeriesLabelPosition::LowerRight
+            };
+            legend(&mut chart, 12, position)?;
         }
         Ok(())
     }

@@ -184,6 +184,10 @@ fn the_fit_matches_an_independent_least_squares_on_the_table() {
     assert!((gamma + slope).abs() < 1e-10, "{gamma} vs {}", -slope);
     let (lo, hi): (f64, f64) = (last[2].parse().unwrap(), last[3].parse().unwrap());
     assert!(lo < gamma && gamma < hi);
+    // gamma_local: the slope between the two largest sizes.
+    let (a, b) = (points[2], points[3]);
+    let local: f64 = last[7].parse().unwrap();
+    assert!((local + (b.1 - a.1) / (b.0 - a.0)).abs() < 1e-10, "{local}");
     // Every row carries the columns the issue names, in that order.
     let header: Vec<String> = csv::Reader::from_path(dir.join("scaling.csv"))
         .unwrap()

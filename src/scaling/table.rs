@@ -32,8 +32,12 @@ pub const SCALING_COLUMNS: [&str; 16] = [
     "error_estimate",
 ];
 
+/// Below this, α^(1,1) = 1 − ⟨N_u N_v⟩/(N₁N₂) is round-off, and the fits of its exponent at that
+/// time are left empty.
+pub const ROUND_OFF_ALPHA: f64 = 1e-12;
+
 /// Columns of `fit.csv`.
-pub const FIT_COLUMNS: [&str; 7] = [
+pub const FIT_COLUMNS: [&str; 8] = [
     "t",
     "gamma",
     "gamma_lo",
@@ -41,6 +45,7 @@ pub const FIT_COLUMNS: [&str; 7] = [
     "limit",
     "limit_err",
     "sizes",
+    "gamma_local",
 ];
 
 /// The rows of a study, grouped by size (ordered by N₁ + N₂, then N₁).
@@ -217,9 +222,20 @@ impl ScalingTable {
                     .filter(|r| r.get("t") == Some(t))
                     .filter_map(|r| Some((r.total() as f64, r.get("alpha11")?)))
                     .unzip();
-                let power = power_law_fit(&sizes, &alphas).ok();
+                // α at round-off level (t = 0 for product initial data) has no slope to fit.
+                let resolved = alphas.iter().all(|a| *a > ROUND_OFF_ALPHA);
+                let power = resolved
+                    .then(|| power_law_fit(&sizes, &alphas).ok())
+                    .flatten();
                 let scaled: Vec<f64> = sizes.iter().zip(&alphas).map(|(n, a)| n * a).collect();
                 let limit = richardson_limit(&sizes, &scaled).ok();
+                // The slope between the two largest sizes (rows come ordered by N).
+                let local = (resolved && sizes.len() >= 2)
+                    .then(|| {
+                        let k = sizes.len();
+                        power_law_fit(&sizes[k - 2..], &alphas[k - 2..]).ok()
+                    })
+                    .flatten();
                 FitRow {
                     t,
                     gamma: power.map(|p| p.gamma),
@@ -228,6 +244,7 @@ impl ScalingTable {
                     limit: limit.map(|l| l.limit),
                     limit_error: limit.and_then(|l| l.error),
                     sizes: sizes.len(),
+                    local_gamma: local.map(|p| p.gamma),
                 }
             })
             .collect()
@@ -245,6 +262,7 @@ impl ScalingTable {
                 optional(f.limit),
                 optional(f.limit_error),
                 f.sizes.to_string(),
+                optional(f.local_gamma),
             ]
         });
         write_atomically(path, &csv_text(&FIT_COLUMNS, rows)?)
@@ -252,9 +270,11 @@ impl ScalingTable {
 }
 
 /// One row of `fit.csv`: at time t, α^(1,1) ∝ N^{−γ} fitted over the sizes (least squares in
-/// log–log, 95% Student-t interval; empty where α ≤ 0, as at t = 0 for product initial data, or
-/// with fewer than three sizes for the interval), and the limit of N α^(1,1) by Richardson
-/// extrapolation in 1/N with the difference of the last two orders as its error.
+/// log–log, 95% Student-t interval; empty where some α is at round-off level, ≤ 1e-12, as at
+/// t = 0 for product initial data, or with fewer than three sizes for the interval), and the limit of N α^(1,1) by Richardson
+/// extrapolation in 1/N with the difference of the last two orders as its error; and the local
+/// exponent from the two largest sizes alone, which shows where a single power law over all
+/// sizes is biased by 1/N² corrections.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FitRow {
     /// t.
@@ -271,4 +291,6 @@ pub struct FitRow {
     pub limit_error: Option<f64>,
     /// Number of sizes used.
     pub sizes: usize,
+    /// −ln(α(N_k)/α(N_{k−1})) / ln(N_k/N_{k−1}) for the two largest sizes.
+    pub local_gamma: Option<f64>,
 }

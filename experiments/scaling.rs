@@ -389,8 +389,9 @@ fn run(cli: Cli) -> Result<(), String> {
     );
     let write_outputs = |table: &ScalingTable| -> Result<(), String> {
         table.write(&csv_path).map_err(|e| e.to_string())?;
-        table.write_fits(&fit_path).map_err(|e| e.to_string())?;
-        write_figures(table, &title, &dir).map_err(|e| e.to_string())?;
+        let fits = table.fits();
+        ScalingTable::write_fits(&fits, &fit_path).map_err(|e| e.to_string())?;
+        write_figures(table, &fits, &title, &dir).map_err(|e| e.to_string())?;
         Ok(())
     };
 

@@ -18,12 +18,7 @@ pub struct TwoSpeciesState {
 impl TwoSpeciesState {
     /// Wraps coefficients in row-major order; `data.len()` must be `rows * columns`.
     pub fn from_vec(rows: usize, columns: usize, data: Vec<C64>) -> Result<Self> {
-        if data.len() != rows * columns {
-            return Err(Error::invalid(
-                "state",
-                format!("{} coefficients for a {rows} x {columns} state", data.len()),
-            ));
-        }
+        check_state_len(&data, rows, columns)?;
         Ok(TwoSpeciesState {
             rows,
             columns,
@@ -106,6 +101,20 @@ pub fn condensate_coefficients(basis: &FockBasis, orbital: &[C64]) -> Result<Vec
             C64::from_polar(log_modulus.exp(), angle)
         })
         .collect())
+}
+
+/// Refuses a D_A × D_B (`rows` × `columns`) state of another length, with both figures.
+pub(crate) fn check_state_len(state: &[C64], rows: usize, columns: usize) -> Result<()> {
+    if state.len() != rows * columns {
+        return Err(Error::invalid(
+            "state",
+            format!(
+                "{} coefficients for a {rows} x {columns} state",
+                state.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 use rayon::prelude::*;
 
 use crate::fock::FockBasis;
+use crate::state::check_state_len;
 use crate::{Error, Result, C64};
 
 /// π(k_A, k_B) for k_A = 0..N₁, k_B = 0..N₂, normalised by ‖Ψ‖².
@@ -26,10 +27,8 @@ impl CountingDistribution {
         basis_b: &FockBasis,
         frame_state: &[C64],
     ) -> Result<Self> {
-        let (rows, columns) = (basis_a.dim(), basis_b.dim());
-        if frame_state.len() != rows * columns {
-            return Err(Error::invalid("state", "size differs from the bases"));
-        }
+        let columns = basis_b.dim();
+        check_state_len(frame_state, basis_a.dim(), columns)?;
         let (n1, n2) = (basis_a.particles(), basis_b.particles());
         let outside_b: Vec<usize> = (0..columns)
             .map(|b| n2 - basis_b.occupation(b)[0] as usize)

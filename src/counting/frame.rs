@@ -36,6 +36,7 @@ use rayon::prelude::*;
 
 use crate::fock::FockBasis;
 use crate::linalg::symmetric_eigen;
+use crate::state::check_state_len;
 use crate::{Error, Result, C64};
 
 /// One Givens factor g = R(θ) diag(e^{−iα}, e^{−iβ}) on modes (x−1, x).
@@ -478,15 +479,7 @@ impl CondensateFrame {
 
     fn transform(&self, state: &[C64], u: &[C64], v: &[C64], inverse: bool) -> Result<Vec<C64>> {
         let (rows, columns) = (self.species_a.dim(), self.species_b.dim());
-        if state.len() != rows * columns {
-            return Err(Error::invalid(
-                "state",
-                format!(
-                    "{} coefficients for a {rows} x {columns} state",
-                    state.len()
-                ),
-            ));
-        }
+        check_state_len(state, rows, columns)?;
         let mut data = state.to_vec();
         self.species_a
             .transform(u, &mut data, columns, true, inverse)?;

@@ -8,6 +8,9 @@
 //!
 //! a bijection onto {0, …, C(N+M−1, M−1) − 1} computed in O(M) from a binomial table.
 
+use std::sync::OnceLock;
+
+use super::HopTable;
 use crate::{Error, Result};
 
 /// All occupations of `particles` bosons in `modes` modes, in rank order.
@@ -21,6 +24,8 @@ pub struct FockBasis {
     rows: usize,
     /// Occupations, `modes` entries per state, in rank order.
     occupations: Vec<u32>,
+    /// The hop table, built on first use.
+    hops: OnceLock<HopTable>,
 }
 
 impl FockBasis {
@@ -58,6 +63,7 @@ impl FockBasis {
             binomial,
             rows,
             occupations: Vec::new(),
+            hops: OnceLock::new(),
         };
         let mut occupations = vec![0u32; entries];
         for (rank, occ) in occupations.chunks_mut(modes).enumerate() {
@@ -106,6 +112,17 @@ impl FockBasis {
     #[inline]
     fn choose(&self, n: usize, k: usize) -> usize {
         self.binomial[k * self.rows + n]
+    }
+
+    /// The hops E_{xx′} = a†_x a_{x′} of every state, built once and kept (M² entries per state).
+    pub(crate) fn hops(&self) -> Result<&HopTable> {
+        if self.dim > u32::MAX as usize {
+            return Err(Error::TooLarge(format!(
+                "a species basis of dimension {}",
+                self.dim
+            )));
+        }
+        Ok(self.hops.get_or_init(|| HopTable::new(self)))
     }
 
     /// Rank of an occupation (Σ n_x must be N), in O(M).

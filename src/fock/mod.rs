@@ -6,7 +6,9 @@
 //! stored row by row as a sparse matrix.
 
 mod basis;
+mod hops;
 mod operator;
 
 pub use basis::FockBasis;
+pub(crate) use hops::HopTable;
 pub use operator::SpeciesOperator;

@@ -16,7 +16,8 @@ use rayon::prelude::*;
 use crate::fock::{FockBasis, SpeciesOperator};
 use crate::hamiltonian::{apply_two_species, interaction_energy, PairDiagonal};
 use crate::model::Model;
-use crate::{Error, Result, C64};
+use crate::state::check_state_len;
+use crate::{Result, C64};
 
 /// C_V1, C_V2, C_V12 at one time; each is purely imaginary.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -55,9 +56,7 @@ pub fn derivative_terms(
     v: &[C64],
 ) -> Result<DerivativeTerms> {
     let (rows, columns) = (basis_a.dim(), basis_b.dim());
-    if state.len() != rows * columns {
-        return Err(Error::invalid("state", "size differs from the bases"));
-    }
+    check_state_len(state, rows, columns)?;
     let (sa, sb, v12) = (
         model.species_a(),
         model.species_b(),

@@ -9,7 +9,7 @@
 //! pairs of a term at once.
 //!
 //! Second quantisation through the hops E_{xx′} = a†_x a_{x′} of one species (tabulated per state
-//! by [`HopTable`]):
+//! by the basis, [`crate::fock::FockBasis::hops`]):
 //!
 //! * two particles of one species, dΓ₂(T) = Σ T_{(x,y),(x′,y′)} a†_x a†_y a_{y′} a_{x′}
 //!   = Σ T_{(x,y),(x′,y′)} (E_{xx′} E_{yy′} − δ_{x′y} E_{xy′});
@@ -21,8 +21,8 @@
 use faer::Mat;
 use rayon::prelude::*;
 
-use crate::fock::FockBasis;
-use crate::{Error, Result, C64};
+use crate::fock::{FockBasis, HopTable};
+use crate::C64;
 
 /// Sums over the 16 (row pattern, column pattern) bins, indexed in the order of
 /// [`super::PROJECTIONS`]: pp, pq, qp, qq.
@@ -34,66 +34,6 @@ const ZERO: C64 = C64::new(0.0, 0.0);
 #[inline]
 fn pattern(first: usize, second: usize) -> usize {
     2 * usize::from(first != 0) + usize::from(second != 0)
-}
-
-/// E_{xx′}|n⟩ = c |n′⟩ for every state n of a basis and every (x, x′): the target rank and c
-/// (c = √(n_{x′}(n_x + 1)) for x ≠ x′, n_x for x = x′, 0 where n_{x′} = 0).
-pub(crate) struct HopTable {
-    modes: usize,
-    targets: Vec<u32>,
-    amplitudes: Vec<f64>,
-}
-
-impl HopTable {
-    pub(crate) fn new(basis: &FockBasis) -> Result<Self> {
-        let m = basis.modes();
-        if basis.dim() > u32::MAX as usize {
-            return Err(Error::TooLarge(format!(
-                "a species basis of dimension {}",
-                basis.dim()
-            )));
-        }
-        let per_state: Vec<(Vec<u32>, Vec<f64>)> = (0..basis.dim())
-            .into_par_iter()
-            .map_init(
-                || vec![0u32; m],
-                |scratch, state| {
-                    let occupation = basis.occupation(state);
-                    let mut targets = vec![state as u32; m * m];
-                    let mut amplitudes = vec![0.0; m * m];
-                    for x in 0..m {
-                        for from in 0..m {
-                            let slot = x * m + from;
-                            if x == from {
-                                amplitudes[slot] = occupation[x] as f64;
-                            } else if occupation[from] > 0 {
-                                scratch.copy_from_slice(occupation);
-                                scratch[from] -= 1;
-                                scratch[x] += 1;
-                                targets[slot] = basis.rank(scratch) as u32;
-                                amplitudes[slot] =
-                                    (occupation[from] as f64 * scratch[x] as f64).sqrt();
-                            }
-                        }
-                    }
-                    (targets, amplitudes)
-                },
-            )
-            .collect();
-        let (targets, amplitudes): (Vec<Vec<u32>>, Vec<Vec<f64>>) = per_state.into_iter().unzip();
-        Ok(HopTable {
-            modes: m,
-            targets: targets.concat(),
-            amplitudes: amplitudes.concat(),
-        })
-    }
-
-    /// E_{x,from}|state⟩ = amplitude |target⟩.
-    #[inline]
-    fn hop(&self, state: usize, x: usize, from: usize) -> (usize, f64) {
-        let slot = (state * self.modes + x) * self.modes + from;
-        (self.targets[slot] as usize, self.amplitudes[slot])
-    }
 }
 
 /// For dΓ₂(T) acting on the species whose states index the rows of `rows` (a D_own × D_other
@@ -112,7 +52,7 @@ pub(crate) fn two_body_binned(
     weight: &[f64],
     t: &Mat<C64>,
 ) -> Bins {
-    let m = hops.modes;
+    let m = hops.modes();
     let pair_overlap = |target: usize, source: usize| -> C64 {
         let (row_t, row_s) = (
             &rows[target * columns..(target + 1) * columns],
@@ -195,9 +135,9 @@ pub(crate) fn mixed_binned<const K: usize>(
     t: &Mat<C64>,
     weight: impl Fn(usize, usize, usize, usize) -> [f64; K] + Sync,
 ) -> [Bins; K] {
-    let m = hops_a.modes;
-    let columns = hops_b.targets.len() / (m * m);
-    let rows = hops_a.targets.len() / (m * m);
+    let m = hops_a.modes();
+    let columns = hops_b.states();
+    let rows = hops_a.states();
     let per_row: Vec<[Bins; K]> = (0..rows)
         .into_par_iter()
         .map(|a| {
@@ -259,6 +199,14 @@ fn add_bins(mut left: Bins, right: Bins) -> Bins {
         *l += r;
     }
     left
+}
+
+/// n₀ of every state: in the condensate frame, the number of particles in the condensate,
+/// N − k with k the count of the counting operators.
+pub(crate) fn condensate_counts(basis: &FockBasis) -> Vec<f64> {
+    (0..basis.dim())
+        .map(|state| basis.occupation(state)[0] as f64)
+        .collect()
 }
 
 /// The D_A × D_B row-major matrix transposed (D_B × D_A), so that species B indexes rows.

@@ -16,11 +16,12 @@
 
 use faer::Mat;
 
-use super::frame_operators::{mixed_binned, transpose, two_body_binned, Bins, HopTable};
+use super::frame_operators::{condensate_counts, mixed_binned, transpose, two_body_binned, Bins};
 use crate::counting::frame_unitary;
 use crate::fock::FockBasis;
 use crate::lemmas::Component;
 use crate::model::Model;
+use crate::state::check_state_len;
 use crate::{Error, Result, C64};
 
 /// Names of the projections on particles 1, 2, in the order used by [`PairTerms`].
@@ -64,7 +65,7 @@ pub fn intra_species_pairs(
     component: Component,
 ) -> Result<PairTerms> {
     let (rows, columns) = (basis_a.dim(), basis_b.dim());
-    check_size(frame_state, rows, columns)?;
+    check_state_len(frame_state, rows, columns)?;
     let (species, own_basis, other_basis, orbital) = match component {
         Component::A => (model.species_a(), basis_a, basis_b, u),
         Component::B => (model.species_b(), basis_b, basis_a, v),
@@ -91,22 +92,21 @@ pub fn intra_species_pairs(
     });
     let w = frame_unitary(orbital);
     let in_frame = to_frame(&x_two, &w, &w);
-    // m̂ = k/N of the own species, p₁ = (N − k)/N of the other.
-    let fraction_outside = |basis: &FockBasis, state: usize| {
-        let total = basis.particles() as f64;
-        (total - basis.occupation(state)[0] as f64) / total
-    };
-    let m_hat: Vec<f64> = (0..own_basis.dim())
-        .map(|s| fraction_outside(own_basis, s))
+    // m̂ = k/N = (N − n₀)/N of the own species, p₁ = n₀/N of the other.
+    let m_hat: Vec<f64> = condensate_counts(own_basis)
+        .into_iter()
+        .map(|n0| (n - n0) / n)
         .collect();
-    let spectator: Vec<f64> = (0..other_basis.dim())
-        .map(|s| 1.0 - fraction_outside(other_basis, s))
+    let other_total = other_basis.particles() as f64;
+    let spectator: Vec<f64> = condensate_counts(other_basis)
+        .into_iter()
+        .map(|n0| n0 / other_total)
         .collect();
-    let hops = HopTable::new(own_basis)?;
+    let hops = own_basis.hops()?;
     let bins = match component {
-        Component::A => two_body_binned(&hops, frame_state, columns, &spectator, &m_hat, &in_frame),
+        Component::A => two_body_binned(hops, frame_state, columns, &spectator, &m_hat, &in_frame),
         Component::B => two_body_binned(
-            &hops,
+            hops,
             &transpose(frame_state, rows, columns),
             rows,
             &spectator,
@@ -118,19 +118,6 @@ pub fn intra_species_pairs(
         bins,
         C64::new(0.0, 0.5) / (n * (n - 1.0)),
     ))
-}
-
-fn check_size(state: &[C64], rows: usize, columns: usize) -> Result<()> {
-    if state.len() != rows * columns {
-        return Err(Error::invalid(
-            "state",
-            format!(
-                "has {} entries, the bases need {rows} x {columns}",
-                state.len()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 impl PairTerms {
@@ -171,21 +158,16 @@ pub fn inter_species_pairs(
     u: &[C64],
     v: &[C64],
 ) -> Result<PairTerms> {
-    check_size(frame_state, basis_a.dim(), basis_b.dim())?;
+    check_state_len(frame_state, basis_a.dim(), basis_b.dim())?;
     let v12 = model.inter_potential();
     let y_two = inter_species_operator(model, &v12.convolve_density(v), &v12.convolve_density(u));
     let in_frame = to_frame(&y_two, &frame_unitary(u), &frame_unitary(v));
     let (n1, n2) = (basis_a.particles() as f64, basis_b.particles() as f64);
-    let condensed_a: Vec<f64> = (0..basis_a.dim())
-        .map(|a| basis_a.occupation(a)[0] as f64)
-        .collect();
-    let condensed_b: Vec<f64> = (0..basis_b.dim())
-        .map(|b| basis_b.occupation(b)[0] as f64)
-        .collect();
+    let (condensed_a, condensed_b) = (condensate_counts(basis_a), condensate_counts(basis_b));
     let s_weight = |a: usize, b: usize| condensed_a[a] * condensed_b[b] / (n1 * n2);
     let [bins] = mixed_binned(
-        &HopTable::new(basis_a)?,
-        &HopTable::new(basis_b)?,
+        basis_a.hops()?,
+        basis_b.hops()?,
         frame_state,
         &in_frame,
         |a, b, a_target, b_target| [s_weight(a, b) - s_weight(a_target, b_target)],
@@ -235,7 +217,7 @@ pub fn pp_qq_split(
     u: &[C64],
     v: &[C64],
 ) -> Result<PpQqSplit> {
-    check_size(frame_state, basis_a.dim(), basis_b.dim())?;
+    check_state_len(frame_state, basis_a.dim(), basis_b.dim())?;
     let m = model.sites();
     let zero_field = vec![0.0; m];
     let potential = inter_species_operator(model, &zero_field, &zero_field);
@@ -249,18 +231,13 @@ pub fn pp_qq_split(
         }
     }
     let (n1, n2) = (basis_a.particles() as f64, basis_b.particles() as f64);
+    let (condensed_a, condensed_b) = (condensate_counts(basis_a), condensate_counts(basis_b));
     let [first, second, third] = mixed_binned(
-        &HopTable::new(basis_a)?,
-        &HopTable::new(basis_b)?,
+        basis_a.hops()?,
+        basis_b.hops()?,
         frame_state,
         &in_frame,
-        |a, b, _, _| {
-            [
-                basis_a.occupation(a)[0] as f64,
-                basis_b.occupation(b)[0] as f64,
-                1.0,
-            ]
-        },
+        |a, b, _, _| [condensed_a[a], condensed_b[b], 1.0],
     );
     let scale = -1.0 / ((n1 + n2) * n1 * n2);
     Ok(PpQqSplit {

@@ -111,11 +111,20 @@ fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)
     move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
 }
 
+/// How [`lines_per_size`] draws: solid lines with a legend entry per size, or dashed lines that
+/// share the solid ones' colours and entries.
+#[derive(Clone, Copy, PartialEq)]
+enum Stroke {
+    Solid,
+    Dashed,
+}
+
 /// One line per size, value against t (points where `value` is `None` or not finite are left
-/// out), each with its legend entry.
+/// out).
 fn lines_per_size<'a, DB, CT>(
     chart: &mut ChartContext<'a, DB, CT>,
     study: &Study,
+    stroke: Stroke,
     value: impl Fn(&NumericRow) -> Option<f64>,
 ) -> DrawResult
 where
@@ -124,18 +133,27 @@ where
 {
     let count = study.series.len();
     for (i, series) in study.series.iter().enumerate() {
-        let c = color(i, count);
+        let style = color(i, count).stroke_width(2);
         let points: Vec<(f64, f64)> = series
             .rows
             .iter()
             .filter_map(|r| Some((r.get("t")?, value(r)?)))
             .filter(|(_, v)| v.is_finite())
             .collect();
-        chart
-            .draw_series(LineSeries::new(points, c.stroke_width(2)))
-            .map_err(fail)?
-            .label(series.label.clone())
-            .legend(legend_line(c));
+        match stroke {
+            Stroke::Solid => {
+                chart
+                    .draw_series(LineSeries::new(points, style))
+                    .map_err(fail)?
+                    .label(series.label.clone())
+                    .legend(legend_line(color(i, count)));
+            }
+            Stroke::Dashed => {
+                chart
+                    .draw_series(DashedLineSeries::new(points, 8, 5, style))
+                    .map_err(fail)?;
+            }
+        }
     }
     Ok(())
 }
@@ -201,25 +219,11 @@ impl Figure for AlphaFigure {
                 .axis_desc_style((FONT, 18))
                 .draw()
                 .map_err(fail)?;
-            lines_per_size(&mut chart, study, |r| alpha(r).filter(|a| *a > 0.0))?;
+            lines_per_size(&mut chart, study, Stroke::Solid, |r| {
+                alpha(r).filter(|a| *a > 0.0)
+            })?;
             if with_bound {
-                let count = study.series.len();
-                for (i, series) in study.series.iter().enumerate() {
-                    let points: Vec<(f64, f64)> = series
-                        .rows
-                        .iter()
-                        .filter_map(|r| Some((r.get("t")?, bound(r)?)))
-                        .filter(|(_, b)| b.is_finite())
-                        .collect();
-                    chart
-                        .draw_series(DashedLineSeries::new(
-                            points,
-                            8,
-                            5,
-                            color(i, count).stroke_width(2),
-                        ))
-                        .map_err(fail)?;
-                }
+                lines_per_size(&mut chart, study, Stroke::Dashed, bound)?;
             }
             let position = if with_bound {
                 SeriesLabelPosition::UpperLeft
@@ -266,7 +270,7 @@ impl Figure for CollapseFigure {
             .axis_desc_style((FONT, 18))
             .draw()
             .map_err(fail)?;
-        lines_per_size(&mut chart, study, |r| r.get("n_alpha11"))?;
+        lines_per_size(&mut chart, study, Stroke::Solid, |r| r.get("n_alpha11"))?;
         let limit: Vec<(f64, f64)> = study
             .fits
             .iter()
@@ -486,7 +490,7 @@ impl Figure for RatiosFigure {
                 .axis_desc_style((FONT, 15))
                 .draw()
                 .map_err(fail)?;
-            lines_per_size(&mut chart, study, pick)?;
+            lines_per_size(&mut chart, study, Stroke::Solid, pick)?;
             // The Theorem 2.1 line falls from the upper left: keep its legend clear of it.
             let position = if caption.starts_with("Theorem") {
                 SeriesLabelPosition::UpperRight
@@ -519,9 +523,15 @@ fn write_both(figure: &impl Figure, study: &Study, stem: &Path) -> Result<Vec<Pa
     Ok(vec![svg, png])
 }
 
-/// Draws the four figures of the study in `table` into `dir` (`alpha`, `collapse`, `loglog`,
-/// `ratios`, each `.svg` and `.png`), with `title` naming the model. Returns the files written.
-pub fn write_figures(table: &ScalingTable, title: &str, dir: &Path) -> Result<Vec<PathBuf>> {
+/// Draws the four figures of the study in `table` (with its `fits`) into `dir` (`alpha`,
+/// `collapse`, `loglog`, `ratios`, each `.svg` and `.png`), with `title` naming the model.
+/// Returns the files written.
+pub fn write_figures(
+    table: &ScalingTable,
+    fits: &[FitRow],
+    title: &str,
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
     register_font();
     let rows = table.numeric();
     let mut series: Vec<Series> = Vec::new();
@@ -545,7 +555,7 @@ pub fn write_figures(table: &ScalingTable, title: &str, dir: &Path) -> Result<Ve
     let study = Study {
         title: title.to_owned(),
         series,
-        fits: table.fits(),
+        fits: fits.to_vec(),
         t_max,
     };
     let mut written = Vec::new();

@@ -250,10 +250,10 @@ impl ScalingTable {
             .collect()
     }
 
-    /// Writes [`ScalingTable::fits`] to `path` atomically.
-    pub fn write_fits(&self, path: &Path) -> Result<()> {
+    /// Writes fits (those of [`ScalingTable::fits`]) to `path` atomically.
+    pub fn write_fits(fits: &[FitRow], path: &Path) -> Result<()> {
         let optional = |x: Option<f64>| x.map(format_number).unwrap_or_default();
-        let rows = self.fits().into_iter().map(|f| {
+        let rows = fits.iter().map(|f| {
             vec![
                 format_number(f.t),
                 optional(f.gamma),

@@ -2,6 +2,11 @@
 //! * one application of the matrix-free H (2.8) at D ≈ 10⁶ and 10⁷ (ring M = 4, N₁ = N₂ = 16
 //!   and 25); throughput counts 32 bytes per entry, one read of Ψ and one write of HΨ
 //!   (the sparse rows of H_A re-read Ψ from cache and are not counted);
+//! * in the same group and on vectors of the same length, the memory-bandwidth reference: a
+//!   STREAM triad a ← b + s·c on complex vectors (48 bytes per entry, as STREAM counts), and the
+//!   Chebyshev propagator's fused pass y ← 2(H x)/r + c·x − y, z ← z + c_k y (80 bytes per
+//!   entry: x, y read, y written, z read and written). The ratio of the H throughput to the
+//!   triad's is the fraction of the machine's bandwidth the kernel uses;
 //! * a Lanczos propagation of the default model to T = 1 at tolerance 1e-10;
 //! * the change to the condensate frame Γ(W_A) ⊗ Γ(W_B) at D ≈ 10⁶, to compare with one H
 //!   application on the same state.
@@ -12,10 +17,11 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use pickl::config::Options;
 use pickl::fock::FockBasis;
 use pickl::hamiltonian::ManyBodyHamiltonian;
-use pickl::linalg::LinearOperator;
+use pickl::linalg::{LinearOperator, Update};
 use pickl::propagation::{Lanczos, Propagator};
 use pickl::state::TwoSpeciesState;
 use pickl::C64;
+use rayon::prelude::*;
 
 fn default_problem(n: usize, t_max: f64) -> pickl::dynamics::DynamicsProblem {
     Options {
@@ -47,8 +53,48 @@ fn hamiltonian_application(c: &mut Criterion) {
             &n,
             |b, _| b.iter(|| h.apply(state.as_slice(), &mut out)),
         );
+        let update = Update {
+            operator: 0.1,
+            input: 0.3,
+            previous: -1.0,
+        };
+        let mut previous = state.as_slice().to_vec();
+        let mut sum = vec![C64::new(0.0, 0.0); h.dim()];
+        group.throughput(Throughput::Bytes(80 * h.dim() as u64));
+        group.bench_with_input(
+            BenchmarkId::new("ring4_fused_chebyshev_pass", format!("D={}", h.dim())),
+            &n,
+            |b, _| {
+                b.iter(|| {
+                    h.apply_update(
+                        state.as_slice(),
+                        &mut previous,
+                        update,
+                        Some((&mut sum, C64::new(1e-3, 0.0))),
+                    )
+                })
+            },
+        );
+        let (x, y) = (state.as_slice(), out.clone());
+        group.throughput(Throughput::Bytes(48 * h.dim() as u64));
+        group.bench_with_input(
+            BenchmarkId::new("stream_triad", format!("D={}", h.dim())),
+            &n,
+            |b, _| b.iter(|| triad(&mut sum, x, &y, 0.5)),
+        );
     }
     group.finish();
+}
+
+/// The STREAM triad a ← b + s·c, on both cores in chunks.
+fn triad(a: &mut [C64], b: &[C64], c: &[C64], s: f64) {
+    a.par_chunks_mut(1 << 14)
+        .zip(b.par_chunks(1 << 14).zip(c.par_chunks(1 << 14)))
+        .for_each(|(a, (b, c))| {
+            a.iter_mut()
+                .zip(b.iter().zip(c))
+                .for_each(|(a, (b, c))| *a = b + s * c)
+        });
 }
 
 fn propagation(c: &mut Criterion) {

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use pickl::dynamics::Stage;
 use pickl::experiment::{exit_with, Experiment, ModelArgs};
-use pickl::report::CsvTable;
 
 /// Exact two-species dynamics and the Hartree system side by side. With no arguments, runs the
 /// default model (ring M=4, N1=N2=10, T=3, K=30) into results/dynamics_default.csv.
@@ -35,25 +35,40 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let experiment = Experiment::from_args("dynamics", cli.model, "results/dynamics_default.csv")
+    let mut experiment =
+        Experiment::from_args("dynamics", cli.model, "results/dynamics_default.csv")
+            .map_err(|e| e.to_string())?;
+    let out = experiment.out.clone();
+    let mut tables = experiment
+        .tables(&[(&out, &COLUMNS)])
         .map_err(|e| e.to_string())?;
-    let mut table = CsvTable::create(&experiment.out, &COLUMNS).map_err(|e| e.to_string())?;
+    let table = &mut tables[0];
+    let resume = experiment.resume().map_err(|e| e.to_string())?;
+    if let Some((resume, _)) = &resume {
+        experiment.skip(resume.progress.next);
+    }
     let summary = experiment
         .problem
-        .run(|row| {
-            table.write_row(&[
-                row.t,
-                row.alpha11,
-                row.alpha10,
-                row.alpha01,
-                row.energy_mb,
-                row.energy_hartree,
-                row.norm,
-                row.error_estimate,
-                row.matvecs as f64,
-            ])?;
-            experiment.advance(row.t, row.alpha11, row.matvecs);
-            Ok(())
+        .evolve_from(resume.map(|(r, _)| r), |stage| match stage {
+            Stage::Moment(moment) => {
+                let row = &moment.row;
+                table.write_row(&[
+                    row.t,
+                    row.alpha11,
+                    row.alpha10,
+                    row.alpha01,
+                    row.energy_mb,
+                    row.energy_hartree,
+                    row.norm,
+                    row.error_estimate,
+                    row.matvecs as f64,
+                ])?;
+                experiment.advance(row.t, row.alpha11, row.matvecs);
+                Ok(())
+            }
+            Stage::Pause(progress, propagator, state) => {
+                experiment.pause(progress, propagator, state, &[&*table], &[])
+            }
         })
         .map_err(|e| experiment.abandon(e))?;
     experiment.finish(&summary, &[]).map_err(|e| e.to_string())

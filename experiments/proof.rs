@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use pickl::counting::CondensateFrame;
+use pickl::dynamics::Stage;
 use pickl::experiment::{exit_with, Experiment, ModelArgs};
 use pickl::proof::gronwall::{gronwall_bound, mean_field_integral};
 use pickl::proof::snapshot::{ExponentChoice, ProofSnapshot};
@@ -89,7 +90,7 @@ fn write_pairs(
 
 fn run(cli: Cli) -> Result<(), String> {
     let exponents: ExponentChoice = cli.r_s.parse().map_err(|e: pickl::Error| e.to_string())?;
-    let experiment = Experiment::from_args("proof", cli.model, "results/proof_default.csv")
+    let mut experiment = Experiment::from_args("proof", cli.model, "results/proof_default.csv")
         .map_err(|e| e.to_string())?;
     let outputs = experiment.problem.times.clone();
     let spacing = if outputs.len() > 1 {
@@ -122,39 +123,73 @@ fn run(cli: Cli) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
 
-    let mut long = CsvTable::create(
-        &experiment.out,
-        &["t", "group", "term", "re", "im", "abs", "bound", "ratio"],
-    )
-    .map_err(|e| e.to_string())?;
     let wide_path = sibling(&experiment.out, "wide");
-    let mut wide = CsvTable::create(
-        &wide_path,
-        &[
-            "t",
-            "alpha11",
-            "dalpha_terms",
-            "dalpha_fd",
-            "c_v1_im",
-            "c_v2_im",
-            "c_v12_im",
-            "b_t",
-            "f_t",
-            "gronwall_bound",
-            "kappa_eff",
-            "r11",
-            "trace_bound",
-        ],
-    )
-    .map_err(|e| e.to_string())?;
+    let out = experiment.out.clone();
+    let mut tables = experiment
+        .tables(&[
+            (
+                &out,
+                &["t", "group", "term", "re", "im", "abs", "bound", "ratio"],
+            ),
+            (
+                &wide_path,
+                &[
+                    "t",
+                    "alpha11",
+                    "dalpha_terms",
+                    "dalpha_fd",
+                    "c_v1_im",
+                    "c_v2_im",
+                    "c_v12_im",
+                    "b_t",
+                    "f_t",
+                    "gronwall_bound",
+                    "kappa_eff",
+                    "r11",
+                    "trace_bound",
+                ],
+            ),
+        ])
+        .map_err(|e| e.to_string())?;
+    let (long, wide) = tables.split_at_mut(1);
+    let (long, wide) = (&mut long[0], &mut wide[0]);
+    // Running values kept in a checkpoint: α(0) and the output times done.
+    let resume = experiment.resume().map_err(|e| e.to_string())?;
+    let (mut alpha_zero, mut output_index) = match &resume {
+        Some((_, running)) if running.len() == 2 => (
+            Some(running[0]).filter(|a| !a.is_nan()),
+            running[1] as usize,
+        ),
+        Some(_) => return Err(
+            "the checkpoint does not hold the proof's running values; delete it to start afresh"
+                .into(),
+        ),
+        None => (None, 0),
+    };
+    experiment.skip(output_index);
     let total_particles = model.total_particles() as f64;
     let mut frame: Option<CondensateFrame> = None;
-    let mut alpha_zero = None;
     let mut window: Vec<f64> = Vec::new();
     let mut pending: Option<(usize, ProofSnapshot, f64, f64)> = None;
-    let mut output_index = 0;
     let summary = problem
-        .evolve(|moment| -> Result<()> {
+        .evolve_from(resume.map(|(r, _)| r), |stage| -> Result<()> {
+            let moment = match stage {
+                Stage::Moment(moment) => moment,
+                // A checkpoint only between output rows, when no row is half made.
+                Stage::Pause(progress, propagator, state) => {
+                    if pending.is_some() || !window.is_empty() {
+                        return Ok(());
+                    }
+                    let running = [alpha_zero.unwrap_or(f64::NAN), output_index as f64];
+                    return experiment.pause(
+                        progress,
+                        propagator,
+                        state,
+                        &[&*long, &*wide],
+                        &running,
+                    );
+                }
+            };
             let t = moment.row.t;
             window.push(moment.row.alpha11);
             let is_output =
@@ -180,36 +215,36 @@ fn run(cli: Cli) -> Result<(), String> {
                 )?;
                 let s = &snapshot;
                 write_term(
-                    &mut long,
+                    long,
                     t,
                     "C_V1",
                     "total",
                     s.terms.c_v1,
                     s.bounds_v1.map(|b| b.total),
                 )?;
-                write_pairs(&mut long, t, "C_V1", &s.pairs_v1, |l, r| {
+                write_pairs(long, t, "C_V1", &s.pairs_v1, |l, r| {
                     s.bounds_v1.and_then(|b| b.pair(l, r))
                 })?;
                 write_term(
-                    &mut long,
+                    long,
                     t,
                     "C_V2",
                     "total",
                     s.terms.c_v2,
                     s.bounds_v2.map(|b| b.total),
                 )?;
-                write_pairs(&mut long, t, "C_V2", &s.pairs_v2, |l, r| {
+                write_pairs(long, t, "C_V2", &s.pairs_v2, |l, r| {
                     s.bounds_v2.and_then(|b| b.pair(l, r))
                 })?;
                 write_term(
-                    &mut long,
+                    long,
                     t,
                     "C_V12",
                     "total",
                     s.terms.c_v12,
                     Some(s.bounds_v12.total),
                 )?;
-                write_pairs(&mut long, t, "C_V12", &s.pairs_v12, |l, r| {
+                write_pairs(long, t, "C_V12", &s.pairs_v12, |l, r| {
                     s.bounds_v12.pair(l, r)
                 })?;
                 let parts = [
@@ -218,7 +253,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     ("(pp,qq)_3", s.split.third, s.bounds_v12.pp_qq_3),
                 ];
                 for (name, value, bound) in parts {
-                    write_term(&mut long, t, "C_V12", name, value, Some(bound))?;
+                    write_term(long, t, "C_V12", name, value, Some(bound))?;
                 }
                 let r11 = pickl::reduced::reduced_density(
                     moment.basis_a,

@@ -161,6 +161,7 @@ fn model_only(options: &Options) -> Options {
         n2: None,
         out: None,
         provenance: None,
+        checkpoint_every: None,
         ..options.clone()
     }
 }

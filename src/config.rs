@@ -16,7 +16,7 @@ use crate::dynamics::{output_times, DynamicsProblem};
 use crate::lattice::{Geometry, Lattice};
 use crate::model::{Model, Species};
 use crate::one_body::{parse_reals, Kinetic, OneBodyHamiltonian, OrbitalSpec, PotentialSpec};
-use crate::propagation::KrylovSettings;
+use crate::propagation::{KrylovSettings, PropagatorChoice};
 use crate::{Error, Result};
 
 /// Model, times and accuracies, each optional so that flags, a file and defaults can be merged.
@@ -91,6 +91,16 @@ pub struct Options {
     #[arg(long, value_name = "m")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub krylov_dim: Option<usize>,
+    /// Propagator: lanczos | chebyshev | auto (the cheaper one that fits in memory) [default: auto]
+    #[arg(long, value_name = "KIND")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub propagator: Option<String>,
+    /// Seconds between checkpoints of a long run (the state and the rows so far, written beside
+    /// the output as FILE.checkpoint; rerunning the same command continues from it); 0: at every
+    /// step, inf: never [default: 300]
+    #[arg(long, value_name = "SECONDS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint_every: Option<f64>,
     /// Lattice: ring | chain | torus:L1xL2[xL3] [default: ring]
     #[arg(long, value_name = "GEOMETRY")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,7 +136,7 @@ macro_rules! merge_fields {
 macro_rules! all_fields {
     ($mac:ident, $($args:tt)*) => {
         $mac!($($args)*; sites, n1, n2, hop1, hop2, phase1, phase2, v1, v2, v12, u0, v0, t_max, steps, tol,
-              hartree_tol, krylov_dim, geometry, trap1, trap2, kinetic, out)
+              hartree_tol, krylov_dim, propagator, checkpoint_every, geometry, trap1, trap2, kinetic, out)
     };
 }
 
@@ -151,6 +161,8 @@ impl Options {
             tol: Some(1e-10),
             hartree_tol: Some(1e-12),
             krylov_dim: Some(30),
+            propagator: Some("auto".into()),
+            checkpoint_every: Some(300.0),
             geometry: Some("ring".into()),
             trap1: None,
             trap2: None,
@@ -173,11 +185,13 @@ impl Options {
     }
 
     /// Whether no model, time or accuracy option differs from [`Options::defaults`] (the output
-    /// file aside).
+    /// file, the choice of propagator and the checkpoint interval aside).
     pub fn is_default_model(&self) -> bool {
         let strip = |o: &Options| Options {
             out: None,
             provenance: None,
+            propagator: None,
+            checkpoint_every: None,
             ..o.clone()
         };
         strip(&self.clone().or(Options::defaults())) == strip(&Options::defaults())
@@ -302,6 +316,11 @@ impl Options {
                 self.tol.ok_or_else(|| need("--tol"))?,
                 self.krylov_dim.ok_or_else(|| need("--krylov-dim"))?,
             )?,
+            propagator: self
+                .propagator
+                .as_deref()
+                .unwrap_or("auto")
+                .parse::<PropagatorChoice>()?,
             hartree_tolerance,
             model,
         })

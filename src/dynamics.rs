@@ -7,7 +7,10 @@ use crate::hamiltonian::ManyBodyHamiltonian;
 use crate::hartree::{HartreeState, HartreeSystem, IntegrationStats};
 use crate::model::Model;
 use crate::observables::{energy_expectation, state_norm, IndicatorWorkspace};
-use crate::propagation::{KrylovSettings, Lanczos, PropagationStats, Propagator};
+use crate::propagation::{
+    Chebyshev, Event, KrylovSettings, Lanczos, Progress, PropagationStats, Propagator,
+    PropagatorChoice,
+};
 use crate::state::TwoSpeciesState;
 use crate::{Error, Result, C64};
 
@@ -22,8 +25,10 @@ pub struct DynamicsProblem {
     pub v0: Vec<C64>,
     /// Output times, starting at 0.
     pub times: Vec<f64>,
-    /// Krylov accuracy and basis size.
+    /// Krylov accuracy and basis size (the tolerance is also Chebyshev's).
     pub krylov: KrylovSettings,
+    /// Which propagator to use; `Auto` is decided by [`DynamicsProblem::plan`].
+    pub propagator: PropagatorChoice,
     /// Tolerance of the Hartree integrator.
     pub hartree_tolerance: f64,
 }
@@ -66,6 +71,27 @@ pub struct Moment<'a> {
     pub basis_b: &'a FockBasis,
 }
 
+/// What a run hands out as it goes.
+#[derive(Debug)]
+pub enum Stage<'a> {
+    /// An output time.
+    Moment(&'a Moment<'a>),
+    /// A pause of the propagator: where it stands, which propagator runs, and Ψ at that
+    /// time — what [`DynamicsProblem::evolve_from`] continues from.
+    Pause(&'a Progress, PropagatorChoice, &'a [C64]),
+}
+
+/// A point to continue a run from: a pause's progress, propagator and state.
+#[derive(Clone, Debug)]
+pub struct Resume {
+    /// Where the propagation stood.
+    pub progress: Progress,
+    /// The propagator that ran.
+    pub propagator: PropagatorChoice,
+    /// Ψ(progress.time).
+    pub state: Vec<C64>,
+}
+
 /// Sizes of the problem.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dimensions {
@@ -91,6 +117,8 @@ pub struct DynamicsSummary {
     pub propagation: PropagationStats,
     /// Work of the Hartree integration.
     pub hartree: IntegrationStats,
+    /// The propagator that ran.
+    pub propagator: PropagatorChoice,
 }
 
 impl DynamicsProblem {
@@ -107,35 +135,123 @@ impl DynamicsProblem {
         Ok(d)
     }
 
-    /// Estimated peak memory in bytes: the Krylov basis, the state and four work vectors
-    /// (16 bytes per entry each), the occupation tables and the sparse species operators.
-    pub fn memory_estimate(&self) -> Result<usize> {
+    /// Estimated peak memory in bytes of a run with the given propagator (`Auto` counts the
+    /// one [`DynamicsProblem::plan`] would pick with unlimited memory): its state-sized
+    /// vectors — the state plus m + 1 Krylov vectors and one for the propagated state
+    /// (Lanczos), or two (Chebyshev); measuring streams row by row and needs none — and the
+    /// tables of the bases and of H, counted from the nonzeros of h₁ and h₂.
+    pub fn memory_estimate_for(&self, propagator: PropagatorChoice) -> Result<usize> {
         let d = self.dimensions()?;
         let m = self.model.sites();
-        let vectors = (self.krylov.krylov_dim() + 6) as f64 * d.total() as f64 * 16.0;
-        let per_species =
-            |dim: usize| dim as f64 * (m as f64 * 12.0 + (2.0 * m as f64 * m as f64 + 1.0) * 20.0);
-        let bytes = vectors + per_species(d.species_a) + per_species(d.species_b);
+        let vectors = match propagator {
+            PropagatorChoice::Chebyshev => 1 + Chebyshev::WORK_VECTORS,
+            PropagatorChoice::Lanczos | PropagatorChoice::Auto => self.krylov.krylov_dim() + 3,
+        };
+        let vector_bytes = vectors as f64 * d.total() as f64 * 16.0;
+        let per_species = |dim: usize, species: &crate::model::Species| {
+            let h = species.hamiltonian.matrix();
+            let mut hops = 0usize;
+            let mut widest = 0usize;
+            for x in 0..m {
+                let row = (0..m)
+                    .filter(|&y| y != x && h[(x, y)] != C64::new(0.0, 0.0))
+                    .count();
+                hops += row;
+                widest = widest.max(row);
+            }
+            // At most min(N, M) occupied sites, each the start of at most `widest` hops.
+            let per_state = hops.min(species.particles.min(m) * widest) as f64;
+            // occupations (u32 + f64), the hop entries (CSR: 20 bytes; channels: 8), the
+            // diagonals, the interaction energies, the coupling field.
+            dim as f64 * (m as f64 * 20.0 + per_state * 20.0 + 40.0)
+        };
+        let bytes = vector_bytes
+            + per_species(d.species_a, self.model.species_a())
+            + per_species(d.species_b, self.model.species_b());
         if bytes > usize::MAX as f64 {
             return Err(Error::TooLarge(format!("about {bytes:e} bytes")));
         }
         Ok(bytes as usize)
     }
 
-    /// Refuses, with the figures, a problem whose estimated memory exceeds `available` bytes.
+    /// Estimated peak memory in bytes with the propagator the problem asks for.
+    pub fn memory_estimate(&self) -> Result<usize> {
+        self.memory_estimate_for(self.propagator)
+    }
+
+    /// The propagator the run will use when `available` bytes are free (None: unknown). An
+    /// explicit choice is kept. `Auto` takes Lanczos when its Krylov basis fits and its
+    /// estimated cost is lower, Chebyshev otherwise: Chebyshev needs ⌈planned⌉ fused passes, its
+    /// count known in advance from the spectral half-width r; Lanczos needs about as many
+    /// matvecs as r·T (its steps have τ r ≈ m), each followed by a recurrence pass and a share
+    /// of the final combination, and is cheaper only when the output times are many and close.
+    pub fn plan(&self, available: Option<usize>) -> Result<PropagatorChoice> {
+        if self.propagator != PropagatorChoice::Auto {
+            return Ok(self.propagator);
+        }
+        let lanczos_fits = match available {
+            Some(bytes) => self.memory_estimate_for(PropagatorChoice::Lanczos)? <= bytes,
+            None => true,
+        };
+        if !lanczos_fits {
+            return Ok(PropagatorChoice::Chebyshev);
+        }
+        let half_width = self.planning_half_width()?;
+        let end = self.times.last().copied().unwrap_or(0.0);
+        let chebyshev =
+            Chebyshev::new(self.krylov.tolerance())?.planned_matvecs(&self.times, half_width);
+        let lanczos =
+            LANCZOS_MATVECS_PER_WIDTH * half_width * end + self.krylov.krylov_dim() as f64;
+        Ok(
+            if (chebyshev as f64) * CHEBYSHEV_PASS_COST < lanczos * LANCZOS_PASS_COST {
+                PropagatorChoice::Chebyshev
+            } else {
+                PropagatorChoice::Lanczos
+            },
+        )
+    }
+
+    /// A half-width of spec(H) for planning (not a proof): the one-body ranges N_j(λ_max − λ_min)
+    /// of h_j and the largest interaction energies, N_j max|V_j|/2 and N₁N₂ max|V₁₂|/(N₁+N₂).
+    fn planning_half_width(&self) -> Result<f64> {
+        let model = &self.model;
+        let mut width = 0.0;
+        for species in [model.species_a(), model.species_b()] {
+            let (values, _) = crate::linalg::hermitian_eigen(species.hamiltonian.matrix())?;
+            let n = species.particles as f64;
+            width += n * (values[values.len() - 1] - values[0]);
+            width += n * max_abs(&species.potential) / 2.0;
+        }
+        let (n1, n2) = (
+            model.species_a().particles as f64,
+            model.species_b().particles as f64,
+        );
+        width += n1 * n2 / (n1 + n2) * max_abs(model.inter_potential());
+        Ok(width / 2.0)
+    }
+
+    /// Refuses, with the figures, a problem whose estimated memory exceeds `available` bytes
+    /// with every propagator it may use.
     pub fn check_memory(&self, available: usize) -> Result<()> {
-        let need = self.memory_estimate()?;
+        let propagator = self.plan(Some(available))?;
+        let need = self.memory_estimate_for(propagator)?;
         if need > available {
             let d = self.dimensions()?;
+            let lean = self.memory_estimate_for(PropagatorChoice::Chebyshev)?;
             return Err(Error::TooLarge(format!(
-                "D = {} x {} = {} needs about {:.1} GiB with Krylov dimension {}, but only {:.1} GiB are available; \
-                 lower N1, N2 or M, or --krylov-dim",
+                "D = {} x {} = {} needs about {:.1} GiB with the {propagator} propagator (Chebyshev: {:.1} GiB), \
+                 but only {:.1} GiB are available; lower N1, N2 or M{}",
                 d.species_a,
                 d.species_b,
                 d.total(),
                 need as f64 / (1u64 << 30) as f64,
-                self.krylov.krylov_dim(),
-                available as f64 / (1u64 << 30) as f64
+                lean as f64 / (1u64 << 30) as f64,
+                available as f64 / (1u64 << 30) as f64,
+                if propagator == PropagatorChoice::Lanczos {
+                    ", or --krylov-dim, or use --propagator chebyshev"
+                } else {
+                    ""
+                }
             )));
         }
         Ok(())
@@ -155,6 +271,19 @@ impl DynamicsProblem {
         &self,
         mut observe: impl FnMut(&Moment<'_>) -> Result<()>,
     ) -> Result<DynamicsSummary> {
+        self.evolve_from(None, |stage| match stage {
+            Stage::Moment(moment) => observe(moment),
+            Stage::Pause(..) => Ok(()),
+        })
+    }
+
+    /// [`DynamicsProblem::evolve`] from the start or from a pause of an earlier run of the same
+    /// problem (which it continues bit for bit), handing out the pauses too.
+    pub fn evolve_from(
+        &self,
+        resume: Option<Resume>,
+        mut observe: impl FnMut(Stage<'_>) -> Result<()>,
+    ) -> Result<DynamicsSummary> {
         let model = &self.model;
         let m = model.sites();
         let dimensions = self.dimensions()?;
@@ -165,44 +294,90 @@ impl DynamicsProblem {
         let basis_a = FockBasis::new(m, model.species_a().particles)?;
         let basis_b = FockBasis::new(m, model.species_b().particles)?;
         let hamiltonian = ManyBodyHamiltonian::new(model, &basis_a, &basis_b)?;
-        let mut state = TwoSpeciesState::product(&basis_a, &self.u0, &basis_b, &self.v0)?;
+        let (mut state, from, propagator) = match resume {
+            Some(resume) => {
+                if resume.state.len() != dimensions.total() {
+                    return Err(Error::invalid(
+                        "resume point",
+                        format!(
+                            "a state of length {} for D = {}",
+                            resume.state.len(),
+                            dimensions.total()
+                        ),
+                    ));
+                }
+                (resume.state, resume.progress, resume.propagator)
+            }
+            None => (
+                TwoSpeciesState::product(&basis_a, &self.u0, &basis_b, &self.v0)?
+                    .as_slice()
+                    .to_vec(),
+                Progress::default(),
+                self.plan(crate::report::available_memory())?,
+            ),
+        };
         let mut workspace = IndicatorWorkspace::new(&basis_a, &basis_b);
-        let mut scratch = Vec::new();
         let total = model.total_particles() as f64;
-        let propagation = Lanczos::new(self.krylov).propagate(
-            &hamiltonian,
-            state.as_mut_slice(),
-            &self.times,
-            |snapshot| {
-                let pair = &trajectory[snapshot.index];
-                let indicators = workspace.indicators(snapshot.state, &pair.u, &pair.v)?;
-                let row = DynamicsRow {
-                    t: snapshot.time,
-                    alpha11: indicators.alpha11,
-                    alpha10: indicators.alpha10,
-                    alpha01: indicators.alpha01,
-                    energy_mb: energy_expectation(&hamiltonian, snapshot.state, &mut scratch)
-                        / total,
-                    energy_hartree: hartree.energy(&pair.u, &pair.v),
-                    norm: state_norm(snapshot.state),
-                    error_estimate: snapshot.stats.error_estimate,
-                    matvecs: snapshot.stats.matvecs,
-                };
-                observe(&Moment {
-                    row,
-                    state: snapshot.state,
-                    hartree: pair,
-                    basis_a: &basis_a,
-                    basis_b: &basis_b,
-                })
-            },
-        )?;
+        let observer = |event: Event<'_>| {
+            let snapshot = match event {
+                Event::Output(snapshot) => snapshot,
+                Event::Pause(progress, state) => {
+                    return observe(Stage::Pause(progress, propagator, state))
+                }
+            };
+            let pair = &trajectory[snapshot.index];
+            let indicators = workspace.indicators(snapshot.state, &pair.u, &pair.v)?;
+            let row = DynamicsRow {
+                t: snapshot.time,
+                alpha11: indicators.alpha11,
+                alpha10: indicators.alpha10,
+                alpha01: indicators.alpha01,
+                energy_mb: energy_expectation(&hamiltonian, snapshot.state) / total,
+                energy_hartree: hartree.energy(&pair.u, &pair.v),
+                norm: state_norm(snapshot.state),
+                error_estimate: snapshot.stats.error_estimate,
+                matvecs: snapshot.stats.matvecs,
+            };
+            observe(Stage::Moment(&Moment {
+                row,
+                state: snapshot.state,
+                hartree: pair,
+                basis_a: &basis_a,
+                basis_b: &basis_b,
+            }))
+        };
+        let propagation = match propagator {
+            PropagatorChoice::Chebyshev => Chebyshev::new(self.krylov.tolerance())?
+                .propagate_from(&hamiltonian, &mut state, &self.times, from, observer)?,
+            _ => Lanczos::new(self.krylov).propagate_from(
+                &hamiltonian,
+                &mut state,
+                &self.times,
+                from,
+                observer,
+            )?,
+        };
         Ok(DynamicsSummary {
             dimensions,
             propagation,
             hartree: hartree_stats,
+            propagator,
         })
     }
+}
+
+/// Calibration of the planner (measured on the default model, see the README's performance
+/// section): Lanczos matvecs per unit of r·T, and the cost of one Lanczos or Chebyshev
+/// matvec with its vector work, in units of one H application.
+const LANCZOS_MATVECS_PER_WIDTH: f64 = 1.0;
+const LANCZOS_PASS_COST: f64 = 1.5;
+const CHEBYSHEV_PASS_COST: f64 = 1.3;
+
+fn max_abs(potential: &crate::one_body::PairPotential) -> f64 {
+    let m = potential.sites();
+    (0..m)
+        .flat_map(|x| potential.row(x).iter().copied())
+        .fold(0.0f64, |a, v| a.max(v.abs()))
 }
 
 /// Output times t_k = k T/K, k = 0..K.

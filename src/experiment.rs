@@ -1,19 +1,23 @@
 //! The frame every experiment binary shares: merge flags, config file and defaults, check the
 //! memory, write provenance before and after, show progress, and print a closing line with the
-//! wall time, matvec count and error estimate. Binaries stay thin: parse → [`Experiment`] →
-//! their own table.
+//! wall time, matvec count and error estimate; keep a checkpoint of a long run and continue
+//! from it when the same command is run again ([`crate::checkpoint`]). Binaries stay thin:
+//! parse → [`Experiment`] → their own table.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::checkpoint::{self, Checkpoint, CheckpointHeader};
 use crate::config::Options;
-use crate::dynamics::{DynamicsProblem, DynamicsSummary};
-use crate::report::{available_memory, provenance_path, utc_timestamp, write_provenance};
-use crate::Result;
+use crate::dynamics::{DynamicsProblem, DynamicsSummary, Resume};
+use crate::propagation::{Progress, PropagatorChoice};
+use crate::report::{available_memory, provenance_path, utc_timestamp, write_provenance, CsvTable};
+use crate::{Error, Result, C64};
 
 /// The model arguments every experiment accepts: a TOML config file and the flags of SPEC §8.
 #[derive(clap::Args, Debug)]
@@ -55,11 +59,16 @@ pub struct Provenance {
     #[serde(skip_serializing_if = "Option::is_none")]
     matvecs: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    krylov_steps: Option<usize>,
+    propagator: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    krylov_error_estimate: Option<f64>,
+    propagation_steps: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    propagation_error_estimate: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     hartree_steps: Option<usize>,
+    /// The time of the checkpoint this run continued from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resumed_at: Option<f64>,
 }
 
 /// A prepared run: resolved options, the validated problem, the output path and the progress bar.
@@ -74,6 +83,17 @@ pub struct Experiment {
     provenance: Provenance,
     progress: ProgressBar,
     start: Instant,
+    checkpoint: Checkpointing,
+}
+
+/// The checkpoint of a run: where it goes, what identifies the run, how often it is written,
+/// and the one read back at the start, until the run takes it.
+struct Checkpointing {
+    path: PathBuf,
+    fingerprint: String,
+    every: Option<Duration>,
+    last: Cell<Instant>,
+    found: Option<Checkpoint>,
 }
 
 impl Experiment {
@@ -117,10 +137,15 @@ impl Experiment {
             finished: None,
             wall_seconds: None,
             matvecs: None,
-            krylov_steps: None,
-            krylov_error_estimate: None,
+            propagator: None,
+            propagation_steps: None,
+            propagation_error_estimate: None,
             hartree_steps: None,
+            resumed_at: None,
         };
+        let checkpoint = Checkpointing::open(program, &options, &out, dimensions.total())?;
+        let mut provenance = provenance;
+        provenance.resumed_at = checkpoint.found.as_ref().map(|c| c.header.time);
         write_provenance(&out, &options, &provenance)?;
         eprintln!(
             "{program}: M = {}, N1 = {}, N2 = {}, D = {} x {} = {}, writing {}",
@@ -140,6 +165,14 @@ impl Experiment {
             .expect("valid progress template")
             .progress_chars("=> "),
         );
+        if let Some(found) = &checkpoint.found {
+            eprintln!(
+                "{program}: continuing from the checkpoint at t = {} ({} matvecs done) in {}",
+                found.header.time,
+                found.header.matvecs,
+                checkpoint.path.display()
+            );
+        }
         Ok(Experiment {
             program,
             options,
@@ -148,7 +181,90 @@ impl Experiment {
             provenance,
             progress,
             start: Instant::now(),
+            checkpoint,
         })
+    }
+
+    /// The output tables, each `(path, header)`: created afresh, or, when continuing from a
+    /// checkpoint, cut back to the rows it records.
+    pub fn tables(&self, tables: &[(&Path, &[&str])]) -> Result<Vec<CsvTable>> {
+        let lengths = self.checkpoint.found.as_ref().map(|c| &c.header.tables);
+        if let Some(lengths) = lengths.filter(|l| l.len() != tables.len()) {
+            return Err(Error::invalid(
+                format!("checkpoint {}", self.checkpoint.path.display()),
+                format!(
+                    "records {} tables where this run writes {}; delete it to start afresh",
+                    lengths.len(),
+                    tables.len()
+                ),
+            ));
+        }
+        tables
+            .iter()
+            .enumerate()
+            .map(|(i, (path, header))| match lengths {
+                Some(lengths) => CsvTable::reopen(path, header, lengths[i]),
+                None => CsvTable::create(path, header),
+            })
+            .collect()
+    }
+
+    /// The point to continue from, if a checkpoint of this run was found (taken once), with
+    /// the experiment's running values saved with it.
+    pub fn resume(&mut self) -> Result<Option<(Resume, Vec<f64>)>> {
+        let Some(found) = self.checkpoint.found.take() else {
+            return Ok(None);
+        };
+        let header = found.header;
+        Ok(Some((
+            Resume {
+                progress: header.progress(),
+                propagator: header.propagator()?,
+                state: found.state,
+            },
+            header.running,
+        )))
+    }
+
+    /// At a pause of the propagator: writes a checkpoint if the interval has passed since the
+    /// last one (the state, the progress, the lengths of `tables`, and `running`, the
+    /// experiment's own values to continue with). The tables must hold every row up to the
+    /// pause and no more.
+    pub fn pause(
+        &self,
+        progress: &Progress,
+        propagator: PropagatorChoice,
+        state: &[C64],
+        tables: &[&CsvTable],
+        running: &[f64],
+    ) -> Result<()> {
+        let checkpoint = &self.checkpoint;
+        let due = checkpoint
+            .every
+            .is_some_and(|every| checkpoint.last.get().elapsed() >= every);
+        if !due {
+            return Ok(());
+        }
+        let lengths = tables
+            .iter()
+            .map(|t| t.bytes())
+            .collect::<Result<Vec<_>>>()?;
+        let header = CheckpointHeader::new(
+            &checkpoint.fingerprint,
+            propagator,
+            progress,
+            lengths,
+            running.to_vec(),
+            state.len(),
+        );
+        checkpoint::write(&checkpoint.path, &header, state)?;
+        checkpoint.last.set(Instant::now());
+        Ok(())
+    }
+
+    /// Marks the output times done before a checkpoint the run continues from.
+    pub fn skip(&self, done: usize) {
+        self.progress.set_position(done as u64);
     }
 
     /// Marks one output time done.
@@ -177,24 +293,73 @@ impl Experiment {
         p.finished = Some(utc_timestamp());
         p.wall_seconds = Some(wall);
         p.matvecs = Some(summary.propagation.matvecs);
-        p.krylov_steps = Some(summary.propagation.steps);
-        p.krylov_error_estimate = Some(summary.propagation.error_estimate);
+        p.propagator = Some(summary.propagator.to_string());
+        p.propagation_steps = Some(summary.propagation.steps);
+        p.propagation_error_estimate = Some(summary.propagation.error_estimate);
         p.hartree_steps = Some(summary.hartree.steps);
         write_provenance(&self.out, &self.options, &self.provenance)?;
+        checkpoint::remove(&self.checkpoint.path)?;
         let mut files = vec![self.out.display().to_string()];
         files.extend(also_wrote.iter().map(|f| f.display().to_string()));
         files.push(provenance_path(&self.out).display().to_string());
         eprintln!(
-            "{}: done in {wall:.2} s wall, {} matvecs in {} Krylov steps, state error estimate {:.2e} \
+            "{}: done in {wall:.2} s wall, {} matvecs in {} {} steps, state error estimate {:.2e} \
              (tolerance {:e}); Hartree {} steps; wrote {}",
             self.program,
             summary.propagation.matvecs,
             summary.propagation.steps,
+            summary.propagator,
             summary.propagation.error_estimate,
             self.problem.krylov.tolerance(),
             summary.hartree.steps,
             files.join(", ")
         );
         Ok(())
+    }
+}
+
+impl Checkpointing {
+    /// The checkpoint beside `out`, read back if there is one of this same run (a checkpoint of
+    /// another run is refused, with the way out).
+    fn open(program: &str, options: &Options, out: &Path, dimension: usize) -> Result<Self> {
+        let path = checkpoint::checkpoint_path(out);
+        let described = Options {
+            checkpoint_every: None,
+            provenance: None,
+            ..options.clone()
+        };
+        let fingerprint = format!(
+            "{program} {}\n{}",
+            env!("CARGO_PKG_VERSION"),
+            toml::to_string(&described)
+                .map_err(|e| Error::Numerical(format!("serialising options: {e}")))?
+        );
+        let every = match options.checkpoint_every.unwrap_or(300.0) {
+            s if s.is_nan() || s < 0.0 => {
+                return Err(Error::invalid(
+                    "--checkpoint-every",
+                    format!("must be a number of seconds >= 0 (or inf), got {s}"),
+                ))
+            }
+            s if s.is_infinite() => None,
+            s => Some(Duration::from_secs_f64(s)),
+        };
+        let found = checkpoint::read(&path)?;
+        if let Some(found) = &found {
+            if found.header.fingerprint != fingerprint || found.header.dimension != dimension {
+                return Err(Error::invalid(
+                    format!("checkpoint {}", path.display()),
+                    "belongs to a run of another model or other options; rerun that command to \
+                     continue it, or delete the checkpoint (or choose another --out) to start this one",
+                ));
+            }
+        }
+        Ok(Checkpointing {
+            path,
+            fingerprint,
+            every,
+            last: Cell::new(Instant::now()),
+            found,
+        })
     }
 }

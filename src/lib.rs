@@ -24,6 +24,7 @@
 //! Conventions follow the project's specification (SPEC.md): counting measure on the lattice,
 //! kernel convention γ(x, x′) = ⟨a†_{x′} a_x⟩/N, and the exact ratios c_j = N_j/(N₁+N₂).
 
+pub mod checkpoint;
 pub mod config;
 pub mod counting;
 pub mod dynamics;

@@ -23,6 +23,78 @@ pub trait LinearOperator: Sync {
         self.apply(x, y);
         dot(x, y)
     }
+
+    /// An interval [E₋, E₊] proven to contain the spectrum, if the operator can give one
+    /// (needed by the Chebyshev propagator).
+    fn spectral_bounds(&self) -> Option<(f64, f64)> {
+        None
+    }
+
+    /// ⟨x, A x⟩ without keeping A x; operators that stream compute it row by row.
+    fn expectation(&self, x: &[C64]) -> C64 {
+        let mut ax = vec![C64::new(0.0, 0.0); x.len()];
+        self.apply_and_dot(x, &mut ax)
+    }
+
+    /// The fused update of polynomial propagators: y ← h·(A x) + c_x·x + c_y·y (with
+    /// [`Update`]'s weights), then, if given, accumulated ← accumulated + c·y (the new y); returns
+    /// ⟨x, A x⟩. Operators that stream (like the Hamiltonian) do all of it in one pass over
+    /// memory; this default uses a temporary vector.
+    fn apply_update(
+        &self,
+        x: &[C64],
+        y: &mut [C64],
+        update: Update,
+        accumulate: Option<(&mut [C64], C64)>,
+    ) -> C64 {
+        let mut ax = vec![C64::new(0.0, 0.0); x.len()];
+        let expectation = self.apply_and_dot(x, &mut ax);
+        y.par_chunks_mut(CHUNK)
+            .zip(ax.par_chunks(CHUNK).zip(x.par_chunks(CHUNK)))
+            .for_each(|(y, (ax, x))| update.combine(y, ax, x));
+        if let Some((accumulated, c)) = accumulate {
+            accumulated
+                .par_chunks_mut(CHUNK)
+                .zip(y.par_chunks(CHUNK))
+                .for_each(|(z, y)| z.iter_mut().zip(y).for_each(|(z, y)| *z += c * y));
+        }
+        expectation
+    }
+}
+
+/// The weights of y ← h·(A x) + c_x·x + c_y·y in [`LinearOperator::apply_update`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Update {
+    /// h, the weight of A x.
+    pub operator: f64,
+    /// c_x, the weight of x.
+    pub input: f64,
+    /// c_y, the weight of the old y (0: y is not read).
+    pub previous: f64,
+}
+
+impl Update {
+    /// y ← A x.
+    pub const APPLY: Update = Update {
+        operator: 1.0,
+        input: 0.0,
+        previous: 0.0,
+    };
+
+    /// y ← h·ax + c_x·x + c_y·y on one block, ax = (A x) on the same block.
+    #[inline(always)]
+    pub fn combine(&self, y: &mut [C64], ax: &[C64], x: &[C64]) {
+        let (h, cx, cy) = (self.operator, self.input, self.previous);
+        if cy == 0.0 {
+            y.iter_mut()
+                .zip(ax.iter().zip(x))
+                .for_each(|(y, (a, x))| *y = h * a + cx * x);
+        } else {
+            y.iter_mut()
+                .zip(ax.iter().zip(x))
+                .for_each(|(y, (a, x))| *y = h * a + cx * x + cy * *y);
+        }
+    }
 }
 
 /// The sum of a parallel iterator's items in index order. The partial results (one per chunk or

@@ -46,6 +46,49 @@ impl CsvTable {
         })
     }
 
+    /// Reopens a table that an interrupted run was writing, cut back to its first `length`
+    /// bytes (the header and the rows up to a checkpoint), to append the rest.
+    pub fn reopen(path: &Path, header: &[&str], length: u64) -> Result<Self> {
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        let mut start = vec![0u8; length.min(1 << 16) as usize];
+        let found = std::io::Read::read(&mut file, &mut start).map_err(|e| Error::io(path, e))?;
+        let line = header.join(",");
+        let actual = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        if actual < length || found < line.len() || !start.starts_with(line.as_bytes()) {
+            return Err(Error::invalid(
+                format!("table {}", path.display()),
+                "does not hold the rows its checkpoint records; delete the checkpoint to start afresh",
+            ));
+        }
+        file.set_len(length).map_err(|e| Error::io(path, e))?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0))
+            .map_err(|e| Error::io(path, e))?;
+        Ok(CsvTable {
+            writer: csv::Writer::from_writer(file),
+            columns: header.len(),
+            path: path.to_owned(),
+        })
+    }
+
+    /// Bytes on disk (every row is flushed as it is written).
+    pub fn bytes(&self) -> Result<u64> {
+        Ok(self
+            .writer
+            .get_ref()
+            .metadata()
+            .map_err(|e| Error::io(&self.path, e))?
+            .len())
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Appends one row of text cells (`None` for an empty cell), and flushes it.
     pub fn write_text_row(&mut self, cells: &[Option<String>]) -> Result<()> {
         assert_eq!(

@@ -131,6 +131,7 @@ fn without_interaction_the_product_state_stays_a_product() {
         v0: v0.clone(),
         times: output_times(T, 5).unwrap(),
         krylov: KrylovSettings::default(),
+        propagator: Default::default(),
         hartree_tolerance: 1e-12,
     };
     problem
@@ -291,6 +292,7 @@ fn norm_energy_and_hartree_energy_are_conserved() {
         v0: orbital(&lattice, "gauss:2,1,-0.3"),
         times: output_times(5.0, 20).unwrap(),
         krylov: KrylovSettings::default(),
+        propagator: Default::default(),
         hartree_tolerance: 1e-12,
     };
     let mut first = None;

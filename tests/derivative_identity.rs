@@ -22,6 +22,7 @@ fn check(model: Model, u0: &str, v0: &str, t0: f64) {
         v0: orbital(&lattice, v0),
         times,
         krylov: KrylovSettings::new(1e-13, 30).unwrap(),
+        propagator: Default::default(),
         hartree_tolerance: 1e-13,
     };
     let mut alphas = Vec::new();

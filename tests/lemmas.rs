@@ -93,6 +93,7 @@ fn lemmas_hold_along_evolved_states() {
             v0: orbital(&lattice, "gauss:1,1,-0.3"),
             times: output_times(4.0, 8).unwrap(),
             krylov: KrylovSettings::default(),
+            propagator: Default::default(),
             hartree_tolerance: 1e-12,
         };
         let mut worst = f64::INFINITY;

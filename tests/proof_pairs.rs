@@ -80,6 +80,7 @@ fn pairs_add_up_to_the_terms_along_evolved_states() {
             v0: orbital(&lattice, "gauss:1,1,-0.3"),
             times: output_times(2.0, 4).unwrap(),
             krylov: KrylovSettings::default(),
+            propagator: Default::default(),
             hartree_tolerance: 1e-12,
         };
         let mut frame = None;

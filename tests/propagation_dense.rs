@@ -1,5 +1,7 @@
-//! Krylov propagation against the dense exponential e^{−iHt} = U e^{−iΛt} U† for D ≤ 500, on
-//! models covering every kind of one-body operator and potential.
+//! Both propagators (Lanczos and Chebyshev) against the dense exponential
+//! e^{−iHt} = U e^{−iΛt} U† for D ≤ 500, on models covering every kind of one-body operator and
+//! potential; the proven spectral interval of H against the dense eigenvalues; the fused update
+//! against a separate application and combination.
 
 // The references index explicitly, as the formulas they transcribe do.
 #![allow(clippy::needless_range_loop)]
@@ -11,13 +13,31 @@ use faer::Mat;
 use pickl::fock::FockBasis;
 use pickl::hamiltonian::ManyBodyHamiltonian;
 use pickl::lattice::{Geometry, Lattice};
+use pickl::linalg::{LinearOperator, Update};
 use pickl::model::{Model, Species};
 use pickl::one_body::{Kinetic, OneBodyHamiltonian, PotentialSpec};
-use pickl::propagation::{KrylovSettings, Lanczos, Propagator};
+use pickl::propagation::{Chebyshev, KrylovSettings, Lanczos, Propagator};
 use pickl::state::TwoSpeciesState;
+use pickl::C64;
 
-/// Propagates u0^{⊗N1} ⊗ v0^{⊗N2} to several times both ways; returns the largest difference.
+/// Propagates u0^{⊗N1} ⊗ v0^{⊗N2} to several times with Lanczos (Krylov dimension
+/// `krylov_dim`), with Chebyshev and densely; returns the largest difference of either.
 fn compare(model: &Model, u0: &str, v0: &str, t_max: f64, krylov_dim: usize) -> f64 {
+    let lanczos = Lanczos::new(KrylovSettings::new(1e-11, krylov_dim).unwrap());
+    let chebyshev = Chebyshev::new(1e-11).unwrap();
+    let by_lanczos = compare_with("Lanczos", &lanczos, model, u0, v0, t_max);
+    let by_chebyshev = compare_with("Chebyshev", &chebyshev, model, u0, v0, t_max);
+    by_lanczos.max(by_chebyshev)
+}
+
+fn compare_with<P: Propagator>(
+    name: &str,
+    propagator: &P,
+    model: &Model,
+    u0: &str,
+    v0: &str,
+    t_max: f64,
+) -> f64 {
     let m = model.sites();
     let basis_a = FockBasis::new(m, model.species_a().particles).unwrap();
     let basis_b = FockBasis::new(m, model.species_b().particles).unwrap();
@@ -35,8 +55,7 @@ fn compare(model: &Model, u0: &str, v0: &str, t_max: f64, krylov_dim: usize) -> 
     let times: Vec<f64> = (0..=8).map(|k| t_max * k as f64 / 8.0).collect();
     let mut state = initial.as_slice().to_vec();
     let mut worst = 0.0f64;
-    let settings = KrylovSettings::new(1e-11, krylov_dim).unwrap();
-    let stats = Lanczos::new(settings)
+    let stats = propagator
         .propagate(&h, &mut state, &times, |snap| {
             let exact = dense_propagate(&dense, initial.as_slice(), snap.time);
             let error = distance(snap.state, &exact);
@@ -53,7 +72,8 @@ fn compare(model: &Model, u0: &str, v0: &str, t_max: f64, krylov_dim: usize) -> 
         .unwrap();
     assert!(stats.error_estimate <= 1e-11 * (1.0 + 1e-9));
     eprintln!(
-        "D = {}: largest Krylov-vs-dense difference {worst:.2e}, bound {:.2e}, {} matvecs",
+        "{}, D = {}: largest difference to dense {worst:.2e}, bound {:.2e}, {} matvecs",
+        name,
         dense.nrows(),
         stats.error_estimate,
         stats.matvecs
@@ -177,4 +197,113 @@ fn a_small_krylov_space_still_meets_the_tolerance_with_more_steps() {
     );
     let worst = compare(&model, "gauss:0,1,0.5", "gauss:2,1,-0.3", 3.0, 6);
     assert!(worst < 1e-10, "{worst:e}");
+}
+
+/// The default model's Hamiltonian on a small space, with a dense copy of it.
+fn small_hamiltonian(model: &Model) -> (ManyBodyHamiltonian, Mat<C64>) {
+    let m = model.sites();
+    let basis_a = FockBasis::new(m, model.species_a().particles).unwrap();
+    let basis_b = FockBasis::new(m, model.species_b().particles).unwrap();
+    let h = ManyBodyHamiltonian::new(model, &basis_a, &basis_b).unwrap();
+    let dense = dense_of(&h);
+    (h, dense)
+}
+
+fn models_for_the_kernel() -> Vec<Model> {
+    vec![
+        model(
+            Lattice::ring(4).unwrap(),
+            Kinetic::Schroedinger,
+            (3, 4),
+            (1.0, 0.8),
+            (0.7, -0.4),
+            (&[], &[]),
+            ("gauss:1,1", "gauss:1.5,0.8", "gauss:0.5,1"),
+        ),
+        model(
+            Lattice::new(Geometry::Chain(5)).unwrap(),
+            Kinetic::Schroedinger,
+            (2, 3),
+            (1.0, 1.3),
+            (0.0, 0.2),
+            (&[0.5, 0.0, 0.0, 0.5, 1.0], &[0.0, 0.1, 0.2, 0.3, 0.4]),
+            ("contact:3", "contact:-1", "contact:-2"),
+        ),
+        model(
+            Lattice::ring(3).unwrap(),
+            Kinetic::Relativistic,
+            (4, 2),
+            (1.0, 2.0),
+            (0.25, 0.0),
+            (&[0.0, 1.0, 0.0], &[]),
+            ("list:1,0.3,0.3", "gauss:-0.5,2", "list:-0.5,0.2,0.2"),
+        ),
+    ]
+}
+
+#[test]
+fn the_proven_spectral_interval_contains_every_eigenvalue_and_is_not_loose() {
+    for model in models_for_the_kernel() {
+        let (h, dense) = small_hamiltonian(&model);
+        let (lower, upper) = h.spectral_bounds().expect("the Hamiltonian gives bounds");
+        let eigenvalues = dense.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+        let (min, max) = (eigenvalues[0], eigenvalues[eigenvalues.len() - 1]);
+        eprintln!("spectrum [{min:.6}, {max:.6}] within [{lower:.6}, {upper:.6}]");
+        assert!(
+            lower <= min && max <= upper,
+            "[{min}, {max}] not in [{lower}, {upper}]"
+        );
+        // Weyl's bound from the parts is crude but of the same scale as the spectrum.
+        assert!(
+            upper - lower < 4.0 * (max - min),
+            "[{lower}, {upper}] vs [{min}, {max}]"
+        );
+    }
+}
+
+#[test]
+fn the_fused_update_equals_a_separate_application_and_combination() {
+    for model in models_for_the_kernel() {
+        let (h, dense) = small_hamiltonian(&model);
+        let d = dense.nrows();
+        let x: Vec<C64> = (0..d)
+            .map(|i| C64::new((0.3 * i as f64).sin(), (0.7 * i as f64).cos()))
+            .collect();
+        let y0: Vec<C64> = (0..d)
+            .map(|i| C64::new((1.1 * i as f64).cos(), 0.2 - (0.5 * i as f64).sin()))
+            .collect();
+        let z0: Vec<C64> = (0..d).map(|i| C64::new(0.01 * i as f64, 1.0)).collect();
+        let hx: Vec<C64> = (0..d)
+            .map(|i| (0..d).map(|j| dense[(i, j)] * x[j]).sum())
+            .collect();
+        let expected_dot: C64 = (0..d).map(|i| x[i].conj() * hx[i]).sum();
+        for update in [
+            Update::APPLY,
+            Update {
+                operator: -2.0 / 3.0,
+                input: 0.25,
+                previous: -1.0,
+            },
+        ] {
+            let weight = C64::new(0.3, -1.7);
+            let mut y = y0.clone();
+            let mut z = z0.clone();
+            let dot = h.apply_update(&x, &mut y, update, Some((&mut z, weight)));
+            // Round-off relative to the size of the numbers added: ⟨x, Hx⟩ sums D terms, an
+            // entry of Hx a row of H.
+            let dot_scale = expected_dot.norm().max(1.0);
+            assert!((dot - expected_dot).norm() < 1e-14 * dot_scale);
+            let entry_scale = hx.iter().map(|v| v.norm()).fold(1.0, f64::max);
+            let mut worst = 0.0f64;
+            for i in 0..d {
+                let y_expected =
+                    update.operator * hx[i] + update.input * x[i] + update.previous * y0[i];
+                worst = worst.max((y[i] - y_expected).norm());
+                worst = worst.max((z[i] - (z0[i] + weight * y_expected)).norm());
+            }
+            assert!(worst < 1e-14 * entry_scale, "{update:?}: {worst:e}");
+            let expectation = h.expectation(&x);
+            assert!((expectation - expected_dot).norm() < 1e-14 * dot_scale);
+        }
+    }
 }

@@ -20,7 +20,7 @@
 
 use faer::Mat;
 
-use super::{PropagationStats, Propagator, Snapshot};
+use super::{Event, Progress, PropagationStats, Propagator, Snapshot};
 use crate::linalg::{
     linear_combination, norm, scale, symmetric_eigen, three_term_recurrence, LinearOperator,
 };
@@ -269,31 +269,26 @@ impl Lanczos {
 }
 
 impl Propagator for Lanczos {
-    fn propagate<O, F>(
+    fn propagate_from<O, F>(
         &self,
         operator: &O,
         state: &mut [C64],
         times: &[f64],
+        from: Progress,
         mut observe: F,
     ) -> Result<PropagationStats>
     where
         O: LinearOperator,
-        F: FnMut(&Snapshot<'_>) -> Result<()>,
+        F: FnMut(Event<'_>) -> Result<()>,
     {
         assert_eq!(
             operator.dim(),
             state.len(),
             "state and operator dimensions differ"
         );
-        if times.iter().any(|t| !(t.is_finite() && *t >= 0.0))
-            || times.windows(2).any(|w| w[1] < w[0])
-        {
-            return Err(Error::invalid(
-                "output times",
-                "must be finite, >= 0 and non-decreasing",
-            ));
-        }
-        let mut stats = PropagationStats::default();
+        super::check_times(times)?;
+        super::check_progress(times, &from)?;
+        let mut stats = from.stats;
         let Some(&end) = times.last() else {
             return Ok(stats);
         };
@@ -301,16 +296,16 @@ impl Propagator for Lanczos {
         let slack = 1e-13 * end.max(1.0);
         let mut basis: Vec<Vec<C64>> = Vec::new();
         let mut scratch: Vec<C64> = Vec::new();
-        let mut t = 0.0;
-        let mut next = 0;
+        let mut t = from.time;
+        let mut next = from.next;
         while next < times.len() {
             if times[next] <= t + slack {
-                observe(&Snapshot {
+                observe(Event::Output(&Snapshot {
                     index: next,
                     time: times[next],
                     state,
                     stats,
-                })?;
+                }))?;
                 next += 1;
                 continue;
             }
@@ -343,17 +338,25 @@ impl Propagator for Lanczos {
                     error_estimate: within,
                     ..stats
                 };
-                observe(&Snapshot {
+                observe(Event::Output(&Snapshot {
                     index: next,
                     time: times[next],
                     state: &scratch,
                     stats: snapshot_stats,
-                })?;
+                }))?;
                 next += 1;
             }
             linear_combination(state, &step.coefficients(tau), &vectors);
             stats.error_estimate = within;
             t += tau;
+            observe(Event::Pause(
+                &Progress {
+                    time: t,
+                    next,
+                    stats,
+                },
+                state,
+            ))?;
         }
         Ok(stats)
     }

@@ -331,6 +331,7 @@ pub fn canonical_problem(
         v0: orbital(&lattice, "gauss:1,1,-0.3"),
         times: pickl::dynamics::output_times(t_max, steps).unwrap(),
         krylov: pickl::propagation::KrylovSettings::default(),
+        propagator: Default::default(),
         hartree_tolerance: 1e-12,
     }
 }

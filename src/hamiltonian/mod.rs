@@ -9,24 +9,20 @@
 //! (HΨ)[a, ·] = Σ_{a′} H_A[a, a′] Ψ[a′, ·] + H_B Ψ[a, ·] + W[a, ·] ∘ Ψ[a, ·], with
 //! W[a, b] = Σ_x n^A_x(a) g_x(b) and g(b) = V₁₂ * n^B(b)/(N₁+N₂). Only the per-species sparse
 //! operators H_A (D_A × D_A) and H_B (D_B × D_B) are stored; rows of the output are computed in
-//! parallel, each by one task, so no two tasks write to the same place.
+//! parallel, each by one task, so no two tasks write to the same place. The streaming kernel of
+//! H is in [`kernel`]; [`apply_two_species`] is the general (slower) one behind the number
+//! operators of the observables.
+
+mod kernel;
+
+pub use kernel::ManyBodyHamiltonian;
 
 use rayon::prelude::*;
 
 use crate::fock::{FockBasis, SpeciesOperator};
-use crate::linalg::LinearOperator;
-use crate::model::{Model, Species};
+use crate::model::Species;
 use crate::one_body::PairPotential;
 use crate::{Result, C64};
-
-/// The Hamiltonian (2.8) of a model on given Fock bases, stored as the off-diagonal parts of
-/// H_A and H_B and one diagonal that gathers the diagonals of H_A, H_B and W_AB.
-#[derive(Clone, Debug)]
-pub struct ManyBodyHamiltonian {
-    species_a: SpeciesOperator,
-    species_b: SpeciesOperator,
-    diagonal: PairDiagonal,
-}
 
 /// A diagonal two-species operator W[a, b] = r(a) + c(b) + Σ_x f_x(a) g_x(b), stored as its
 /// factors.
@@ -59,16 +55,6 @@ impl PairDiagonal {
             columns,
             row_offset: vec![0.0; basis_a.dim()],
             column_offset: vec![0.0; basis_b.dim()],
-        }
-    }
-
-    /// Adds the diagonals of H_A ⊗ 1 and 1 ⊗ H_B, so that one factor per entry carries every
-    /// diagonal term of H.
-    fn with_offsets(self, row_offset: Vec<f64>, column_offset: Vec<f64>) -> Self {
-        PairDiagonal {
-            row_offset,
-            column_offset,
-            ..self
         }
     }
 
@@ -108,44 +94,6 @@ pub fn species_hamiltonian(basis: &FockBasis, species: &Species) -> Result<Speci
     SpeciesOperator::from_one_body(basis, species.hamiltonian.matrix(), |occ| {
         interaction_energy(&species.potential, species.particles, occ)
     })
-}
-
-impl ManyBodyHamiltonian {
-    /// Builds H_A, H_B and the factors of W_AB for a model on its bases.
-    pub fn new(model: &Model, basis_a: &FockBasis, basis_b: &FockBasis) -> Result<Self> {
-        let (species_a, diagonal_a) =
-            species_hamiltonian(basis_a, model.species_a())?.split_diagonal();
-        let (species_b, diagonal_b) =
-            species_hamiltonian(basis_b, model.species_b())?.split_diagonal();
-        Ok(ManyBodyHamiltonian {
-            species_a,
-            species_b,
-            diagonal: PairDiagonal::inter_species(basis_a, basis_b, model.inter_potential())
-                .with_offsets(diagonal_a, diagonal_b),
-        })
-    }
-}
-
-impl LinearOperator for ManyBodyHamiltonian {
-    fn dim(&self) -> usize {
-        self.species_a.dim() * self.species_b.dim()
-    }
-
-    fn apply(&self, x: &[C64], y: &mut [C64]) {
-        self.apply_and_dot(x, y);
-    }
-
-    fn apply_and_dot(&self, x: &[C64], y: &mut [C64]) -> C64 {
-        apply_two_species(
-            Some(&self.species_a),
-            Some(&self.species_b),
-            Some(&self.diagonal),
-            self.species_a.dim(),
-            self.species_b.dim(),
-            x,
-            y,
-        )
-    }
 }
 
 /// y = (O_A ⊗ 1 + 1 ⊗ O_B + W) x on a D_A × D_B state, each term optional, returning ⟨x, y⟩

@@ -1,0 +1,150 @@
+//! A run killed without warning (SIGKILL) and started again with the same command continues
+//! from its checkpoint and writes the same bytes as a run that was never interrupted; a
+//! checkpoint of another model is refused.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pickl-resume-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The model of these tests: the default ring at N₁ = N₂ = 10 with many output times, so that
+/// there are many pauses to be killed at.
+fn model_args(binary: &str, out: &Path, propagator: &str, extra: &[&str]) -> Vec<String> {
+    let steps = if binary == "proof" { "12" } else { "60" };
+    let mut args: Vec<String> = [
+        "--n1",
+        "10",
+        "--n2",
+        "10",
+        "--t-max",
+        "3",
+        "--steps",
+        steps,
+        "--propagator",
+        propagator,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(format!("--out={}", out.display()));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn binary(name: &str) -> &'static str {
+    match name {
+        "dynamics" => env!("CARGO_BIN_EXE_dynamics"),
+        "proof" => env!("CARGO_BIN_EXE_proof"),
+        _ => unreachable!(),
+    }
+}
+
+fn run_to_end(name: &str, args: &[String]) {
+    let output = Command::new(binary(name)).args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{name} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn lines(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+}
+
+/// Starts the run, kills it with SIGKILL once a checkpoint exists and at least `rows` rows are
+/// on disk, and returns how many rows were there.
+fn kill_half_way(name: &str, args: &[String], out: &Path, rows: usize) -> usize {
+    let checkpoint = out.with_extension("checkpoint");
+    let mut child = Command::new(binary(name))
+        .args(args)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("{name} ended ({status}) before it could be killed; make the test model longer");
+        }
+        if checkpoint.exists() && lines(out) > rows {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "no checkpoint appeared"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix: no chance to clean up.
+    child.wait().unwrap();
+    lines(out) - 1
+}
+
+fn killed_and_resumed_equals_uninterrupted(name: &str, propagator: &str, tables: &[&str]) {
+    let dir = scratch_dir(&format!("{name}-{propagator}"));
+    let reference = dir.join("reference.csv");
+    run_to_end(
+        name,
+        &model_args(name, &reference, propagator, &["--checkpoint-every", "inf"]),
+    );
+    let out = dir.join("run.csv");
+    let args = model_args(name, &out, propagator, &["--checkpoint-every", "0"]);
+    let rows_at_kill = kill_half_way(name, &args, &out, 3);
+    let checkpoint = out.with_extension("checkpoint");
+    assert!(checkpoint.exists());
+    // Another model with the same output is refused while the checkpoint is there.
+    let mut other = args.clone();
+    other[1] = "9".into();
+    let refused = Command::new(binary(name)).args(&other).output().unwrap();
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(message.contains("another model"), "{message}");
+    // The same command continues and ends where the uninterrupted run ended, byte for byte.
+    let resumed = Command::new(binary(name)).args(&args).output().unwrap();
+    let message = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{message}");
+    assert!(
+        message.contains("continuing from the checkpoint"),
+        "{message}"
+    );
+    for suffix in tables {
+        let (expected, actual) = (
+            std::fs::read(dir.join(format!("reference{suffix}.csv"))).unwrap(),
+            std::fs::read(dir.join(format!("run{suffix}.csv"))).unwrap(),
+        );
+        assert!(
+            expected == actual,
+            "{name} ({propagator}), table run{suffix}.csv: killed after {rows_at_kill} rows, \
+             resumed bytes differ from the uninterrupted run"
+        );
+    }
+    assert!(
+        !checkpoint.exists(),
+        "a finished run removes its checkpoint"
+    );
+    eprintln!("{name} ({propagator}): killed after {rows_at_kill} rows, resumed to the same bytes");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn dynamics_with_lanczos_killed_and_resumed() {
+    killed_and_resumed_equals_uninterrupted("dynamics", "lanczos", &[""]);
+}
+
+#[test]
+fn dynamics_with_chebyshev_killed_and_resumed() {
+    killed_and_resumed_equals_uninterrupted("dynamics", "chebyshev", &[""]);
+}
+
+#[test]
+fn proof_killed_and_resumed() {
+    killed_and_resumed_equals_uninterrupted("proof", "chebyshev", &["", "_wide"]);
+}

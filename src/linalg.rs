@@ -37,18 +37,18 @@ pub trait LinearOperator: Sync {
     }
 
     /// The fused update of polynomial propagators: y ← h·(A x) + c_x·x + c_y·y (with
-    /// [`Update`]'s weights), then, if given, accumulated ← accumulated + c·y (the new y); returns
-    /// ⟨x, A x⟩. Operators that stream (like the Hamiltonian) do all of it in one pass over
-    /// memory; this default uses a temporary vector.
+    /// [`Update`]'s weights), then, if given, accumulated ← accumulated + c·y (the new y).
+    /// Operators that stream (like the Hamiltonian) do it in few passes over memory; this
+    /// default uses a temporary vector.
     fn apply_update(
         &self,
         x: &[C64],
         y: &mut [C64],
         update: Update,
         accumulate: Option<(&mut [C64], C64)>,
-    ) -> C64 {
+    ) {
         let mut ax = vec![C64::new(0.0, 0.0); x.len()];
-        let expectation = self.apply_and_dot(x, &mut ax);
+        self.apply(x, &mut ax);
         y.par_chunks_mut(CHUNK)
             .zip(ax.par_chunks(CHUNK).zip(x.par_chunks(CHUNK)))
             .for_each(|(y, (ax, x))| update.combine(y, ax, x));
@@ -58,7 +58,6 @@ pub trait LinearOperator: Sync {
                 .zip(y.par_chunks(CHUNK))
                 .for_each(|(z, y)| z.iter_mut().zip(y).for_each(|(z, y)| *z += c * y));
         }
-        expectation
     }
 }
 

@@ -263,8 +263,10 @@ fn the_proven_spectral_interval_contains_every_eigenvalue_and_is_not_loose() {
 
 #[test]
 fn the_fused_update_equals_a_separate_application_and_combination() {
-    for model in models_for_the_kernel() {
+    for (model, block_width) in models_for_the_kernel().into_iter().zip([3, 1, 1000]) {
+        // Narrow column blocks, so that the blocked H_A pass crosses block edges.
         let (h, dense) = small_hamiltonian(&model);
+        let h = h.with_block_width(block_width);
         let d = dense.nrows();
         let x: Vec<C64> = (0..d)
             .map(|i| C64::new((0.3 * i as f64).sin(), (0.7 * i as f64).cos()))
@@ -288,7 +290,12 @@ fn the_fused_update_equals_a_separate_application_and_combination() {
             let weight = C64::new(0.3, -1.7);
             let mut y = y0.clone();
             let mut z = z0.clone();
-            let dot = h.apply_update(&x, &mut y, update, Some((&mut z, weight)));
+            h.apply_update(&x, &mut y, update, Some((&mut z, weight)));
+            let mut hx_again = vec![C64::new(0.0, 0.0); d];
+            let dot = h.apply_and_dot(&x, &mut hx_again);
+            let applied = (0..d)
+                .map(|i| (hx_again[i] - hx[i]).norm())
+                .fold(0.0, f64::max);
             // Round-off relative to the size of the numbers added: ⟨x, Hx⟩ sums D terms, an
             // entry of Hx a row of H.
             let dot_scale = expected_dot.norm().max(1.0);
@@ -302,6 +309,7 @@ fn the_fused_update_equals_a_separate_application_and_combination() {
                 worst = worst.max((z[i] - (z0[i] + weight * y_expected)).norm());
             }
             assert!(worst < 1e-14 * entry_scale, "{update:?}: {worst:e}");
+            assert!(applied < 1e-14 * entry_scale, "H x: {applied:e}");
             let expectation = h.expectation(&x);
             assert!((expectation - expected_dot).norm() < 1e-14 * dot_scale);
         }

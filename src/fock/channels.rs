@@ -38,6 +38,9 @@ pub struct HopChannels {
     amplitudes: Vec<f64>,
     /// Offset of each segment's first amplitude.
     amplitude_start: Vec<usize>,
+    /// Re T_xy · amplitude, twice per amplitude (for the real and the imaginary part of the
+    /// entry it multiplies): a real channel is then one element-wise product.
+    scaled_twice: Vec<f64>,
 }
 
 impl HopChannels {
@@ -77,8 +80,13 @@ impl HopChannels {
             segments: Vec::new(),
             amplitudes: Vec::new(),
             amplitude_start: Vec::new(),
+            scaled_twice: Vec::new(),
         };
-        for (segments, amplitudes) in per_channel {
+        for ((segments, amplitudes), &(x, y)) in per_channel.into_iter().zip(&pairs) {
+            let t = one_body[(x, y)].re;
+            channels
+                .scaled_twice
+                .extend(amplitudes.iter().flat_map(|&w| [t * w, t * w]));
             let mut offset = channels.amplitudes.len();
             for s in &segments {
                 channels.amplitude_start.push(offset);
@@ -113,23 +121,26 @@ impl HopChannels {
 
     /// Bytes held.
     pub fn memory_bytes(&self) -> usize {
-        self.amplitudes.len() * 8
+        self.amplitudes.len() * 24
             + self.segments.len() * (std::mem::size_of::<Segment>() + 8)
             + self.coefficients.len() * 24
     }
 
-    /// Every segment with its coefficient T_xy and amplitudes, channel by channel in the order
-    /// (x, y) lexicographic: the order in which kernels add them up.
-    #[inline]
-    pub fn for_each_segment(&self, mut f: impl FnMut(C64, Segment, &[f64])) {
+    /// Every segment with its coefficient T_xy, its amplitudes and Re T_xy · amplitudes (each
+    /// twice), channel by channel in the order (x, y) lexicographic: the order in which kernels
+    /// add them up.
+    #[inline(always)]
+    pub fn for_each_segment(&self, mut f: impl FnMut(C64, Segment, &[f64], &[f64])) {
         for (k, &t) in self.coefficients.iter().enumerate() {
             for s in self.channel_start[k]..self.channel_start[k + 1] {
                 let segment = self.segments[s];
                 let start = self.amplitude_start[s];
+                let end = start + segment.len as usize;
                 f(
                     t,
                     segment,
-                    &self.amplitudes[start..start + segment.len as usize],
+                    &self.amplitudes[start..end],
+                    &self.scaled_twice[2 * start..2 * end],
                 );
             }
         }
@@ -139,7 +150,7 @@ impl HopChannels {
     pub fn apply_add(&self, x: &[C64], out: &mut [C64]) {
         assert_eq!(x.len(), self.dim);
         assert_eq!(out.len(), self.dim);
-        self.for_each_segment(|t, s, amplitudes| {
+        self.for_each_segment(|t, s, amplitudes, _| {
             let (target, source, len) = (s.target as usize, s.source as usize, s.len as usize);
             add_segment(
                 &mut out[target..target + len],
@@ -153,7 +164,7 @@ impl HopChannels {
 
 /// out[i] += t · amplitude[i] · x[i], written on real and imaginary parts so that it vectorises.
 #[inline(always)]
-pub(crate) fn add_segment(out: &mut [C64], t: C64, amplitudes: &[f64], x: &[C64]) {
+fn add_segment(out: &mut [C64], t: C64, amplitudes: &[f64], x: &[C64]) {
     let (tr, ti) = (t.re, t.im);
     for ((o, &w), s) in out.iter_mut().zip(amplitudes).zip(x) {
         let (ar, ai) = (tr * w, ti * w);

@@ -12,7 +12,6 @@ mod hops;
 mod operator;
 
 pub use basis::FockBasis;
-pub(crate) use channels::add_segment;
 pub use channels::{HopChannels, Segment};
 pub(crate) use hops::HopTable;
 pub use operator::SpeciesOperator;

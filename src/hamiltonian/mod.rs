@@ -14,6 +14,7 @@
 //! operators of the observables.
 
 mod kernel;
+mod rows;
 
 pub use kernel::ManyBodyHamiltonian;
 

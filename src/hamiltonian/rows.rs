@@ -1,0 +1,141 @@
+//! The row operations of the kernel on interleaved reals: a complex row (z₀, z₁, …) is read as
+//! (Re z₀, Im z₀, Re z₁, …), so that a real factor per entry (stored twice, once for each
+//! part) or a real coefficient makes every operation an element-wise product on one array of
+//! f64 — no shuffles, full vector width. Complex coefficients keep a general path. Each
+//! operation is the same sequence of roundings on every vector width (no fused multiply-add
+//! contraction in Rust), so results do not depend on the processor; the dot product adds in
+//! eight fixed lanes, so it too is the same on every run.
+
+use crate::C64;
+
+/// A complex slice as its interleaved real and imaginary parts.
+#[inline(always)]
+pub(crate) fn reals(x: &[C64]) -> &[f64] {
+    // SAFETY: Complex<f64> is #[repr(C)] { re: f64, im: f64 }: two f64 without padding, so
+    // `len` complex numbers are 2·len f64 at the same address and alignment.
+    unsafe { std::slice::from_raw_parts(x.as_ptr().cast::<f64>(), 2 * x.len()) }
+}
+
+/// [`reals`] for a mutable slice.
+#[inline(always)]
+pub(crate) fn reals_mut(x: &mut [C64]) -> &mut [f64] {
+    // SAFETY: as in `reals`; the borrow of `x` is handed on.
+    unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<f64>(), 2 * x.len()) }
+}
+
+/// out ← d ⊙ x (element-wise; d holds each entry's real factor twice).
+#[inline(always)]
+pub(crate) fn set_product(out: &mut [f64], d: &[f64], x: &[f64]) {
+    out.iter_mut()
+        .zip(d.iter().zip(x))
+        .for_each(|(o, (&d, &x))| *o = d * x);
+}
+
+/// out ← out + w ⊙ x (element-wise, w holding each entry's real weight twice).
+#[inline(always)]
+pub(crate) fn add_product(out: &mut [f64], w: &[f64], x: &[f64]) {
+    out.iter_mut()
+        .zip(w.iter().zip(x))
+        .for_each(|(o, (&w, &x))| *o += w * x);
+}
+
+/// out ← out + c·x for a complex number c (real c: one product per part).
+#[inline(always)]
+pub(crate) fn add_scaled(out: &mut [f64], c: C64, x: &[f64]) {
+    let (cr, ci) = (c.re, c.im);
+    if ci == 0.0 {
+        out.iter_mut().zip(x).for_each(|(o, &x)| *o += cr * x);
+    } else if cr == 0.0 {
+        // i·ci·(a + ib) = −ci·b + i·ci·a
+        out.chunks_exact_mut(2)
+            .zip(x.chunks_exact(2))
+            .for_each(|(o, x)| {
+                o[0] -= ci * x[1];
+                o[1] += ci * x[0];
+            });
+    } else {
+        out.chunks_exact_mut(2)
+            .zip(x.chunks_exact(2))
+            .for_each(|(o, x)| {
+                o[0] += cr * x[0] - ci * x[1];
+                o[1] += cr * x[1] + ci * x[0];
+            });
+    }
+}
+
+/// out ← out + t·w_i·x_i with a complex t and real weights w (one per entry).
+#[inline(always)]
+pub(crate) fn add_weighted(out: &mut [f64], t: C64, w: &[f64], x: &[f64]) {
+    let (tr, ti) = (t.re, t.im);
+    out.chunks_exact_mut(2)
+        .zip(w.iter().zip(x.chunks_exact(2)))
+        .for_each(|(o, (&w, x))| {
+            let (ar, ai) = (tr * w, ti * w);
+            o[0] += ar * x[0] - ai * x[1];
+            o[1] += ar * x[1] + ai * x[0];
+        });
+}
+
+/// ⟨x, y⟩ = Σ conj(x_i) y_i of two interleaved rows, in eight fixed lanes.
+#[inline(always)]
+pub(crate) fn dot(x: &[f64], y: &[f64]) -> C64 {
+    let mut re = [0.0f64; 8];
+    let mut im = [0.0f64; 4];
+    let (xs, ys) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (x_tail, y_tail) = (xs.remainder(), ys.remainder());
+    for (x, y) in xs.zip(ys) {
+        for k in 0..8 {
+            re[k] += x[k] * y[k];
+        }
+        for k in 0..4 {
+            im[k] += x[2 * k] * y[2 * k + 1] - x[2 * k + 1] * y[2 * k];
+        }
+    }
+    for (x, y) in x_tail.chunks_exact(2).zip(y_tail.chunks_exact(2)) {
+        re[0] += x[0] * y[0] + x[1] * y[1];
+        im[0] += x[0] * y[1] - x[1] * y[0];
+    }
+    let re = ((re[0] + re[1]) + (re[2] + re[3])) + ((re[4] + re[5]) + (re[6] + re[7]));
+    let im = (im[0] + im[1]) + (im[2] + im[3]);
+    C64::new(re, im)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(n: usize, seed: f64) -> Vec<C64> {
+        (0..n)
+            .map(|i| C64::new((seed * i as f64).sin(), (seed + 0.3 * i as f64).cos()))
+            .collect()
+    }
+
+    #[test]
+    fn operations_match_complex_arithmetic() {
+        for n in [0, 1, 3, 4, 5, 17] {
+            let (x, y) = (row(n, 0.7), row(n, 1.9));
+            let expected: C64 = x.iter().zip(&y).map(|(a, b)| a.conj() * b).sum();
+            assert!((dot(reals(&x), reals(&y)) - expected).norm() < 1e-13);
+            let w: Vec<f64> = (0..n).map(|i| 0.5 + i as f64).collect();
+            let doubled: Vec<f64> = w.iter().flat_map(|&w| [w, w]).collect();
+            for c in [C64::new(0.3, 0.0), C64::new(0.0, -1.2), C64::new(0.4, 0.9)] {
+                let mut out = y.clone();
+                add_scaled(reals_mut(&mut out), c, reals(&x));
+                let mut weighted = y.clone();
+                add_weighted(reals_mut(&mut weighted), c, &w, reals(&x));
+                for i in 0..n {
+                    assert!((out[i] - (y[i] + c * x[i])).norm() < 1e-15);
+                    assert!((weighted[i] - (y[i] + c * w[i] * x[i])).norm() < 1e-14);
+                }
+            }
+            let mut out = y.clone();
+            add_product(reals_mut(&mut out), &doubled, reals(&x));
+            let mut set = y.clone();
+            set_product(reals_mut(&mut set), &doubled, reals(&x));
+            for i in 0..n {
+                assert!((out[i] - (y[i] + w[i] * x[i])).norm() < 1e-15);
+                assert!((set[i] - w[i] * x[i]).norm() < 1e-15);
+            }
+        }
+    }
+}

@@ -144,17 +144,23 @@ impl Experiment {
             resumed_at: None,
         };
         let checkpoint = Checkpointing::open(program, &options, &out, dimensions.total())?;
+        let planned = match &checkpoint.found {
+            Some(found) => found.header.propagator()?,
+            None => problem.plan(available_memory())?,
+        };
         let mut provenance = provenance;
         provenance.resumed_at = checkpoint.found.as_ref().map(|c| c.header.time);
         write_provenance(&out, &options, &provenance)?;
         eprintln!(
-            "{program}: M = {}, N1 = {}, N2 = {}, D = {} x {} = {}, writing {}",
+            "{program}: M = {}, N1 = {}, N2 = {}, D = {} x {} = {}, {} propagator, about {:.2} GiB, writing {}",
             problem.model.sites(),
             problem.model.species_a().particles,
             problem.model.species_b().particles,
             dimensions.species_a,
             dimensions.species_b,
             dimensions.total(),
+            planned,
+            problem.memory_estimate_for(planned)? as f64 / (1u64 << 30) as f64,
             out.display()
         );
         let progress = ProgressBar::new(problem.times.len() as u64);

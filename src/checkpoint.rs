@@ -134,8 +134,12 @@ pub fn write(path: &Path, header: &CheckpointHeader, state: &[C64]) -> Result<()
     std::fs::rename(&temporary, path).map_err(|e| Error::io(path, e))
 }
 
-/// Reads the checkpoint at `path`, if there is one.
-pub fn read(path: &Path) -> Result<Option<Checkpoint>> {
+/// Reads the checkpoint at `path`, if there is one; `accept` sees the header first and may
+/// refuse it before the state (as large as the run's) is read.
+pub fn read(
+    path: &Path,
+    accept: impl FnOnce(&CheckpointHeader) -> Result<()>,
+) -> Result<Option<Checkpoint>> {
     let file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -170,6 +174,7 @@ pub fn read(path: &Path) -> Result<Option<Checkpoint>> {
     let text = String::from_utf8(text).map_err(|_| damaged("header is not text"))?;
     let header: CheckpointHeader =
         toml::from_str(&text).map_err(|e| damaged(&format!("unreadable header ({e})")))?;
+    accept(&header)?;
     let expected = header
         .dimension
         .checked_mul(16)
@@ -240,7 +245,7 @@ mod tests {
             state.len(),
         );
         write(&path, &header, &state).unwrap();
-        let back = read(&path).unwrap().unwrap();
+        let back = read(&path, |_| Ok(())).unwrap().unwrap();
         assert_eq!(back.header, header);
         assert_eq!(back.header.progress(), progress);
         assert!(back
@@ -251,13 +256,13 @@ mod tests {
         // Cut short: refused with a message that says what to do.
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 5]).unwrap();
-        let error = read(&path).unwrap_err().to_string();
+        let error = read(&path, |_| Ok(())).unwrap_err().to_string();
         assert!(
             error.contains("cut short") && error.contains("delete"),
             "{error}"
         );
         remove(&path).unwrap();
-        assert!(read(&path).unwrap().is_none());
+        assert!(read(&path, |_| Ok(())).unwrap().is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -235,8 +235,8 @@ impl DynamicsProblem {
     }
 
     /// Refuses, with the figures, a problem whose estimated memory exceeds `available` bytes
-    /// with every propagator it may use.
-    pub fn check_memory(&self, available: usize) -> Result<()> {
+    /// with every propagator it may use; otherwise returns the propagator the run will use.
+    pub fn check_memory(&self, available: usize) -> Result<PropagatorChoice> {
         let propagator = self.plan(Some(available))?;
         let need = self.memory_estimate_for(propagator)?;
         if need > available {
@@ -258,7 +258,7 @@ impl DynamicsProblem {
                 }
             )));
         }
-        Ok(())
+        Ok(propagator)
     }
 
     /// Runs the dynamics, handing each output row to `on_row` as soon as it is computed.

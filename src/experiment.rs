@@ -115,10 +115,11 @@ impl Experiment {
             None => Options::default(),
         };
         let options = flags.or(from_file).resolved(default_out)?;
-        let problem = options.problem()?;
-        if let Some(available) = available_memory() {
-            problem.check_memory(available)?;
-        }
+        let mut problem = options.problem()?;
+        let fresh_plan = match available_memory() {
+            Some(available) => problem.check_memory(available)?,
+            None => problem.plan(None)?,
+        };
         let out = options
             .out
             .clone()
@@ -144,10 +145,12 @@ impl Experiment {
             resumed_at: None,
         };
         let checkpoint = Checkpointing::open(program, &options, &out, dimensions.total())?;
+        // `auto` is decided once, here; the run and its provenance use the decision.
         let planned = match &checkpoint.found {
             Some(found) => found.header.propagator()?,
-            None => problem.plan(available_memory())?,
+            None => fresh_plan,
         };
+        problem.propagator = planned;
         let mut provenance = provenance;
         provenance.resumed_at = checkpoint.found.as_ref().map(|c| c.header.time);
         write_provenance(&out, &options, &provenance)?;
@@ -347,19 +350,19 @@ impl Checkpointing {
                     format!("must be a number of seconds >= 0 (or inf), got {s}"),
                 ))
             }
-            s if s.is_infinite() => None,
-            s => Some(Duration::from_secs_f64(s)),
+            // Beyond what a Duration holds (about 5·10¹¹ years) is never too.
+            s => Duration::try_from_secs_f64(s).ok(),
         };
-        let found = checkpoint::read(&path)?;
-        if let Some(found) = &found {
-            if found.header.fingerprint != fingerprint || found.header.dimension != dimension {
+        let found = checkpoint::read(&path, |header| {
+            if header.fingerprint != fingerprint || header.dimension != dimension {
                 return Err(Error::invalid(
                     format!("checkpoint {}", path.display()),
                     "belongs to a run of another model or other options; rerun that command to \
                      continue it, or delete the checkpoint (or choose another --out) to start this one",
                 ));
             }
-        }
+            Ok(())
+        })?;
         Ok(Checkpointing {
             path,
             fingerprint,

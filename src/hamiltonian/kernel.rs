@@ -425,11 +425,7 @@ impl ManyBodyHamiltonian {
                 2 * block * self.block_width..(2 * (block + 1) * self.block_width).min(width);
             self.block_pass(xr, &shared, rows, parts, update);
         });
-        // Pass 2, by rows.
-        let pass2 = Update {
-            previous: 1.0,
-            ..update
-        };
+        // Pass 2, by rows (c_y was applied in pass 1).
         let min_rows = (1 << 13) / columns.max(1) + 1;
         let rows = y.par_chunks_mut(columns).enumerate();
         match accumulate {
@@ -446,7 +442,7 @@ impl ManyBodyHamiltonian {
                                     x,
                                     y,
                                     Some((z, c)),
-                                    pass2,
+                                    update,
                                     false,
                                     dot_wanted,
                                     scratch,
@@ -457,7 +453,7 @@ impl ManyBodyHamiltonian {
             }
             None => ordered_sum(rows.with_min_len(min_rows).map_init(
                 || self.scratch(),
-                |scratch, (a, y)| self.row_pass(a, x, y, None, pass2, false, dot_wanted, scratch),
+                |scratch, (a, y)| self.row_pass(a, x, y, None, update, false, dot_wanted, scratch),
             )),
         }
     }

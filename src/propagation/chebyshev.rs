@@ -73,11 +73,17 @@ impl Chebyshev {
         let end = times.last().copied().unwrap_or(0.0);
         let mut start = 0.0;
         let mut total = 0;
+        let argument = end * half_width;
+        if argument.is_nan() || argument > MAX_RUN_ARGUMENT {
+            return usize::MAX;
+        }
         for &stop in times {
+            // Equal steps: one order for all of them.
             let steps = steps_in(start, stop, half_width);
-            for j in 1..=steps {
-                let tau = step_time(start, stop, j, steps) - step_time(start, stop, j - 1, steps);
-                total += truncation(tau * half_width, self.tolerance * tau / end).0;
+            let tau = (stop - start) / steps as f64;
+            if tau > 0.0 {
+                let order = truncation(tau * half_width, self.tolerance * tau / end).0;
+                total = steps.saturating_mul(order).saturating_add(total);
             }
             start = stop;
         }
@@ -87,6 +93,10 @@ impl Chebyshev {
 
 /// The largest z = τ r of one step.
 const MAX_ARGUMENT: f64 = 400.0;
+
+/// The largest r·T of a run (about that many H applications): beyond it a run is refused as
+/// never ending, not started.
+const MAX_RUN_ARGUMENT: f64 = 1e9;
 
 /// Steps in the interval [start, stop]: enough that none has z above [`MAX_ARGUMENT`].
 fn steps_in(start: f64, stop: f64, half_width: f64) -> usize {
@@ -271,15 +281,8 @@ impl Propagator for Chebyshev {
         O: LinearOperator,
         F: FnMut(Event<'_>) -> Result<()>,
     {
-        assert_eq!(
-            operator.dim(),
-            state.len(),
-            "state and operator dimensions differ"
-        );
-        super::check_times(times)?;
-        super::check_progress(times, &from)?;
-        let mut stats = from.stats;
-        let Some(&end) = times.last() else {
+        let (mut stats, end) = super::begin(operator, state, times, &from)?;
+        let Some(end) = end else {
             return Ok(stats);
         };
         let (lower, upper) = operator.spectral_bounds().ok_or_else(|| {
@@ -294,6 +297,14 @@ impl Propagator for Chebyshev {
             )));
         }
         let interval = (0.5 * (upper + lower), 0.5 * (upper - lower));
+        if end * interval.1 > MAX_RUN_ARGUMENT {
+            return Err(Error::TooLarge(format!(
+                "a Chebyshev run over r·T = {:e} (spectral half-width r = {:e}, T = {end}): \
+                 about as many H applications; is the model's energy scale meant to be this large?",
+                end * interval.1,
+                interval.1
+            )));
+        }
         let zero = C64::new(0.0, 0.0);
         let mut chebyshev = vec![zero; state.len()];
         let mut sum = vec![zero; state.len()];

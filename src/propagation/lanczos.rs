@@ -281,15 +281,8 @@ impl Propagator for Lanczos {
         O: LinearOperator,
         F: FnMut(Event<'_>) -> Result<()>,
     {
-        assert_eq!(
-            operator.dim(),
-            state.len(),
-            "state and operator dimensions differ"
-        );
-        super::check_times(times)?;
-        super::check_progress(times, &from)?;
-        let mut stats = from.stats;
-        let Some(&end) = times.last() else {
+        let (mut stats, end) = super::begin(operator, state, times, &from)?;
+        let Some(end) = end else {
             return Ok(stats);
         };
         let rate = self.settings.tolerance / end.max(f64::MIN_POSITIVE);

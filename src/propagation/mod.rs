@@ -156,6 +156,24 @@ pub trait Propagator {
         F: FnMut(Event<'_>) -> Result<()>;
 }
 
+/// The checks every propagation starts with (dimensions, output times, resume point); returns
+/// the work and error to start from and the last output time (None: nothing to do).
+fn begin<O: LinearOperator>(
+    operator: &O,
+    state: &[C64],
+    times: &[f64],
+    from: &Progress,
+) -> Result<(PropagationStats, Option<f64>)> {
+    assert_eq!(
+        operator.dim(),
+        state.len(),
+        "state and operator dimensions differ"
+    );
+    check_times(times)?;
+    check_progress(times, from)?;
+    Ok((from.stats, times.last().copied()))
+}
+
 /// Checks a resume point against the output times.
 fn check_progress(times: &[f64], from: &Progress) -> Result<()> {
     let valid = from.time.is_finite()

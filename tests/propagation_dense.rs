@@ -20,44 +20,62 @@ use pickl::propagation::{Chebyshev, KrylovSettings, Lanczos, Propagator};
 use pickl::state::TwoSpeciesState;
 use pickl::C64;
 
+/// A model's bases, its Hamiltonian and a dense copy of it.
+struct Small {
+    basis_a: FockBasis,
+    basis_b: FockBasis,
+    h: ManyBodyHamiltonian,
+    dense: Mat<C64>,
+}
+
+fn small(model: &Model) -> Small {
+    let m = model.sites();
+    let basis_a = FockBasis::new(m, model.species_a().particles).unwrap();
+    let basis_b = FockBasis::new(m, model.species_b().particles).unwrap();
+    let h = ManyBodyHamiltonian::new(model, &basis_a, &basis_b).unwrap();
+    let dense = dense_of(&h);
+    Small {
+        basis_a,
+        basis_b,
+        h,
+        dense,
+    }
+}
+
 /// Propagates u0^{⊗N1} ⊗ v0^{⊗N2} to several times with Lanczos (Krylov dimension
 /// `krylov_dim`), with Chebyshev and densely; returns the largest difference of either.
 fn compare(model: &Model, u0: &str, v0: &str, t_max: f64, krylov_dim: usize) -> f64 {
+    let small = small(model);
+    assert!(small.dense.nrows() <= 500);
+    let lattice = model.lattice();
+    let initial = TwoSpeciesState::product(
+        &small.basis_a,
+        &orbital(lattice, u0),
+        &small.basis_b,
+        &orbital(lattice, v0),
+    )
+    .unwrap();
     let lanczos = Lanczos::new(KrylovSettings::new(1e-11, krylov_dim).unwrap());
     let chebyshev = Chebyshev::new(1e-11).unwrap();
-    let by_lanczos = compare_with("Lanczos", &lanczos, model, u0, v0, t_max);
-    let by_chebyshev = compare_with("Chebyshev", &chebyshev, model, u0, v0, t_max);
+    let by_lanczos = compare_with("Lanczos", &lanczos, &small, initial.as_slice(), t_max);
+    let by_chebyshev = compare_with("Chebyshev", &chebyshev, &small, initial.as_slice(), t_max);
     by_lanczos.max(by_chebyshev)
 }
 
 fn compare_with<P: Propagator>(
     name: &str,
     propagator: &P,
-    model: &Model,
-    u0: &str,
-    v0: &str,
+    small: &Small,
+    initial: &[C64],
     t_max: f64,
 ) -> f64 {
-    let m = model.sites();
-    let basis_a = FockBasis::new(m, model.species_a().particles).unwrap();
-    let basis_b = FockBasis::new(m, model.species_b().particles).unwrap();
-    let h = ManyBodyHamiltonian::new(model, &basis_a, &basis_b).unwrap();
-    let dense = dense_of(&h);
-    assert!(dense.nrows() <= 500);
-    let lattice = model.lattice();
-    let initial = TwoSpeciesState::product(
-        &basis_a,
-        &orbital(lattice, u0),
-        &basis_b,
-        &orbital(lattice, v0),
-    )
-    .unwrap();
+    let Small { h, dense, .. } = small;
     let times: Vec<f64> = (0..=8).map(|k| t_max * k as f64 / 8.0).collect();
-    let mut state = initial.as_slice().to_vec();
+    let mut state = initial.to_vec();
     let mut worst = 0.0f64;
     let stats = propagator
-        .propagate(&h, &mut state, &times, |snap| {
-            let exact = dense_propagate(&dense, initial.as_slice(), snap.time);
+        .propagate(h, &mut state, &times, |snap| {
+            let exact = dense_propagate(dense, initial, snap.time);
             let error = distance(snap.state, &exact);
             // The a-posteriori bound must hold (up to round-off).
             assert!(
@@ -199,16 +217,6 @@ fn a_small_krylov_space_still_meets_the_tolerance_with_more_steps() {
     assert!(worst < 1e-10, "{worst:e}");
 }
 
-/// The default model's Hamiltonian on a small space, with a dense copy of it.
-fn small_hamiltonian(model: &Model) -> (ManyBodyHamiltonian, Mat<C64>) {
-    let m = model.sites();
-    let basis_a = FockBasis::new(m, model.species_a().particles).unwrap();
-    let basis_b = FockBasis::new(m, model.species_b().particles).unwrap();
-    let h = ManyBodyHamiltonian::new(model, &basis_a, &basis_b).unwrap();
-    let dense = dense_of(&h);
-    (h, dense)
-}
-
 fn models_for_the_kernel() -> Vec<Model> {
     vec![
         model(
@@ -244,7 +252,7 @@ fn models_for_the_kernel() -> Vec<Model> {
 #[test]
 fn the_proven_spectral_interval_contains_every_eigenvalue_and_is_not_loose() {
     for model in models_for_the_kernel() {
-        let (h, dense) = small_hamiltonian(&model);
+        let Small { h, dense, .. } = small(&model);
         let (lower, upper) = h.spectral_bounds().expect("the Hamiltonian gives bounds");
         let eigenvalues = dense.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
         let (min, max) = (eigenvalues[0], eigenvalues[eigenvalues.len() - 1]);
@@ -265,7 +273,7 @@ fn the_proven_spectral_interval_contains_every_eigenvalue_and_is_not_loose() {
 fn the_fused_update_equals_a_separate_application_and_combination() {
     for (model, block_width) in models_for_the_kernel().into_iter().zip([3, 1, 1000]) {
         // Narrow column blocks, so that the blocked H_A pass crosses block edges.
-        let (h, dense) = small_hamiltonian(&model);
+        let Small { h, dense, .. } = small(&model);
         let h = h.with_block_width(block_width);
         let d = dense.nrows();
         let x: Vec<C64> = (0..d)

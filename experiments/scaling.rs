@@ -122,6 +122,10 @@ struct SizeRecord {
     wall_seconds: f64,
     matvecs: usize,
     krylov_error_estimate: f64,
+    /// The propagator that ran this size (absent in studies made before there was a choice,
+    /// which all ran Lanczos).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    propagator: Option<String>,
     finished: String,
 }
 
@@ -154,7 +158,9 @@ fn main() -> ExitCode {
     exit_with(run(Cli::parse()))
 }
 
-/// The model options without anything that varies with the size or the output place.
+/// The model options without anything that varies with the size or the output place, nor the
+/// choice of propagator: both propagators meet the same tolerance, so a study may be resumed
+/// with another one (studies made before the choice existed record none).
 fn model_only(options: &Options) -> Options {
     Options {
         n1: None,
@@ -162,6 +168,7 @@ fn model_only(options: &Options) -> Options {
         out: None,
         provenance: None,
         checkpoint_every: None,
+        propagator: None,
         ..options.clone()
     }
 }
@@ -468,6 +475,7 @@ fn run(cli: Cli) -> Result<(), String> {
             wall_seconds: size_start.elapsed().as_secs_f64(),
             matvecs: summary.propagation.matvecs,
             krylov_error_estimate: summary.propagation.error_estimate,
+            propagator: Some(summary.propagator.to_string()),
             finished: utc_timestamp(),
         });
         provenance.sizes.sort_by_key(|r| (r.n1 + r.n2, r.n1));

@@ -115,8 +115,26 @@ fn an_interrupted_study_resumes_to_the_same_files() {
         }
     }
 
-    // The same directory with another model is refused, and nothing is overwritten.
+    // The choice of propagator is not part of the model: a finished study rerun with another
+    // one, or recorded before the choice existed (no `propagator` key), is accepted as is.
     let before = std::fs::read(broken.join("scaling.csv")).unwrap();
+    let meta_path = broken.join("scaling.meta.toml");
+    let meta = std::fs::read_to_string(&meta_path).unwrap();
+    assert!(meta.contains("propagator = \""), "{meta}");
+    let without: String = meta
+        .lines()
+        .filter(|line| !line.starts_with("propagator = "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(&meta_path, without).unwrap();
+    for propagator in ["chebyshev", "auto"] {
+        let again = scaling(&broken, &["--propagator", propagator]);
+        let stderr = String::from_utf8_lossy(&again.stderr);
+        assert!(again.status.success(), "{propagator}: {stderr}");
+        assert_eq!(before, std::fs::read(broken.join("scaling.csv")).unwrap());
+    }
+
+    // The same directory with another model is refused, and nothing is overwritten.
     let other = scaling(&broken, &["--v12", "gauss:-0.5,1"]);
     assert!(!other.status.success());
     let message = String::from_utf8_lossy(&other.stderr);

@@ -11,7 +11,7 @@ use common::*;
 use pickl::counting::CondensateFrame;
 use pickl::lemmas::Component;
 use pickl::proof::bounds::IntraSpeciesBounds;
-use pickl::proof::norms::{best_exponents, potential_values, Exponents};
+use pickl::proof::norms::{best_exponents, Exponents};
 use pickl::proof::{derivative_terms, intra_species_pairs, PROJECTIONS};
 
 /// Regression pins: the largest measured/bound ratio of each bound per canonical model, as measured
@@ -73,11 +73,8 @@ fn pairs_of_c_v1_and_c_v2_stay_below_their_bounds() {
                     (Component::A, u, model.species_a(), terms.c_v1),
                     (Component::B, v, model.species_b(), terms.c_v2),
                 ] {
-                    let (exponents, _) = best_exponents(
-                        &potential_values(&species.potential),
-                        orbital,
-                        &Exponents::default_scan(),
-                    )?;
+                    let (exponents, _) =
+                        best_exponents(&species.potential, orbital, &Exponents::default_scan())?;
                     let bounds = IntraSpeciesBounds::new(
                         &model,
                         component,
@@ -204,14 +201,14 @@ fn pairs_of_c_v12_stay_below_their_bounds() {
                 let in_frame = frame.to_frame(moment.state, u, v)?;
                 let terms =
                     derivative_terms(&model, moment.basis_a, moment.basis_b, moment.state, u, v)?;
-                let values = potential_values(model.inter_potential());
+                let v12 = model.inter_potential();
                 // One exponent pair for both A^u and A^v: the best for u + v together.
                 let exponents = Exponents::default_scan()
                     .into_iter()
                     .min_by(|a, b| {
                         let cost = |e: &Exponents| {
-                            pickl::proof::norms::mean_field_constant(&values, u, *e)
-                                + pickl::proof::norms::mean_field_constant(&values, v, *e)
+                            pickl::proof::norms::mean_field_constant(v12, u, *e)
+                                + pickl::proof::norms::mean_field_constant(v12, v, *e)
                         };
                         cost(a).total_cmp(&cost(b))
                     })

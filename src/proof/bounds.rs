@@ -22,7 +22,7 @@
 
 use crate::lemmas::Component;
 use crate::model::Model;
-use crate::proof::norms::{mean_field_constant, potential_values, Exponents};
+use crate::proof::norms::{mean_field_constant, orbital_weight, sum_space_norm, Exponents};
 use crate::proof::pairs::PairTerms;
 use crate::C64;
 
@@ -65,7 +65,7 @@ impl IntraSpeciesBounds {
         let sup = |f: Vec<f64>| f.into_iter().map(f64::abs).fold(0.0, f64::max);
         let mean_field = sup(species.potential.convolve_density(orbital));
         let squared = sup(species.potential.squared().convolve_density(orbital));
-        let a = mean_field_constant(&potential_values(&species.potential), orbital, exponents);
+        let a = mean_field_constant(&species.potential, orbital, exponents);
         let shifted_alpha = alpha11 + 1.0 / total_particles;
         IntraSpeciesBounds {
             mean_field_constant: a,
@@ -133,10 +133,10 @@ pub struct InterSpeciesBounds {
 impl InterSpeciesBounds {
     /// The bounds at one time from (u, v), α^(1,1) and the exponents used for V₁₂.
     pub fn new(model: &Model, u: &[C64], v: &[C64], alpha11: f64, exponents: Exponents) -> Self {
-        let values = potential_values(model.inter_potential());
+        let norm = sum_space_norm(model.inter_potential(), exponents);
         let (a_u, a_v) = (
-            mean_field_constant(&values, u, exponents),
-            mean_field_constant(&values, v, exponents),
+            norm * orbital_weight(u, exponents),
+            norm * orbital_weight(v, exponents),
         );
         let (c1, c2) = (model.c1(), model.c2());
         let n = model.total_particles() as f64;

@@ -12,6 +12,18 @@
 //!
 //! Lemma 5.1: (5.11) ‖V*|φ|²‖_∞ ≤ ‖V‖_{L^r+L^s}(‖φ‖_r̂ + ‖φ‖_ŝ) and
 //! (5.12) ‖V²*|φ|²‖_∞ ≤ 2‖V‖²_{L^r+L^s}(‖φ‖_r̂ + ‖φ‖_ŝ)².
+//!
+//! **Which values of V.** On the lattice the convolution is the matrix (V*f)(x) = Σ_{y∈Λ}
+//! V(x−y) f(y), and every use of ‖V‖ in §5 goes through Lemma 5.1, a supremum over x of such a
+//! sum. Its proof is Hölder's inequality in y at fixed x (Young's inequality with the output in
+//! ℓ^∞), which needs the norm of the row V(x−·) on Λ, for every x. So ‖V‖_s here is the largest
+//! row norm, max_x (Σ_{y∈Λ} |V(x−y)|^s)^{1/s}, and the infimum over splittings above is taken
+//! row by row. On the ring and the torus every row is a permutation of every other, so this is
+//! the norm of one row. On the chain it is not: row 0 holds the displacements 0, …, M−1 only,
+//! while a middle row holds about −M/2, …, M/2, and the first row can be smaller by up to
+//! 2^{1/s}. The largest row norm is never larger than the norm over all displacements Λ − Λ
+//! (each row is a subset of them), and it is the smallest quantity for which the row-wise
+//! Hölder step holds at every x, so it is the one used.
 
 use std::fmt;
 
@@ -100,15 +112,18 @@ fn real_norm(values: &[f64], p: f64) -> f64 {
     lp_norm(&as_complex, p)
 }
 
-/// The values V(d) over all displacements d ∈ Λ (the potential as a function on the lattice).
-pub fn potential_values(potential: &PairPotential) -> Vec<f64> {
-    // Row 0 is V(0 − y) = V(−y) = V(y) by evenness.
-    potential.row(0).to_vec()
+/// ‖V‖_{L^r+L^s} of the values of one row V(x−·): ‖V(x−·)‖_s (see the module documentation for
+/// why the infimum over splittings is the ℓ^s norm).
+pub fn row_sum_space_norm(row: &[f64], exponents: Exponents) -> f64 {
+    real_norm(row, exponents.s)
 }
 
-/// ‖V‖_{L^r+L^s} = ‖V‖_s on the lattice (see the module documentation for the proof).
-pub fn sum_space_norm(values: &[f64], exponents: Exponents) -> f64 {
-    real_norm(values, exponents.s)
+/// ‖V‖_{L^r+L^s} on the lattice: the largest row norm max_x ‖V(x−·)‖_{ℓ^s(Λ)}, what Lemma 5.1's
+/// row-wise Hölder step needs (see the module documentation).
+pub fn sum_space_norm(potential: &PairPotential, exponents: Exponents) -> f64 {
+    (0..potential.sites())
+        .map(|x| row_sum_space_norm(potential.row(x), exponents))
+        .fold(0.0, f64::max)
 }
 
 /// ‖V_r‖_r + ‖V − V_r‖_s for one splitting: the objective whose infimum is [`sum_space_norm`].
@@ -118,20 +133,28 @@ pub fn splitting_cost(values: &[f64], part_r: &[f64], exponents: Exponents) -> f
 }
 
 /// A = ‖V‖_{L^r+L^s}(‖φ‖_r̂ + ‖φ‖_ŝ), the quantity the bounds of §5 are written in.
-pub fn mean_field_constant(values: &[f64], orbital: &[C64], exponents: Exponents) -> f64 {
-    sum_space_norm(values, exponents)
-        * (lp_norm(orbital, exponents.r_hat()) + lp_norm(orbital, exponents.s_hat()))
+pub fn mean_field_constant(
+    potential: &PairPotential,
+    orbital: &[C64],
+    exponents: Exponents,
+) -> f64 {
+    sum_space_norm(potential, exponents) * orbital_weight(orbital, exponents)
+}
+
+/// ‖φ‖_r̂ + ‖φ‖_ŝ, the orbital's factor in A.
+pub fn orbital_weight(orbital: &[C64], exponents: Exponents) -> f64 {
+    lp_norm(orbital, exponents.r_hat()) + lp_norm(orbital, exponents.s_hat())
 }
 
 /// The exponents of `candidates` with the smallest A for this potential and orbital.
 pub fn best_exponents(
-    values: &[f64],
+    potential: &PairPotential,
     orbital: &[C64],
     candidates: &[Exponents],
 ) -> Result<(Exponents, f64)> {
     candidates
         .iter()
-        .map(|&e| (e, mean_field_constant(values, orbital, e)))
+        .map(|&e| (e, mean_field_constant(potential, orbital, e)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .ok_or_else(|| Error::invalid("exponents", "no candidate pair (r, s)"))
 }
@@ -142,9 +165,8 @@ pub fn lemma_5_1(
     orbital: &[C64],
     exponents: Exponents,
 ) -> [Inequality; 2] {
-    let values = potential_values(potential);
-    let norm = sum_space_norm(&values, exponents);
-    let weight = lp_norm(orbital, exponents.r_hat()) + lp_norm(orbital, exponents.s_hat());
+    let norm = sum_space_norm(potential, exponents);
+    let weight = orbital_weight(orbital, exponents);
     let sup = |f: Vec<f64>| f.into_iter().map(f64::abs).fold(0.0, f64::max);
     [
         Inequality {

@@ -15,7 +15,7 @@ use crate::lemmas::Component;
 use crate::model::Model;
 use crate::one_body::PairPotential;
 use crate::proof::bounds::{kappa_inter, kappa_intra, InterSpeciesBounds, IntraSpeciesBounds};
-use crate::proof::norms::{mean_field_constant, potential_values, Exponents};
+use crate::proof::norms::{mean_field_constant, orbital_weight, sum_space_norm, Exponents};
 use crate::proof::{
     derivative_terms, inter_species_pairs, intra_species_pairs, pp_qq_split, DerivativeTerms,
     PairTerms, PpQqSplit,
@@ -73,12 +73,10 @@ impl ExponentChoice {
             ExponentChoice::Same(e) => *e,
             ExponentChoice::Each(list) => list[index],
             ExponentChoice::Scan => {
-                let values = potential_values(potential);
+                // The potential's norm once per pair, the orbitals' weights per orbital.
                 let cost = |e: &Exponents| {
-                    orbitals
-                        .iter()
-                        .map(|o| mean_field_constant(&values, o, *e))
-                        .sum::<f64>()
+                    sum_space_norm(potential, *e)
+                        * orbitals.iter().map(|o| orbital_weight(o, *e)).sum::<f64>()
                 };
                 Exponents::default_scan()
                     .into_iter()
@@ -95,11 +93,10 @@ pub fn constant_sum(model: &Model, u: &[C64], v: &[C64], exponents: &ExponentCho
     let e1 = exponents.pick(0, &model.species_a().potential, &[u]);
     let e2 = exponents.pick(1, &model.species_b().potential, &[v]);
     let e12 = exponents.pick(2, model.inter_potential(), &[u, v]);
-    let v12 = potential_values(model.inter_potential());
-    mean_field_constant(&potential_values(&model.species_a().potential), u, e1)
-        + mean_field_constant(&potential_values(&model.species_b().potential), v, e2)
-        + mean_field_constant(&v12, u, e12)
-        + mean_field_constant(&v12, v, e12)
+    let v12 = model.inter_potential();
+    mean_field_constant(&model.species_a().potential, u, e1)
+        + mean_field_constant(&model.species_b().potential, v, e2)
+        + sum_space_norm(v12, e12) * (orbital_weight(u, e12) + orbital_weight(v, e12))
 }
 
 /// The proof evaluated at one time.
@@ -169,8 +166,8 @@ impl ProofSnapshot {
         let bounds_v2 =
             (n2 >= 2).then(|| IntraSpeciesBounds::new(model, Component::B, v, alpha11, e2));
         let bounds_v12 = InterSpeciesBounds::new(model, u, v, alpha11, e12);
-        let a1 = mean_field_constant(&potential_values(&model.species_a().potential), u, e1);
-        let a2 = mean_field_constant(&potential_values(&model.species_b().potential), v, e2);
+        let a1 = mean_field_constant(&model.species_a().potential, u, e1);
+        let a2 = mean_field_constant(&model.species_b().potential, v, e2);
         let constant_sum = a1 + a2 + bounds_v12.constant_u + bounds_v12.constant_v;
         let kappa = kappa_intra(model.c1())
             .max(kappa_intra(model.c2()))

@@ -8,6 +8,8 @@ cargo build --release --bins
 ./target/release/dynamics --n1 20 --n2 20 --out results/dynamics_ring4_n20.csv
 ./target/release/counting
 ./target/release/proof
+./target/release/bogoliubov
+./target/release/bogoliubov --sites 128 --out results/bogoliubov_ring128.csv
 # The scaling studies start from scratch here; rerunning one of these commands alone resumes it.
 rm -rf results/scaling_default results/scaling_two_site results/scaling_attractive results/scaling_ring3
 for study in two_site attractive ring3_stable; do

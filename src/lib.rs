@@ -17,6 +17,8 @@
 //! * [`propagation`] — exp(−iHt)Ψ by Lanczos with an a-posteriori error bound;
 //! * [`hartree`] — the Hartree system (2.10), its energy and an adaptive DOP853 integrator;
 //! * [`observables`] — α^(1,1), α^(1,0), α^(0,1), ⟨H⟩ and ‖Ψ‖;
+//! * [`bogoliubov`] — the N → ∞ side: Bogoliubov fluctuations around (u_t, v_t) and the exact
+//!   limit curves of N·α;
 //! * [`dynamics`] — one run: many-body and Hartree dynamics side by side, observables per time;
 //! * [`config`] and [`report`] — the experiments' shared command line, TOML keys, CSV and
 //!   provenance.
@@ -24,6 +26,7 @@
 //! Conventions follow the project's specification (SPEC.md): counting measure on the lattice,
 //! kernel convention γ(x, x′) = ⟨a†_{x′} a_x⟩/N, and the exact ratios c_j = N_j/(N₁+N₂).
 
+pub mod bogoliubov;
 pub mod checkpoint;
 pub mod config;
 pub mod counting;

@@ -310,3 +310,60 @@ fn proof_writes_the_long_and_wide_tables() {
         .unwrap();
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("r <= s"));
 }
+
+fn bogoliubov(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bogoliubov"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn bogoliubov_takes_a_ratio_or_the_particle_numbers() {
+    let dir = scratch_dir("bogoliubov");
+    let by_ratio = dir.join("ratio.csv");
+    let by_numbers = dir.join("numbers.csv");
+    let common = ["--sites", "5", "--t-max", "1", "--steps", "4"];
+    for (extra, out) in [
+        (["--ratio", "2:1"], &by_ratio),
+        (["--n1=40", "--n2=20"], &by_numbers),
+    ] {
+        let result =
+            bogoliubov(&[&common[..], &extra[..], &["--out", out.to_str().unwrap()]].concat());
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+    }
+    // Only c1 = 2/3, c2 = 1/3 enter: the same table either way.
+    let (header, rows) = read_csv(&by_ratio);
+    assert_eq!(
+        header[..4],
+        ["t", "n_alpha10_limit", "n_alpha01_limit", "n_alpha11_limit"]
+    );
+    assert_eq!(rows.len(), 5);
+    assert_eq!(read_csv(&by_numbers).1, rows);
+    for row in &rows {
+        // lim N alpha11 = N_A/c1 + N_B/c2.
+        assert!((row[3] - (1.5 * row[1] + 3.0 * row[2])).abs() <= 1e-12 * (1.0 + row[3]));
+    }
+    // Bad input: a message, no panic, no table.
+    for (args, expect) in [
+        (vec!["--ratio", "2:0"], "--ratio"),
+        (vec!["--ratio", "1:1", "--n1", "3"], "either --ratio"),
+        (vec!["--sites", "5"], "--out"),
+        (
+            vec!["--ratio", "1:1", "--tol", "2", "--out", "x.csv"],
+            "--tol",
+        ),
+    ] {
+        let result = bogoliubov(&args);
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(
+            !result.status.success() && stderr.contains(expect),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

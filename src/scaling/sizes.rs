@@ -29,6 +29,11 @@ impl Ratio {
         })
     }
 
+    /// (a, b) in lowest terms.
+    pub fn parts(&self) -> (usize, usize) {
+        (self.first, self.second)
+    }
+
     /// (N₁, N₂) for the total N, refused when N is not a multiple of a + b (the ratio would not
     /// hold exactly), with the nearest totals that work.
     pub fn split(&self, total: usize) -> Result<(usize, usize)> {

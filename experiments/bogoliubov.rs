@@ -1,0 +1,196 @@
+//! `bogoliubov`: the N → ∞ limit curves lim N₁α^(1,0), lim N₂α^(0,1) and lim (N₁+N₂)α^(1,1)
+//! from the Bogoliubov fluctuations of the mixture around its Hartree pair (see the library's
+//! `bogoliubov` module for the derivation), with the invariants of the transformation.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use pickl::bogoliubov::BogoliubovProblem;
+use pickl::config::Options;
+use pickl::experiment::{exit_with, ModelArgs};
+use pickl::report::{available_memory, provenance_path, utc_timestamp, write_provenance, CsvTable};
+use pickl::scaling::Ratio;
+
+/// The Bogoliubov limit of the mixture: the exact N → ∞ curves of N·α beside the Hartree energy.
+/// Takes the model flags and keys of `dynamics`; only the ratio N1 : N2 enters (--ratio a:b, or
+/// --n1 --n2). With no arguments, runs the default model of `dynamics` into
+/// results/bogoliubov_default.csv. --tol is the integrator's relative tolerance.
+#[derive(Parser, Debug)]
+#[command(name = "bogoliubov", version)]
+struct Cli {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// N1 : N2, the ratio that fixes c1 and c2 (instead of --n1 --n2) [default: 1:1]
+    #[arg(long, value_name = "a:b")]
+    ratio: Option<String>,
+}
+
+const COLUMNS: [&str; 8] = [
+    "t",
+    "n_alpha10_limit",
+    "n_alpha01_limit",
+    "n_alpha11_limit",
+    "symplectic_defect",
+    "pairing_defect",
+    "condensate_defect",
+    "energy_hartree",
+];
+
+#[derive(Serialize)]
+struct Provenance {
+    program: &'static str,
+    version: &'static str,
+    command: String,
+    started: String,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finished: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wall_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    integrator_steps: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    integrator_rejected: Option<usize>,
+}
+
+fn main() -> ExitCode {
+    exit_with(run(Cli::parse()))
+}
+
+/// The options with --ratio turned into N1, N2 (a, b in lowest terms) and the keys that only
+/// the exact engine reads dropped.
+fn bogoliubov_options(cli: Cli) -> Result<Options, String> {
+    let from_file = match &cli.model.config {
+        Some(path) => Options::from_toml_file(path).map_err(|e| e.to_string())?,
+        None => Options::default(),
+    };
+    let mut flags = cli.model.options;
+    if let Some(text) = &cli.ratio {
+        if flags.n1.is_some() || flags.n2.is_some() {
+            return Err("give either --ratio or --n1 --n2, not both".into());
+        }
+        let (a, b) = text.parse::<Ratio>().map_err(|e| e.to_string())?.parts();
+        (flags.n1, flags.n2) = (Some(a), Some(b));
+    }
+    let merged = flags.or(from_file);
+    // The default model of `dynamics` is N1 = N2 = 10: any 1:1 ratio is the same limit.
+    let one_to_one = matches!((merged.n1, merged.n2), (Some(a), Some(b)) if a == b)
+        || (merged.n1.is_none() && merged.n2.is_none());
+    let default_model = Options {
+        n1: None,
+        n2: None,
+        ..merged.clone()
+    }
+    .is_default_model()
+        && one_to_one;
+    let merged = if default_model && merged.out.is_none() {
+        Options {
+            out: Some("results/bogoliubov_default.csv".into()),
+            ..merged
+        }
+    } else {
+        merged
+    };
+    let resolved = merged.resolved("").map_err(|e| e.to_string())?;
+    Ok(Options {
+        krylov_dim: None,
+        propagator: None,
+        checkpoint_every: None,
+        hartree_tol: None,
+        ..resolved
+    })
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let options = bogoliubov_options(cli)?;
+    let problem = BogoliubovProblem::from_options(&Options {
+        hartree_tol: Options::defaults().hartree_tol,
+        krylov_dim: Options::defaults().krylov_dim,
+        ..options.clone()
+    })
+    .map_err(|e| e.to_string())?;
+    if let Some(available) = available_memory() {
+        let need = problem.memory_estimate();
+        if need > available as f64 {
+            return Err(format!(
+                "M = {} needs about {:.1} GiB for the 2M x 2M transformation but only {:.1} GiB are available",
+                problem.model.sites(),
+                need / (1u64 << 30) as f64,
+                available as f64 / (1u64 << 30) as f64
+            ));
+        }
+    }
+    let out = options.out.clone().expect("resolved options name the file");
+    let mut provenance = Provenance {
+        program: "bogoliubov",
+        version: env!("CARGO_PKG_VERSION"),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        started: utc_timestamp(),
+        status: "running",
+        finished: None,
+        wall_seconds: None,
+        integrator_steps: None,
+        integrator_rejected: None,
+    };
+    let mut table = CsvTable::create(&out, &COLUMNS).map_err(|e| e.to_string())?;
+    write_provenance(&out, &options, &provenance).map_err(|e| e.to_string())?;
+    eprintln!(
+        "bogoliubov: M = {}, c1 = {:.6}, c2 = {:.6}, {} output times to T = {}, tolerance {:e}",
+        problem.model.sites(),
+        problem.model.c1(),
+        problem.model.c2(),
+        problem.times.len(),
+        problem.times.last().copied().unwrap_or(0.0),
+        problem.tolerance
+    );
+    let start = Instant::now();
+    let progress = ProgressBar::new(problem.times.len() as u64);
+    progress.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} times  {msg}")
+            .expect("valid progress template")
+            .progress_chars("=> "),
+    );
+    let stats = problem
+        .run(|row| {
+            table.write_row(&[
+                row.t,
+                row.n_alpha10_limit,
+                row.n_alpha01_limit,
+                row.n_alpha11_limit,
+                row.symplectic_defect,
+                row.pairing_defect,
+                row.condensate_defect,
+                row.energy_hartree,
+            ])?;
+            progress.set_message(format!(
+                "t = {:.3}, lim N alpha11 = {:.5}",
+                row.t, row.n_alpha11_limit
+            ));
+            progress.inc(1);
+            Ok(())
+        })
+        .map_err(|e| {
+            progress.abandon();
+            format!("{e} (the rows computed so far are in {})", out.display())
+        })?;
+    progress.finish_and_clear();
+    let wall = start.elapsed().as_secs_f64();
+    provenance.status = "complete";
+    provenance.finished = Some(utc_timestamp());
+    provenance.wall_seconds = Some(wall);
+    provenance.integrator_steps = Some(stats.steps);
+    provenance.integrator_rejected = Some(stats.rejected);
+    write_provenance(&out, &options, &provenance).map_err(|e| e.to_string())?;
+    eprintln!(
+        "bogoliubov: done in {wall:.2} s wall, {} steps ({} rejected); wrote {}, {}",
+        stats.steps,
+        stats.rejected,
+        out.display(),
+        provenance_path(&out).display()
+    );
+    Ok(())
+}

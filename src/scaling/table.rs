@@ -37,7 +37,7 @@ pub const SCALING_COLUMNS: [&str; 16] = [
 pub const ROUND_OFF_ALPHA: f64 = 1e-12;
 
 /// Columns of `fit.csv`.
-pub const FIT_COLUMNS: [&str; 8] = [
+pub const FIT_COLUMNS: [&str; 11] = [
     "t",
     "gamma",
     "gamma_lo",
@@ -46,6 +46,9 @@ pub const FIT_COLUMNS: [&str; 8] = [
     "limit_err",
     "sizes",
     "gamma_local",
+    "bogoliubov_limit",
+    "correction",
+    "correction_err",
 ];
 
 /// The rows of a study, grouped by size (ordered by N₁ + N₂, then N₁).
@@ -210,6 +213,13 @@ impl ScalingTable {
 
     /// The fits per output time (see [`FitRow`]).
     pub fn fits(&self) -> Vec<FitRow> {
+        self.fits_against(&[])
+    }
+
+    /// [`ScalingTable::fits`] with the Bogoliubov limit L(t) of the study's model, given as
+    /// (t, L(t)) pairs: each row gains L(t) and the 1/N correction
+    /// b(t) = lim N (N α^(1,1)(t) − L(t)), extrapolated in 1/N like the limit.
+    pub fn fits_against(&self, bogoliubov: &[(f64, f64)]) -> Vec<FitRow> {
         let rows = self.numeric();
         let mut times: Vec<f64> = rows.iter().filter_map(|r| r.get("t")).collect();
         times.sort_by(f64::total_cmp);
@@ -236,8 +246,23 @@ impl ScalingTable {
                         power_law_fit(&sizes[k - 2..], &alphas[k - 2..]).ok()
                     })
                     .flatten();
+                let bogoliubov_limit = bogoliubov
+                    .iter()
+                    .find(|(time, _)| (time - t).abs() <= 1e-12 * t.abs().max(1.0))
+                    .map(|&(_, l)| l);
+                let correction = bogoliubov_limit.and_then(|l| {
+                    let scaled: Vec<f64> = sizes
+                        .iter()
+                        .zip(&scaled)
+                        .map(|(n, g)| n * (g - l))
+                        .collect();
+                    richardson_limit(&sizes, &scaled).ok()
+                });
                 FitRow {
                     t,
+                    bogoliubov_limit,
+                    correction: correction.map(|c| c.limit),
+                    correction_error: correction.and_then(|c| c.error),
                     gamma: power.map(|p| p.gamma),
                     gamma_low: power.and_then(|p| p.gamma_low),
                     gamma_high: power.and_then(|p| p.gamma_high),
@@ -263,6 +288,9 @@ impl ScalingTable {
                 optional(f.limit_error),
                 f.sizes.to_string(),
                 optional(f.local_gamma),
+                optional(f.bogoliubov_limit),
+                optional(f.correction),
+                optional(f.correction_error),
             ]
         });
         write_atomically(path, &csv_text(&FIT_COLUMNS, rows)?)
@@ -293,4 +321,10 @@ pub struct FitRow {
     pub sizes: usize,
     /// −ln(α(N_k)/α(N_{k−1})) / ln(N_k/N_{k−1}) for the two largest sizes.
     pub local_gamma: Option<f64>,
+    /// lim N α^(1,1)(t) from the Bogoliubov dynamics ([`crate::bogoliubov`]).
+    pub bogoliubov_limit: Option<f64>,
+    /// b(t) = lim N (N α^(1,1)(t) − L(t)), the 1/N correction, by Richardson extrapolation.
+    pub correction: Option<f64>,
+    /// Its error estimate (the difference of the last two orders).
+    pub correction_error: Option<f64>,
 }

@@ -227,18 +227,27 @@ impl ScalingTable {
         times
             .into_iter()
             .map(|t| {
-                let (sizes, alphas): (Vec<f64>, Vec<f64>) = rows
+                let at_t: Vec<_> = rows.iter().filter(|r| r.get("t") == Some(t)).collect();
+                let (sizes, alphas): (Vec<f64>, Vec<f64>) = at_t
                     .iter()
-                    .filter(|r| r.get("t") == Some(t))
                     .filter_map(|r| Some((r.total() as f64, r.get("alpha11")?)))
                     .unzip();
+                // |α(Ψ̃) − α(Ψ)| ≤ 2‖Ψ̃ − Ψ‖ (α is ⟨Ψ, AΨ⟩ with 0 ≤ A ≤ 1), so N α carries at
+                // most 2N times the propagator's bound (none in tables written before it).
+                let errors: Vec<f64> = at_t
+                    .iter()
+                    .filter(|r| r.get("alpha11").is_some())
+                    .map(|r| r.get("error_estimate").map_or(0.0, |e| 2.0 * e))
+                    .collect();
                 // α at round-off level (t = 0 for product initial data) has no slope to fit.
                 let resolved = alphas.iter().all(|a| *a > ROUND_OFF_ALPHA);
                 let power = resolved
                     .then(|| power_law_fit(&sizes, &alphas).ok())
                     .flatten();
                 let scaled: Vec<f64> = sizes.iter().zip(&alphas).map(|(n, a)| n * a).collect();
-                let limit = richardson_limit(&sizes, &scaled).ok();
+                let scaled_errors: Vec<f64> =
+                    sizes.iter().zip(&errors).map(|(n, e)| n * e).collect();
+                let limit = richardson_limit(&sizes, &scaled, &scaled_errors).ok();
                 // The slope between the two largest sizes (rows come ordered by N).
                 let local = (resolved && sizes.len() >= 2)
                     .then(|| {
@@ -256,7 +265,12 @@ impl ScalingTable {
                         .zip(&scaled)
                         .map(|(n, g)| n * (g - l))
                         .collect();
-                    richardson_limit(&sizes, &scaled).ok()
+                    let correction_errors: Vec<f64> = sizes
+                        .iter()
+                        .zip(&scaled_errors)
+                        .map(|(n, e)| n * e)
+                        .collect();
+                    richardson_limit(&sizes, &scaled, &correction_errors).ok()
                 });
                 FitRow {
                     t,
@@ -300,7 +314,8 @@ impl ScalingTable {
 /// One row of `fit.csv`: at time t, α^(1,1) ∝ N^{−γ} fitted over the sizes (least squares in
 /// log–log, 95% Student-t interval; empty where some α is at round-off level, ≤ 1e-12, as at
 /// t = 0 for product initial data, or with fewer than three sizes for the interval), and the limit of N α^(1,1) by Richardson
-/// extrapolation in 1/N with the difference of the last two orders as its error; and the local
+/// extrapolation in 1/N with its error (the difference of the last two orders plus the
+/// propagator's error bounds carried through the extrapolation); and the local
 /// exponent from the two largest sizes alone, which shows where a single power law over all
 /// sizes is biased by 1/N² corrections.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -325,6 +340,6 @@ pub struct FitRow {
     pub bogoliubov_limit: Option<f64>,
     /// b(t) = lim N (N α^(1,1)(t) − L(t)), the 1/N correction, by Richardson extrapolation.
     pub correction: Option<f64>,
-    /// Its error estimate (the difference of the last two orders).
+    /// Its error estimate, formed like the limit's.
     pub correction_error: Option<f64>,
 }

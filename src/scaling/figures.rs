@@ -1,7 +1,8 @@
 //! The figures of a scaling study (plotters; each written as SVG and PNG beside the tables):
 //!
 //! * `alpha` — α^(1,1)(t) for every N, and the same against the Grönwall bound (5.5);
-//! * `collapse` — N α^(1,1)(t) for every N with the extrapolated limit curve (2.21);
+//! * `collapse` — N α^(1,1)(t) for every N with the extrapolated limit curve (2.21) and the
+//!   Bogoliubov limit beside it;
 //! * `loglog` — α^(1,1) against N at three times with the fitted N^{−γ};
 //! * `ratios` — the largest measured/bound ratio of each proof group, and α over the bound of
 //!   Theorem 2.1, against t.
@@ -251,10 +252,7 @@ impl Figure for CollapseFigure {
         let lo = values.iter().copied().fold(0.0f64, f64::min) * 1.1;
         let mut chart = ChartBuilder::on(root)
             .caption(
-                format!(
-                    "{}: (N1+N2) α^(1,1)(t) and its limit N → ∞ (Richardson in 1/N)",
-                    study.title
-                ),
+                format!("{}: (N1+N2) α^(1,1)(t) and its limit N → ∞", study.title),
                 (FONT, 22),
             )
             .margin(15)
@@ -286,7 +284,7 @@ impl Figure for CollapseFigure {
                     BLACK.stroke_width(3),
                 ))
                 .map_err(fail)?
-                .label("extrapolated limit (bars: last-two-orders error)")
+                .label("extrapolated limit (bars: its error bound)")
                 .legend(legend_line(BLACK));
             let bars = study.fits.iter().filter_map(|f| {
                 let (l, e) = (f.limit?, f.limit_error?);
@@ -294,6 +292,20 @@ impl Figure for CollapseFigure {
                     .then(|| ErrorBar::new_vertical(f.t, l - e, l, l + e, BLACK.filled(), 6))
             });
             chart.draw_series(bars).map_err(fail)?;
+        }
+        let bogoliubov: Vec<(f64, f64)> = study
+            .fits
+            .iter()
+            .filter_map(|f| Some((f.t, f.bogoliubov_limit?)))
+            .filter(|(_, l)| l.is_finite())
+            .collect();
+        if bogoliubov.len() > 1 {
+            let colour = RGBColor(230, 0, 230);
+            chart
+                .draw_series(LineSeries::new(bogoliubov, colour.stroke_width(2)))
+                .map_err(fail)?
+                .label("Bogoliubov limit (exact N → ∞)")
+                .legend(legend_line(colour));
         }
         legend(&mut chart, 15, SeriesLabelPosition::UpperLeft)
     }

@@ -18,7 +18,8 @@ use pickl::scaling::Ratio;
 /// The Bogoliubov limit of the mixture: the exact N → ∞ curves of N·α beside the Hartree energy.
 /// Takes the model flags and keys of `dynamics`; only the ratio N1 : N2 enters (--ratio a:b, or
 /// --n1 --n2). With no arguments, runs the default model of `dynamics` into
-/// results/bogoliubov_default.csv. --tol is the integrator's relative tolerance.
+/// results/bogoliubov_default.csv. --tol is the integrator's relative tolerance. A scaling
+/// study's file (studies/*.toml) may be given with --config: its model is used.
 #[derive(Parser, Debug)]
 #[command(name = "bogoliubov", version)]
 struct Cli {
@@ -65,7 +66,10 @@ fn main() -> ExitCode {
 /// the exact engine reads dropped.
 fn bogoliubov_options(cli: Cli) -> Result<Options, String> {
     let from_file = match &cli.model.config {
-        Some(path) => Options::from_toml_file(path).map_err(|e| e.to_string())?,
+        // A scaling study's file gives its model; its [scaling] table is not read here.
+        Some(path) => {
+            Options::from_toml_file_without(path, &["scaling"]).map_err(|e| e.to_string())?
+        }
         None => Options::default(),
     };
     let mut flags = cli.model.options;

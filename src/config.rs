@@ -179,6 +179,20 @@ impl Options {
             .map_err(|e| Error::invalid(format!("config file {}", path.display()), e.to_string()))
     }
 
+    /// [`Options::from_toml_file`] for a file that also holds the tables `ignored` (a scaling
+    /// study's `[scaling]`, read by the experiments that take the study's model only).
+    pub fn from_toml_file_without(path: &Path, ignored: &[&str]) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let bad = |e: String| Error::invalid(format!("config file {}", path.display()), e);
+        let mut table: toml::Table = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        for key in ignored {
+            table.remove(*key);
+        }
+        table
+            .try_into()
+            .map_err(|e: toml::de::Error| bad(e.to_string()))
+    }
+
     /// Each option of `self`, or else of `lower`.
     pub fn or(self, lower: Options) -> Options {
         all_fields!(merge_fields, self, lower)

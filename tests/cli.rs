@@ -348,6 +348,20 @@ fn bogoliubov_takes_a_ratio_or_the_particle_numbers() {
         // lim N alpha11 = N_A/c1 + N_B/c2.
         assert!((row[3] - (1.5 * row[1] + 3.0 * row[2])).abs() <= 1e-12 * (1.0 + row[3]));
     }
+    // A scaling study's file gives its model (its [scaling] table is not read).
+    let study = dir.join("study.csv");
+    let result = bogoliubov(&[
+        "--config",
+        "studies/two_site.toml",
+        "--out",
+        study.to_str().unwrap(),
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert_eq!(read_csv(&study).1.len(), 13);
     // Bad input: a message, no panic, no table.
     for (args, expect) in [
         (vec!["--ratio", "2:0"], "--ratio"),

@@ -3,7 +3,8 @@
 //!
 //! **B(t) and κ.** dα/dt = i(C_V1 + C_V2 + C_V12) ≤ |C_V1| + |C_V2| + |C_V12|
 //! ≤ [κ₁A₁ + κ₂A₂ + κ₁₂(A^u + A^v)](α + 1/N) by (5.26), (5.33). The paper's form (5.3) is
-//! B(t) = κ (A₁ + A₂ + A^u + A^v) with κ = max(κ₁, κ₂, κ₁₂); the tighter sum above is reported too.
+//! B(t) = κ (A₁ + A₂ + A^u + A^v) with κ = max(κ₁, κ₂, κ₁₂), the form reported (the tighter
+//! sum above is not reported yet).
 //! f(t) of (2.19) is ∫₀ᵗ (A₁ + A₂ + A^u + A^v) dτ, and Theorem 2.1 (5.5) reads
 //! α(t) ≤ (α(0) + 1/N) e^{κ f(t)}.
 

@@ -37,7 +37,7 @@ pub const SCALING_COLUMNS: [&str; 16] = [
 pub const ROUND_OFF_ALPHA: f64 = 1e-12;
 
 /// Columns of `fit.csv`.
-pub const FIT_COLUMNS: [&str; 11] = [
+pub const FIT_COLUMNS: [&str; 12] = [
     "t",
     "gamma",
     "gamma_lo",
@@ -49,6 +49,7 @@ pub const FIT_COLUMNS: [&str; 11] = [
     "bogoliubov_limit",
     "correction",
     "correction_err",
+    "log10_theorem_over_limit",
 ];
 
 /// The rows of a study, grouped by size (ordered by N₁ + N₂, then N₁).
@@ -272,8 +273,17 @@ impl ScalingTable {
                         .collect();
                     richardson_limit(&sizes, &scaled, &correction_errors).ok()
                 });
+                // Theorem 2.1's constant (α(0)N + 1) e^{κ f(t)} = N × the Grönwall bound (it does
+                // not depend on N at a fixed ratio), from the largest size, over L(t).
+                let theorem_over_limit = at_t
+                    .iter()
+                    .filter_map(|r| Some((r.total() as f64, r.get("log10_gronwall_bound")?)))
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .zip(bogoliubov_limit.filter(|l| *l > 0.0))
+                    .map(|((n, log_bound), l)| n.log10() + log_bound - l.log10());
                 FitRow {
                     t,
+                    theorem_over_limit,
                     bogoliubov_limit,
                     correction: correction.map(|c| c.limit),
                     correction_error: correction.and_then(|c| c.error),
@@ -305,6 +315,7 @@ impl ScalingTable {
                 optional(f.bogoliubov_limit),
                 optional(f.correction),
                 optional(f.correction_error),
+                optional(f.theorem_over_limit),
             ]
         });
         write_atomically(path, &csv_text(&FIT_COLUMNS, rows)?)
@@ -342,4 +353,7 @@ pub struct FitRow {
     pub correction: Option<f64>,
     /// Its error estimate, formed like the limit's.
     pub correction_error: Option<f64>,
+    /// log₁₀ of Theorem 2.1's constant (α(0)N + 1)e^{κ f(t)} over L(t): how loose the theorem
+    /// is independently of N, since α^(1,1)(t) ≈ L(t)/N.
+    pub theorem_over_limit: Option<f64>,
 }

@@ -62,8 +62,7 @@ fn main() -> ExitCode {
     exit_with(run(Cli::parse()))
 }
 
-/// The options with --ratio turned into N1, N2 (a, b in lowest terms) and the keys that only
-/// the exact engine reads dropped.
+/// The resolved options, with --ratio turned into N1, N2 (a, b in lowest terms).
 fn bogoliubov_options(cli: Cli) -> Result<Options, String> {
     let from_file = match &cli.model.config {
         // A scaling study's file gives its model; its [scaling] table is not read here.
@@ -99,24 +98,20 @@ fn bogoliubov_options(cli: Cli) -> Result<Options, String> {
     } else {
         merged
     };
-    let resolved = merged.resolved("").map_err(|e| e.to_string())?;
-    Ok(Options {
+    merged.resolved("").map_err(|e| e.to_string())
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let resolved = bogoliubov_options(cli)?;
+    let problem = BogoliubovProblem::from_options(&resolved).map_err(|e| e.to_string())?;
+    // What is written beside the table: without the keys only the exact engine reads.
+    let options = Options {
         krylov_dim: None,
         propagator: None,
         checkpoint_every: None,
         hartree_tol: None,
         ..resolved
-    })
-}
-
-fn run(cli: Cli) -> Result<(), String> {
-    let options = bogoliubov_options(cli)?;
-    let problem = BogoliubovProblem::from_options(&Options {
-        hartree_tol: Options::defaults().hartree_tol,
-        krylov_dim: Options::defaults().krylov_dim,
-        ..options.clone()
-    })
-    .map_err(|e| e.to_string())?;
+    };
     if let Some(available) = available_memory() {
         let need = problem.memory_estimate();
         if need > available as f64 {

@@ -169,11 +169,6 @@ impl<'a> BogoliubovSystem<'a> {
         }
     }
 
-    /// The number of fluctuation modes, 2M.
-    pub fn modes(&self) -> usize {
-        2 * self.model.sites()
-    }
-
     /// The coefficients (A, B) of H_Bog at the Hartree pair (u, v), each 2M × 2M (see the module
     /// documentation): A Hermitian, B symmetric.
     pub fn generator(&self, u: &[C64], v: &[C64]) -> (Mat<C64>, Mat<C64>) {
@@ -191,8 +186,7 @@ impl<'a> BogoliubovSystem<'a> {
         let conj = |w: &[C64]| -> Vec<C64> { w.iter().map(|z| z.conj()).collect() };
 
         // The Hartree operators, unprojected.
-        let field_u = direct_field(&a.potential, u, c2, v12, v);
-        let field_v = direct_field(&b.potential, v, c1, v12, u);
+        let (field_u, field_v) = self.hartree.fields(u, v);
         for (offset, h, field) in [
             (0, a.hamiltonian.matrix(), &field_u),
             (m, b.hamiltonian.matrix(), &field_v),
@@ -406,21 +400,6 @@ impl<'a> BogoliubovSystem<'a> {
             },
         )
     }
-}
-
-/// The one-body field of a species: V*|w|² + c (V₁₂*|o|²), o the other species' orbital.
-fn direct_field(
-    own: &PairPotential,
-    w: &[C64],
-    c_other: f64,
-    inter: &PairPotential,
-    other: &[C64],
-) -> Vec<f64> {
-    own.convolve_density(w)
-        .iter()
-        .zip(inter.convolve_density(other))
-        .map(|(a, b)| a + c_other * b)
-        .collect()
 }
 
 /// The row-major M × M kernel weight·V(x−y)·left_x·right_y.

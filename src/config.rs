@@ -250,6 +250,21 @@ impl Options {
             .ok_or_else(|| need("--geometry"))?
             .parse()?;
         let sites = self.sites.ok_or_else(|| need("--sites"))?;
+        // The model holds dense M × M tables (h₁, h₂ complex; V₁, V₂, V₁₂ real; and the
+        // pseudo-relativistic square root's eigendecomposition): refuse before allocating them.
+        let tables = 6.0 * 16.0 * (sites as f64).powi(2);
+        if let Some(available) = crate::report::available_memory() {
+            if tables > available as f64 {
+                return Err(Error::invalid(
+                    "--sites",
+                    format!(
+                        "M = {sites} needs about {:.1} GiB for the M x M one-body and potential tables, more than the {:.1} GiB available",
+                        tables / (1u64 << 30) as f64,
+                        available as f64 / (1u64 << 30) as f64
+                    ),
+                ));
+            }
+        }
         let lattice = Lattice::new(geometry.with_sites(sites))?;
         let kinetic: Kinetic = self.kinetic.as_deref().unwrap_or("schroedinger").parse()?;
         let trap = |name: &str, text: &Option<String>| -> Result<Vec<f64>> {

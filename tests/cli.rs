@@ -363,7 +363,15 @@ fn bogoliubov_takes_a_ratio_or_the_particle_numbers() {
     );
     assert_eq!(read_csv(&study).1.len(), 13);
     // Bad input: a message, no panic, no table.
+    let scratch = dir.join("refused.csv");
+    let scratch = scratch.to_str().unwrap();
     for (args, expect) in [
+        // Refused before the M x M tables are allocated, and before hopeless integration.
+        (vec!["--sites", "1000000", "--out", scratch], "--sites"),
+        (
+            vec!["--t-max", "1e300", "--out", scratch],
+            "beyond the limit",
+        ),
         (vec!["--ratio", "2:0"], "--ratio"),
         (vec!["--ratio", "1:1", "--n1", "3"], "either --ratio"),
         (vec!["--sites", "5"], "--out"),

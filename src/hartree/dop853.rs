@@ -297,6 +297,19 @@ impl Dop853 {
         f(y, &mut k[0]);
         stats.evaluations += 1;
         let mut h = self.initial_step(&mut f, y, &k[0], &mut stats);
+        // A run that would need far more steps than the limit at its first step size is refused
+        // now rather than after the limit's worth of work (T = 1e300 would run for minutes).
+        let last = times.last().copied().unwrap_or(0.0);
+        if last / h > 1e3 * self.max_steps as f64 {
+            return Err(Error::invalid(
+                "output times",
+                format!(
+                    "integrating to t = {last:e} at a first step of {h:.1e} would take about {:.0e} steps, beyond the limit of {}",
+                    last / h,
+                    self.max_steps
+                ),
+            ));
+        }
         let mut t = 0.0;
         for (index, &target) in times.iter().enumerate() {
             while target - t > 1e-14 * target.max(1.0) {

@@ -41,28 +41,33 @@ impl<'a> HartreeSystem<'a> {
         let model = self.model;
         let m = model.sites();
         let (u, v) = state.split_at(m);
-        let (a, b, v12) = (
-            model.species_a(),
-            model.species_b(),
-            model.inter_potential(),
-        );
-        let field_u: Vec<f64> = add(
-            &a.potential.convolve_density(u),
-            model.c2(),
-            &v12.convolve_density(v),
-        );
-        let field_v: Vec<f64> = add(
-            &b.potential.convolve_density(v),
-            model.c1(),
-            &v12.convolve_density(u),
-        );
-        let hu = a.hamiltonian.apply(u);
-        let hv = b.hamiltonian.apply(v);
+        let (field_u, field_v) = self.fields(u, v);
+        let hu = model.species_a().hamiltonian.apply(u);
+        let hv = model.species_b().hamiltonian.apply(v);
         let minus_i = C64::new(0.0, -1.0);
         for x in 0..m {
             out[x] = minus_i * (hu[x] + field_u[x] * u[x]);
             out[m + x] = minus_i * (hv[x] + field_v[x] * v[x]);
         }
+    }
+
+    /// The mean fields of (2.10): (V₁*|u|² + c₂V₁₂*|v|², V₂*|v|² + c₁V₁₂*|u|²), so that the
+    /// Hartree operators are h₁ + the first and h₂ + the second.
+    pub fn fields(&self, u: &[C64], v: &[C64]) -> (Vec<f64>, Vec<f64>) {
+        let model = self.model;
+        let v12 = model.inter_potential();
+        (
+            add(
+                &model.species_a().potential.convolve_density(u),
+                model.c2(),
+                &v12.convolve_density(v),
+            ),
+            add(
+                &model.species_b().potential.convolve_density(v),
+                model.c1(),
+                &v12.convolve_density(u),
+            ),
+        )
     }
 
     /// E[u, v] = c₁⟨u,h₁u⟩ + c₂⟨v,h₂v⟩ + (c₁/2)⟨u,(V₁*|u|²)u⟩ + (c₂/2)⟨v,(V₂*|v|²)v⟩

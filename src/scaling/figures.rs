@@ -246,6 +246,7 @@ impl Figure for CollapseFigure {
             .iter()
             .flat_map(|s| s.rows.iter().filter_map(|r| r.get("n_alpha11")))
             .chain(study.fits.iter().filter_map(|f| f.limit))
+            .chain(study.fits.iter().filter_map(|f| f.bogoliubov_limit))
             .filter(|v| v.is_finite())
             .collect();
         let hi = values.iter().copied().fold(0.0f64, f64::max) * 1.1;
@@ -269,12 +270,15 @@ impl Figure for CollapseFigure {
             .draw()
             .map_err(fail)?;
         lines_per_size(&mut chart, study, Stroke::Solid, |r| r.get("n_alpha11"))?;
-        let limit: Vec<(f64, f64)> = study
-            .fits
-            .iter()
-            .filter_map(|f| Some((f.t, f.limit?)))
-            .filter(|(_, l)| l.is_finite())
-            .collect();
+        let curve = |value: fn(&FitRow) -> Option<f64>| -> Vec<(f64, f64)> {
+            study
+                .fits
+                .iter()
+                .filter_map(|f| Some((f.t, value(f)?)))
+                .filter(|(_, l)| l.is_finite())
+                .collect()
+        };
+        let limit = curve(|f| f.limit);
         if limit.len() > 1 {
             chart
                 .draw_series(DashedLineSeries::new(
@@ -293,12 +297,7 @@ impl Figure for CollapseFigure {
             });
             chart.draw_series(bars).map_err(fail)?;
         }
-        let bogoliubov: Vec<(f64, f64)> = study
-            .fits
-            .iter()
-            .filter_map(|f| Some((f.t, f.bogoliubov_limit?)))
-            .filter(|(_, l)| l.is_finite())
-            .collect();
+        let bogoliubov = curve(|f| f.bogoliubov_limit);
         if bogoliubov.len() > 1 {
             let colour = RGBColor(230, 0, 230);
             chart

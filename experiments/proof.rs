@@ -3,9 +3,12 @@
 //! Propositions 5.1–5.2 with the constants derived from the proof (see `pickl::proof::bounds`), and
 //! the Grönwall bound of Theorem 2.1. Same flags and TOML keys as `dynamics`, plus `--r-s`.
 //!
-//! Writes `FILE.csv` (long: `t,group,term,re,im,abs,bound,ratio`) and `FILE_wide.csv`
-//! (`t,alpha11,dalpha_terms,dalpha_fd,c_v1_im,c_v2_im,c_v12_im,b_t,f_t,gronwall_bound,kappa_eff`,
-//! then `r11,trace_bound`: R^(1,1) and the bound of Corollary 2.1 (2.22)).
+//! Writes `FILE.csv` (long: `t,group,term,re,im,abs,bound,ratio,bound_tight,ratio_tight`) and
+//! `FILE_wide.csv` (`t,alpha11,dalpha_terms,dalpha_fd,c_v1_im,c_v2_im,c_v12_im,b_t,f_t,
+//! gronwall_bound,kappa_eff`, then `r11,trace_bound`: R^(1,1) and the bound of Corollary 2.1
+//! (2.22), then `kappa,kappa_tight,b_t_tight,gronwall_bound_tight,log10_gronwall_bound,
+//! log10_gronwall_bound_tight,degenerate_bounds`). The Grönwall and trace bounds are left empty
+//! when a species has one particle (the proof needs N₁, N₂ ≥ 2).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,11 +18,11 @@ use clap::Parser;
 use pickl::counting::CondensateFrame;
 use pickl::dynamics::Stage;
 use pickl::experiment::{exit_with, Experiment, ModelArgs};
-use pickl::proof::gronwall::{gronwall_bound, mean_field_integral};
-use pickl::proof::snapshot::{ExponentChoice, ProofSnapshot};
-use pickl::proof::{PairTerms, PROJECTIONS};
-use pickl::report::CsvTable;
-use pickl::{Result, C64};
+use pickl::proof::bounds::ProofConstants;
+use pickl::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
+use pickl::proof::snapshot::{bound_ratio, ExponentChoice, ProofSnapshot, TermRow};
+use pickl::report::{format_number, CsvTable};
+use pickl::Result;
 
 /// Every term of the proof of Theorem 2.1 against its bound, along the exact dynamics. With no
 /// arguments, runs the default model into results/proof_default.csv (and _wide.csv).
@@ -44,48 +47,22 @@ fn sibling(out: &Path, suffix: &str) -> PathBuf {
 }
 
 /// One row of the long table.
-fn write_term(
-    table: &mut CsvTable,
-    t: f64,
-    group: &str,
-    term: &str,
-    value: C64,
-    bound: Option<f64>,
-) -> Result<()> {
+fn write_term(table: &mut CsvTable, t: f64, row: &TermRow) -> Result<()> {
+    let number = |x: Option<f64>| x.map(format_number);
+    let abs = row.value.norm();
+    let ratio = |bound: Option<f64>| bound.and_then(|b| bound_ratio(abs, b));
     table.write_text_row(&[
         Some(t.to_string()),
-        Some(group.to_string()),
-        Some(term.to_string()),
-        Some(pickl::report::format_number(value.re)),
-        Some(pickl::report::format_number(value.im)),
-        Some(pickl::report::format_number(value.norm())),
-        bound.map(pickl::report::format_number),
-        bound
-            .filter(|b| *b > 0.0)
-            .map(|b| pickl::report::format_number(value.norm() / b)),
+        Some(row.group.to_string()),
+        Some(row.term.clone()),
+        Some(format_number(row.value.re)),
+        Some(format_number(row.value.im)),
+        Some(format_number(abs)),
+        number(row.bound),
+        number(ratio(row.bound)),
+        number(row.bound_tight),
+        number(ratio(row.bound_tight)),
     ])
-}
-
-fn write_pairs(
-    table: &mut CsvTable,
-    t: f64,
-    group: &str,
-    pairs: &PairTerms,
-    bound: impl Fn(usize, usize) -> Option<f64>,
-) -> Result<()> {
-    for (l, left) in PROJECTIONS.iter().enumerate() {
-        for (r, right) in PROJECTIONS.iter().enumerate() {
-            write_term(
-                table,
-                t,
-                group,
-                &format!("({left},{right})"),
-                pairs.values[l][r],
-                bound(l, r),
-            )?;
-        }
-    }
-    Ok(())
 }
 
 fn run(cli: Cli) -> Result<(), String> {
@@ -129,7 +106,18 @@ fn run(cli: Cli) -> Result<(), String> {
         .tables(&[
             (
                 &out,
-                &["t", "group", "term", "re", "im", "abs", "bound", "ratio"],
+                &[
+                    "t",
+                    "group",
+                    "term",
+                    "re",
+                    "im",
+                    "abs",
+                    "bound",
+                    "ratio",
+                    "bound_tight",
+                    "ratio_tight",
+                ],
             ),
             (
                 &wide_path,
@@ -147,6 +135,13 @@ fn run(cli: Cli) -> Result<(), String> {
                     "kappa_eff",
                     "r11",
                     "trace_bound",
+                    "kappa",
+                    "kappa_tight",
+                    "b_t_tight",
+                    "gronwall_bound_tight",
+                    "log10_gronwall_bound",
+                    "log10_gronwall_bound_tight",
+                    "degenerate_bounds",
                 ],
             ),
         ])
@@ -168,6 +163,7 @@ fn run(cli: Cli) -> Result<(), String> {
     };
     experiment.skip(output_index);
     let total_particles = model.total_particles() as f64;
+    let covered = proof_covers(&model);
     let mut frame: Option<CondensateFrame> = None;
     let mut window: Vec<f64> = Vec::new();
     let mut pending: Option<(usize, ProofSnapshot, f64, f64)> = None;
@@ -213,47 +209,8 @@ fn run(cli: Cli) -> Result<(), String> {
                     alpha,
                     &exponents,
                 )?;
-                let s = &snapshot;
-                write_term(
-                    long,
-                    t,
-                    "C_V1",
-                    "total",
-                    s.terms.c_v1,
-                    s.bounds_v1.map(|b| b.total),
-                )?;
-                write_pairs(long, t, "C_V1", &s.pairs_v1, |l, r| {
-                    s.bounds_v1.and_then(|b| b.pair(l, r))
-                })?;
-                write_term(
-                    long,
-                    t,
-                    "C_V2",
-                    "total",
-                    s.terms.c_v2,
-                    s.bounds_v2.map(|b| b.total),
-                )?;
-                write_pairs(long, t, "C_V2", &s.pairs_v2, |l, r| {
-                    s.bounds_v2.and_then(|b| b.pair(l, r))
-                })?;
-                write_term(
-                    long,
-                    t,
-                    "C_V12",
-                    "total",
-                    s.terms.c_v12,
-                    Some(s.bounds_v12.total),
-                )?;
-                write_pairs(long, t, "C_V12", &s.pairs_v12, |l, r| {
-                    s.bounds_v12.pair(l, r)
-                })?;
-                let parts = [
-                    ("(pp,qq)_1", s.split.first, s.bounds_v12.pp_qq_1),
-                    ("(pp,qq)_2", s.split.second, s.bounds_v12.pp_qq_2),
-                    ("(pp,qq)_3", s.split.third, s.bounds_v12.pp_qq_3),
-                ];
-                for (name, value, bound) in parts {
-                    write_term(long, t, "C_V12", name, value, Some(bound))?;
+                for row in snapshot.rows() {
+                    write_term(long, t, &row)?;
                 }
                 let r11 = pickl::reduced::reduced_density(
                     moment.basis_a,
@@ -289,6 +246,26 @@ fn run(cli: Cli) -> Result<(), String> {
                     let f_t = f_at_output[k];
                     let shifted = alpha + 1.0 / total_particles;
                     let a0 = alpha_zero.unwrap_or(alpha);
+                    // ln of (5.5) with κ as printed and tight; nothing where the proof does not
+                    // cover the model (a species of one particle).
+                    let log_bound = |constants| {
+                        covered.then(|| {
+                            gronwall_log_bound(
+                                a0,
+                                model.total_particles(),
+                                snapshot.bounds(constants).kappa,
+                                f_t,
+                            )
+                        })
+                    };
+                    let (log_printed, log_tight) = (
+                        log_bound(ProofConstants::AsPrinted),
+                        log_bound(ProofConstants::Tight),
+                    );
+                    let degenerate = snapshot
+                        .largest_ratios(ProofConstants::AsPrinted)
+                        .degenerate
+                        + snapshot.largest_ratios(ProofConstants::Tight).degenerate;
                     wide.write_cells(&[
                         Some(outputs[k]),
                         Some(alpha),
@@ -297,22 +274,21 @@ fn run(cli: Cli) -> Result<(), String> {
                         Some(snapshot.terms.c_v1.im),
                         Some(snapshot.terms.c_v2.im),
                         Some(snapshot.terms.c_v12.im),
-                        Some(snapshot.rate),
+                        Some(snapshot.printed.rate),
                         Some(f_t),
-                        Some(gronwall_bound(
-                            a0,
-                            model.total_particles(),
-                            snapshot.kappa,
-                            f_t,
-                        )),
+                        log_printed.map(f64::exp),
                         Some(derivative.abs() / (shifted * snapshot.constant_sum)),
                         Some(r11),
                         // Corollary 2.1 (2.22) through (3.7): with K = N α(0),
                         // R^(1,1) ≤ 2√α ≤ 2√((K+1)/N) e^{κ f/2}.
-                        Some(
-                            2.0 * (a0 + 1.0 / total_particles).max(0.0).sqrt()
-                                * (0.5 * snapshot.kappa * f_t).exp(),
-                        ),
+                        log_printed.map(|l| 2.0 * (0.5 * l).exp()),
+                        Some(snapshot.printed.kappa),
+                        Some(snapshot.tight.kappa),
+                        Some(snapshot.tight.rate),
+                        log_tight.map(f64::exp),
+                        log_printed.map(|l| l / std::f64::consts::LN_10),
+                        log_tight.map(|l| l / std::f64::consts::LN_10),
+                        Some(degenerate as f64),
                     ])?;
                 }
                 window.clear();

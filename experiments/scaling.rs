@@ -21,10 +21,10 @@ use pickl::config::Options;
 use pickl::dynamics::DynamicsProblem;
 use pickl::experiment::exit_with;
 use pickl::proof::snapshot::ExponentChoice;
+use pickl::report::write_atomically;
 use pickl::report::{available_memory, utc_timestamp};
 use pickl::scaling::figures::write_figures;
 use pickl::scaling::study::PROOF_WORK_VECTORS;
-use pickl::scaling::table::write_atomically;
 use pickl::scaling::{parse_totals, run_size, Ratio, ScalingTable};
 
 /// The approach to the mean-field limit in N1+N2 at a fixed ratio N1:N2: rate, limit curve and

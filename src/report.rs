@@ -154,12 +154,7 @@ pub fn write_provenance<O: Serialize, P: Serialize>(
     text += "\n";
     text += &toml::to_string(&Wrapper { provenance })
         .map_err(|e| Error::Numerical(format!("serialising provenance: {e}")))?;
-    let temporary = path.with_extension("toml.partial");
-    let mut file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
-    file.write_all(text.as_bytes())
-        .map_err(|e| Error::io(&temporary, e))?;
-    file.sync_all().map_err(|e| Error::io(&temporary, e))?;
-    std::fs::rename(&temporary, &path).map_err(|e| Error::io(&path, e))
+    write_atomically(&path, &text)
 }
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -193,6 +188,21 @@ pub fn available_memory() -> Option<usize> {
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory and a rename.
+pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(".partial");
+    let temporary = path.with_file_name(name);
+    let mut file = std::fs::File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::io(&temporary, e))?;
+    file.sync_all().map_err(|e| Error::io(&temporary, e))?;
+    std::fs::rename(&temporary, path).map_err(|e| Error::io(path, e))
 }
 
 #[cfg(test)]

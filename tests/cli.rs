@@ -275,17 +275,36 @@ fn proof_writes_the_long_and_wide_tables() {
     let mut long = csv::Reader::from_path(&out).unwrap();
     assert_eq!(
         long.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["t", "group", "term", "re", "im", "abs", "bound", "ratio"]
+        [
+            "t",
+            "group",
+            "term",
+            "re",
+            "im",
+            "abs",
+            "bound",
+            "ratio",
+            "bound_tight",
+            "ratio_tight"
+        ]
     );
     let rows: Vec<csv::StringRecord> = long.records().map(|r| r.unwrap()).collect();
     // Per time: 3 totals, 3 × 16 pairs, 3 parts of T(pp,qq).
     assert_eq!(rows.len(), 3 * (3 + 48 + 3));
     for row in &rows {
-        if !row[7].is_empty() {
-            assert!(
-                row[7].parse::<f64>().unwrap() <= 1.0,
-                "bound violated: {row:?}"
-            );
+        for column in [7, 9] {
+            if !row[column].is_empty() {
+                assert!(
+                    row[column].parse::<f64>().unwrap() <= 1.0,
+                    "bound violated: {row:?}"
+                );
+            }
+        }
+        // Where one form has a bound, so has the other, and the tight one is not larger.
+        assert_eq!(row[6].is_empty(), row[8].is_empty());
+        if !row[6].is_empty() {
+            let (printed, tight): (f64, f64) = (row[6].parse().unwrap(), row[8].parse().unwrap());
+            assert!(tight <= printed + 1e-15, "{row:?}");
         }
     }
     let mut wide = csv::Reader::from_path(dir.join("proof_wide.csv")).unwrap();
@@ -303,6 +322,23 @@ fn proof_writes_the_long_and_wide_tables() {
             (terms - fd).abs() <= 1e-5 * terms.abs().max(1e-8),
             "{terms} vs {fd}"
         );
+    }
+    // A species of one particle: Proposition 5.1 needs N_j ≥ 2, so no Grönwall bound is written.
+    let single = Command::new(env!("CARGO_BIN_EXE_proof"))
+        .args([
+            "--sites", "3", "--n1", "3", "--n2", "1", "--t-max", "0.5", "--steps", "1", &out_arg,
+        ])
+        .output()
+        .unwrap();
+    assert!(single.status.success());
+    let mut wide = csv::Reader::from_path(dir.join("proof_wide.csv")).unwrap();
+    let header: Vec<String> = wide.headers().unwrap().iter().map(str::to_owned).collect();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for row in wide.records().map(|r| r.unwrap()) {
+        for name in ["gronwall_bound", "gronwall_bound_tight", "trace_bound"] {
+            assert!(row[column(name)].is_empty(), "{name} written at N2 = 1");
+        }
+        assert!(!row[column("kappa_tight")].is_empty());
     }
     let bad = Command::new(env!("CARGO_BIN_EXE_proof"))
         .args(["--r-s", "1:2", &out_arg])

@@ -3,8 +3,9 @@
 //!
 //! **B(t) and κ.** dα/dt = i(C_V1 + C_V2 + C_V12) ≤ |C_V1| + |C_V2| + |C_V12|
 //! ≤ [κ₁A₁ + κ₂A₂ + κ₁₂(A^u + A^v)](α + 1/N) by (5.26), (5.33). The paper's form (5.3) is
-//! B(t) = κ (A₁ + A₂ + A^u + A^v) with κ = max(κ₁, κ₂, κ₁₂), the form reported (the tighter
-//! sum above is not reported yet).
+//! B(t) = κ (A₁ + A₂ + A^u + A^v) with κ = max(κ₁, κ₂, κ₁₂), the form reported, once with the
+//! constants as printed and once with the tight ones of [`crate::proof::bounds`] (the sum
+//! κ₁A₁ + κ₂A₂ + κ₁₂(A^u + A^v), tighter still, is not reported).
 //! f(t) of (2.19) is ∫₀ᵗ (A₁ + A₂ + A^u + A^v) dτ, and Theorem 2.1 (5.5) reads
 //! α(t) ≤ (α(0) + 1/N) e^{κ f(t)}.
 
@@ -15,11 +16,11 @@ use crate::fock::FockBasis;
 use crate::lemmas::Component;
 use crate::model::Model;
 use crate::one_body::PairPotential;
-use crate::proof::bounds::{kappa_inter, kappa_intra, InterSpeciesBounds, IntraSpeciesBounds};
+use crate::proof::bounds::{kappa, InterSpeciesBounds, IntraSpeciesBounds, ProofConstants};
 use crate::proof::norms::{mean_field_constant, orbital_weight, sum_space_norm, Exponents};
 use crate::proof::{
     derivative_terms, inter_species_pairs, intra_species_pairs, pp_qq_split, DerivativeTerms,
-    PairTerms, PpQqSplit,
+    PairTerms, PpQqSplit, PROJECTIONS,
 };
 use crate::{Error, Result, C64};
 
@@ -68,6 +69,15 @@ impl FromStr for ExponentChoice {
 }
 
 impl ExponentChoice {
+    /// The pairs this choice can pick for a potential (index 0: V₁, 1: V₂, 2: V₁₂).
+    pub fn candidates(&self, index: usize) -> Vec<Exponents> {
+        match self {
+            ExponentChoice::Same(e) => vec![*e],
+            ExponentChoice::Each(list) => vec![list[index]],
+            ExponentChoice::Scan => Exponents::default_scan(),
+        }
+    }
+
     /// The exponents for a potential (index 0: V₁, 1: V₂, 2: V₁₂) given the orbitals it is paired with.
     fn pick(&self, index: usize, potential: &PairPotential, orbitals: &[&[C64]]) -> Exponents {
         match self {
@@ -100,6 +110,21 @@ pub fn constant_sum(model: &Model, u: &[C64], v: &[C64], exponents: &ExponentCho
         + sum_space_norm(v12, e12) * (orbital_weight(u, e12) + orbital_weight(v, e12))
 }
 
+/// The bounds of one form ([`ProofConstants`]) at one time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ProofBounds {
+    /// Bounds for the pairs of C_V1 (absent when N₁ = 1: Proposition 5.1 needs N₁ ≥ 2).
+    pub v1: Option<IntraSpeciesBounds>,
+    /// Bounds for the pairs of C_V2 (absent when N₂ = 1).
+    pub v2: Option<IntraSpeciesBounds>,
+    /// Bounds for the pairs of C_V12.
+    pub v12: InterSpeciesBounds,
+    /// κ = max(κ₁, κ₂, κ₁₂).
+    pub kappa: f64,
+    /// B(t) = κ (A₁ + A₂ + A^u + A^v) (5.3).
+    pub rate: f64,
+}
+
 /// The proof evaluated at one time.
 #[derive(Clone, Debug)]
 pub struct ProofSnapshot {
@@ -113,18 +138,44 @@ pub struct ProofSnapshot {
     pub pairs_v12: PairTerms,
     /// (pp,qq)₁, (pp,qq)₂, (pp,qq)₃ of C_V12.
     pub split: PpQqSplit,
-    /// Bounds for the pairs of C_V1 (absent when N₁ = 1).
-    pub bounds_v1: Option<IntraSpeciesBounds>,
-    /// Bounds for the pairs of C_V2 (absent when N₂ = 1).
-    pub bounds_v2: Option<IntraSpeciesBounds>,
-    /// Bounds for the pairs of C_V12.
-    pub bounds_v12: InterSpeciesBounds,
     /// A₁ + A₂ + A^u + A^v, the integrand of f(t) (2.19).
     pub constant_sum: f64,
-    /// κ = max(κ₁, κ₂, κ₁₂).
-    pub kappa: f64,
-    /// B(t) = κ (A₁ + A₂ + A^u + A^v) (5.3).
-    pub rate: f64,
+    /// The bounds with the constants as printed.
+    pub printed: ProofBounds,
+    /// The bounds with the tight constants.
+    pub tight: ProofBounds,
+}
+
+/// One term of the proof at one time with its bounds: a row of the `proof` long table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TermRow {
+    /// `C_V1`, `C_V2` or `C_V12`.
+    pub group: &'static str,
+    /// `total`, a pair such as `(pp,qq)`, or a part `(pp,qq)_1` of T(pp,qq).
+    pub term: String,
+    /// The measured value.
+    pub value: C64,
+    /// Its bound with the constants as printed (`None` where the paper states none).
+    pub bound: Option<f64>,
+    /// Its bound with the tight constants.
+    pub bound_tight: Option<f64>,
+}
+
+/// Below this, a measured term is round-off (the terms are O(‖V‖) at most, and α^(1,1) itself
+/// is known to about 1e-16).
+pub const TERM_ROUND_OFF: f64 = 1e-13;
+
+/// |value| / bound. A bound ≤ 0 (α^(1,1) = 0 up to round-off makes the bounds proportional to it
+/// zero or slightly negative) gives +∞ when |value| exceeds [`TERM_ROUND_OFF`] (the bound fails)
+/// and `None` otherwise (nothing to compare: such rows are counted, see [`LargestRatios`]).
+pub fn bound_ratio(value: f64, bound: f64) -> Option<f64> {
+    if bound > 0.0 {
+        Some(value.abs() / bound)
+    } else if value.abs() > TERM_ROUND_OFF {
+        Some(f64::INFINITY)
+    } else {
+        None
+    }
 }
 
 impl ProofSnapshot {
@@ -162,30 +213,141 @@ impl ProofSnapshot {
         let e1 = exponents.pick(0, &model.species_a().potential, &[u]);
         let e2 = exponents.pick(1, &model.species_b().potential, &[v]);
         let e12 = exponents.pick(2, model.inter_potential(), &[u, v]);
-        let bounds_v1 =
-            (n1 >= 2).then(|| IntraSpeciesBounds::new(model, Component::A, u, alpha11, e1));
-        let bounds_v2 =
-            (n2 >= 2).then(|| IntraSpeciesBounds::new(model, Component::B, v, alpha11, e2));
-        let bounds_v12 = InterSpeciesBounds::new(model, u, v, alpha11, e12);
         let a1 = mean_field_constant(&model.species_a().potential, u, e1);
         let a2 = mean_field_constant(&model.species_b().potential, v, e2);
-        let constant_sum = a1 + a2 + bounds_v12.constant_u + bounds_v12.constant_v;
-        let kappa = kappa_intra(model.c1())
-            .max(kappa_intra(model.c2()))
-            .max(kappa_inter(model.c1(), model.c2()));
+        let norm12 = sum_space_norm(model.inter_potential(), e12);
+        let constant_sum =
+            a1 + a2 + norm12 * orbital_weight(u, e12) + norm12 * orbital_weight(v, e12);
+        let bounds = |constants: ProofConstants| {
+            let kappa = kappa(model.c1(), model.c2(), constants);
+            ProofBounds {
+                v1: (n1 >= 2).then(|| {
+                    IntraSpeciesBounds::new(model, Component::A, u, alpha11, e1, constants)
+                }),
+                v2: (n2 >= 2).then(|| {
+                    IntraSpeciesBounds::new(model, Component::B, v, alpha11, e2, constants)
+                }),
+                v12: InterSpeciesBounds::new(model, u, v, alpha11, e12, constants),
+                kappa,
+                rate: kappa * constant_sum,
+            }
+        };
         Ok(ProofSnapshot {
             terms,
             pairs_v1,
             pairs_v2,
             pairs_v12,
             split,
-            bounds_v1,
-            bounds_v2,
-            bounds_v12,
             constant_sum,
-            kappa,
-            rate: kappa * constant_sum,
+            printed: bounds(ProofConstants::AsPrinted),
+            tight: bounds(ProofConstants::Tight),
         })
+    }
+
+    /// The bounds of one form.
+    pub fn bounds(&self, constants: ProofConstants) -> &ProofBounds {
+        match constants {
+            ProofConstants::AsPrinted => &self.printed,
+            ProofConstants::Tight => &self.tight,
+        }
+    }
+
+    /// Every term with its two bounds, in the order of the `proof` long table: for C_V1, C_V2
+    /// and C_V12 the total then the 16 pairs, then the three parts of T(pp,qq).
+    pub fn rows(&self) -> Vec<TermRow> {
+        let (p, t) = (&self.printed, &self.tight);
+        let mut rows = Vec::with_capacity(54);
+        let mut group =
+            |name: &'static str,
+             total: C64,
+             totals: (Option<f64>, Option<f64>),
+             pairs: &PairTerms,
+             bound: &dyn Fn(&ProofBounds, usize, usize) -> Option<f64>| {
+                rows.push(TermRow {
+                    group: name,
+                    term: "total".into(),
+                    value: total,
+                    bound: totals.0,
+                    bound_tight: totals.1,
+                });
+                for (l, left) in PROJECTIONS.iter().enumerate() {
+                    for (r, right) in PROJECTIONS.iter().enumerate() {
+                        rows.push(TermRow {
+                            group: name,
+                            term: format!("({left},{right})"),
+                            value: pairs.values[l][r],
+                            bound: bound(p, l, r),
+                            bound_tight: bound(t, l, r),
+                        });
+                    }
+                }
+            };
+        group(
+            "C_V1",
+            self.terms.c_v1,
+            (p.v1.map(|b| b.total), t.v1.map(|b| b.total)),
+            &self.pairs_v1,
+            &|b, l, r| b.v1.and_then(|b| b.pair(l, r)),
+        );
+        group(
+            "C_V2",
+            self.terms.c_v2,
+            (p.v2.map(|b| b.total), t.v2.map(|b| b.total)),
+            &self.pairs_v2,
+            &|b, l, r| b.v2.and_then(|b| b.pair(l, r)),
+        );
+        group(
+            "C_V12",
+            self.terms.c_v12,
+            (Some(p.v12.total), Some(t.v12.total)),
+            &self.pairs_v12,
+            &|b, l, r| b.v12.pair(l, r),
+        );
+        let parts = [
+            ("(pp,qq)_1", self.split.first, p.v12.pp_qq_1, t.v12.pp_qq_1),
+            ("(pp,qq)_2", self.split.second, p.v12.pp_qq_2, t.v12.pp_qq_2),
+            ("(pp,qq)_3", self.split.third, p.v12.pp_qq_3, t.v12.pp_qq_3),
+        ];
+        for (name, value, bound, bound_tight) in parts {
+            rows.push(TermRow {
+                group: "C_V12",
+                term: name.into(),
+                value,
+                bound: Some(bound),
+                bound_tight: Some(bound_tight),
+            });
+        }
+        rows
+    }
+
+    /// The largest measured/bound ratio per group, for the bounds of one form.
+    pub fn largest_ratios(&self, constants: ProofConstants) -> LargestRatios {
+        let mut largest = LargestRatios {
+            v1: self.bounds(constants).v1.map(|_| 0.0),
+            v2: self.bounds(constants).v2.map(|_| 0.0),
+            v12: 0.0,
+            degenerate: 0,
+        };
+        for row in self.rows() {
+            let bound = match constants {
+                ProofConstants::AsPrinted => row.bound,
+                ProofConstants::Tight => row.bound_tight,
+            };
+            let Some(bound) = bound else { continue };
+            let Some(ratio) = bound_ratio(row.value.norm(), bound) else {
+                largest.degenerate += 1;
+                continue;
+            };
+            let slot = match row.group {
+                "C_V1" => largest.v1.as_mut(),
+                "C_V2" => largest.v2.as_mut(),
+                _ => Some(&mut largest.v12),
+            };
+            if let Some(slot) = slot {
+                *slot = slot.max(ratio);
+            }
+        }
+        largest
     }
 }
 
@@ -199,42 +361,16 @@ pub struct LargestRatios {
     pub v2: Option<f64>,
     /// Over C_V12.
     pub v12: f64,
+    /// Bounded terms left out because their bound is ≤ 0 and the term is round-off (α^(1,1) = 0
+    /// up to round-off, at t = 0 from a product state); see [`bound_ratio`].
+    pub degenerate: usize,
 }
 
-fn largest_ratio(measured_and_bounds: impl Iterator<Item = (C64, Option<f64>)>) -> f64 {
-    measured_and_bounds
-        .filter_map(|(value, bound)| bound.filter(|b| *b > 0.0).map(|b| value.norm() / b))
-        .fold(0.0, f64::max)
-}
-
-impl ProofSnapshot {
-    /// The largest measured/bound ratio per group.
-    pub fn largest_ratios(&self) -> LargestRatios {
-        let pairs = |terms: &PairTerms, bound: &dyn Fn(usize, usize) -> Option<f64>| {
-            (0..4)
-                .flat_map(move |l| (0..4).map(move |r| (l, r)))
-                .map(|(l, r)| (terms.values[l][r], bound(l, r)))
-                .collect::<Vec<_>>()
-        };
-        let intra = |total: C64, terms: &PairTerms, bounds: &Option<IntraSpeciesBounds>| {
-            bounds.map(|b| {
-                let mut all = pairs(terms, &|l, r| b.pair(l, r));
-                all.push((total, Some(b.total)));
-                largest_ratio(all.into_iter())
-            })
-        };
-        let b12 = &self.bounds_v12;
-        let mut inter = pairs(&self.pairs_v12, &|l, r| b12.pair(l, r));
-        inter.extend([
-            (self.terms.c_v12, Some(b12.total)),
-            (self.split.first, Some(b12.pp_qq_1)),
-            (self.split.second, Some(b12.pp_qq_2)),
-            (self.split.third, Some(b12.pp_qq_3)),
-        ]);
-        LargestRatios {
-            v1: intra(self.terms.c_v1, &self.pairs_v1, &self.bounds_v1),
-            v2: intra(self.terms.c_v2, &self.pairs_v2, &self.bounds_v2),
-            v12: largest_ratio(inter.into_iter()),
-        }
+impl LargestRatios {
+    /// The largest of the three groups.
+    pub fn overall(&self) -> f64 {
+        self.v12
+            .max(self.v1.unwrap_or(0.0))
+            .max(self.v2.unwrap_or(0.0))
     }
 }

@@ -3,7 +3,8 @@
 
 use crate::counting::CondensateFrame;
 use crate::dynamics::{DynamicsProblem, DynamicsSummary};
-use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral};
+use crate::proof::bounds::ProofConstants;
+use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
 use crate::proof::snapshot::{ExponentChoice, ProofSnapshot};
 use crate::Result;
 
@@ -28,8 +29,11 @@ pub struct ScalingRow {
     pub alpha01: f64,
     /// (N₁+N₂) α^(1,1)(t), whose limit curve (2.21) the study extrapolates.
     pub n_alpha11: f64,
-    /// ln of the Grönwall bound (5.5), (α(0) + 1/N) e^{κ f(t)} (finite where the bound overflows).
-    pub log_gronwall_bound: f64,
+    /// ln of the Grönwall bound (5.5), (α(0) + 1/N) e^{κ f(t)} (finite where the bound overflows);
+    /// `None` where the proof does not cover the size (a species of one particle).
+    pub log_gronwall_bound: Option<f64>,
+    /// The same with κ_tight.
+    pub log_gronwall_bound_tight: Option<f64>,
     /// The largest |measured|/bound over the terms of C_V1 (absent when N₁ = 1).
     pub max_ratio_v1: Option<f64>,
     /// Over C_V2 (absent when N₂ = 1).
@@ -41,16 +45,20 @@ pub struct ScalingRow {
     /// sup over the output times s ≤ t of |dα/ds| / ((α + 1/N)(A₁ + A₂ + A^u + A^v)) (SPEC §6),
     /// the constant that would make the Grönwall argument exact so far.
     pub kappa_eff: f64,
-    /// κ derived from the proof (the constant of (5.3)).
+    /// κ derived from the proof (the constant of (5.3)) as printed.
     pub kappa: f64,
+    /// κ from the same steps with every exact factor kept ([`crate::proof::bounds`]).
+    pub kappa_tight: f64,
+    /// The largest |measured|/bound over all terms with the tight bounds.
+    pub max_ratio_tight: f64,
     /// Bound on ‖Ψ(t) − Ψ_exact(t)‖ of the propagation so far.
     pub error_estimate: f64,
 }
 
 impl ScalingRow {
     /// The Grönwall bound itself (+∞ where it overflows a double).
-    pub fn gronwall_bound(&self) -> f64 {
-        self.log_gronwall_bound.exp()
+    pub fn gronwall_bound(&self) -> Option<f64> {
+        self.log_gronwall_bound.map(f64::exp)
     }
 }
 
@@ -72,6 +80,7 @@ pub fn run_size(
         problem.hartree_tolerance,
         exponents,
     )?;
+    let covered = proof_covers(model);
     let mut frame: Option<CondensateFrame> = None;
     let mut rows = Vec::with_capacity(problem.times.len());
     let mut alpha_zero = None;
@@ -98,7 +107,17 @@ pub fn run_size(
         let dalpha = snapshot.terms.alpha11_derivative();
         let shifted = alpha + 1.0 / total as f64;
         kappa_eff = kappa_eff.max(dalpha.abs() / (shifted * snapshot.constant_sum));
-        let ratios = snapshot.largest_ratios();
+        let ratios = snapshot.largest_ratios(ProofConstants::AsPrinted);
+        let log_bound = |constants| {
+            covered.then(|| {
+                gronwall_log_bound(
+                    alpha_zero,
+                    total,
+                    snapshot.bounds(constants).kappa,
+                    f_values[rows.len()],
+                )
+            })
+        };
         let row = ScalingRow {
             n1,
             n2,
@@ -107,18 +126,16 @@ pub fn run_size(
             alpha10: moment.row.alpha10,
             alpha01: moment.row.alpha01,
             n_alpha11: total as f64 * alpha,
-            log_gronwall_bound: gronwall_log_bound(
-                alpha_zero,
-                total,
-                snapshot.kappa,
-                f_values[rows.len()],
-            ),
+            log_gronwall_bound: log_bound(ProofConstants::AsPrinted),
+            log_gronwall_bound_tight: log_bound(ProofConstants::Tight),
             max_ratio_v1: ratios.v1,
             max_ratio_v2: ratios.v2,
             max_ratio_v12: ratios.v12,
             dalpha,
             kappa_eff,
-            kappa: snapshot.kappa,
+            kappa: snapshot.printed.kappa,
+            kappa_tight: snapshot.tight.kappa,
+            max_ratio_tight: snapshot.largest_ratios(ProofConstants::Tight).overall(),
             error_estimate: moment.row.error_estimate,
         };
         on_row(&row);

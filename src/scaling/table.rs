@@ -4,16 +4,15 @@
 //! written, so a resumed study reproduces the bytes of an uninterrupted one.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use super::fit::{power_law_fit, richardson_limit};
 use super::study::ScalingRow;
-use crate::report::format_number;
+use crate::report::{format_number, write_atomically};
 use crate::{Error, Result};
 
 /// Columns of `scaling.csv` (the first twelve as SPEC §6 and the issue name them).
-pub const SCALING_COLUMNS: [&str; 16] = [
+pub const SCALING_COLUMNS: [&str; 20] = [
     "n1",
     "n2",
     "t",
@@ -30,6 +29,10 @@ pub const SCALING_COLUMNS: [&str; 16] = [
     "dalpha",
     "kappa",
     "error_estimate",
+    "kappa_tight",
+    "gronwall_bound_tight",
+    "log10_gronwall_bound_tight",
+    "max_ratio_tight",
 ];
 
 /// Below this, α^(1,1) = 1 − ⟨N_u N_v⟩/(N₁N₂) is round-off, and the fits of its exponent at that
@@ -90,31 +93,23 @@ fn cells(row: &ScalingRow) -> Vec<String> {
         format_number(row.alpha10),
         format_number(row.alpha01),
         format_number(row.n_alpha11),
-        format_number(row.gronwall_bound()),
+        optional(row.gronwall_bound()),
         optional(row.max_ratio_v1),
         optional(row.max_ratio_v2),
         format_number(row.max_ratio_v12),
         format_number(row.kappa_eff),
-        format_number(row.log_gronwall_bound / std::f64::consts::LN_10),
+        optional(row.log_gronwall_bound.map(|l| l / std::f64::consts::LN_10)),
         format_number(row.dalpha),
         format_number(row.kappa),
         format_number(row.error_estimate),
+        format_number(row.kappa_tight),
+        optional(row.log_gronwall_bound_tight.map(f64::exp)),
+        optional(
+            row.log_gronwall_bound_tight
+                .map(|l| l / std::f64::consts::LN_10),
+        ),
+        format_number(row.max_ratio_tight),
     ]
-}
-
-/// Writes `text` to `path` through a temporary file in the same directory and a rename.
-pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(".partial");
-    let temporary = path.with_file_name(name);
-    let mut file = std::fs::File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
-    file.write_all(text.as_bytes())
-        .map_err(|e| Error::io(&temporary, e))?;
-    file.sync_all().map_err(|e| Error::io(&temporary, e))?;
-    std::fs::rename(&temporary, path).map_err(|e| Error::io(path, e))
 }
 
 fn csv_text(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<String> {
@@ -139,6 +134,13 @@ impl ScalingTable {
         let bad = |why: String| Error::invalid(format!("{}", path.display()), why);
         let mut reader = csv::Reader::from_path(path)?;
         let header: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
+        if header.len() < SCALING_COLUMNS.len()
+            && header.iter().zip(SCALING_COLUMNS).all(|(h, c)| h == c)
+        {
+            return Err(bad(
+                "was written by an earlier pickl: its Grönwall bounds integrate f(t) with the trapezoid rule (not an upper bound) and it has no tight constants; move it away (or use another --out-dir) to run the study afresh".into(),
+            ));
+        }
         if header != SCALING_COLUMNS {
             return Err(bad(format!(
                 "has columns {}, not those of a scaling table; use another --out-dir",

@@ -20,6 +20,8 @@ use pickl::dynamics::Stage;
 use pickl::experiment::{exit_with, Experiment, ModelArgs};
 use pickl::proof::bounds::ProofConstants;
 use pickl::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
+use pickl::proof::ledger::ledger;
+use pickl::proof::ledger_figures::write_ledger_figures;
 use pickl::proof::snapshot::{bound_ratio, ExponentChoice, ProofSnapshot, TermRow};
 use pickl::report::{format_number, CsvTable};
 use pickl::Result;
@@ -101,6 +103,7 @@ fn run(cli: Cli) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
 
     let wide_path = sibling(&experiment.out, "wide");
+    let steps_path = sibling(&experiment.out, "steps");
     let out = experiment.out.clone();
     let mut tables = experiment
         .tables(&[
@@ -117,6 +120,12 @@ fn run(cli: Cli) -> Result<(), String> {
                     "ratio",
                     "bound_tight",
                     "ratio_tight",
+                ],
+            ),
+            (
+                &steps_path,
+                &[
+                    "t", "group", "term", "step", "equation", "left", "right", "ratio",
                 ],
             ),
             (
@@ -146,8 +155,9 @@ fn run(cli: Cli) -> Result<(), String> {
             ),
         ])
         .map_err(|e| e.to_string())?;
-    let (long, wide) = tables.split_at_mut(1);
-    let (long, wide) = (&mut long[0], &mut wide[0]);
+    let [long, steps, wide] = &mut tables[..] else {
+        unreachable!("three tables were asked for")
+    };
     // Running values kept in a checkpoint: α(0) and the output times done.
     let resume = experiment.resume().map_err(|e| e.to_string())?;
     let (mut alpha_zero, mut output_index) = match &resume {
@@ -181,7 +191,7 @@ fn run(cli: Cli) -> Result<(), String> {
                         progress,
                         propagator,
                         state,
-                        &[&*long, &*wide],
+                        &[&*long, &*steps, &*wide],
                         &running,
                     );
                 }
@@ -211,6 +221,27 @@ fn run(cli: Cli) -> Result<(), String> {
                 )?;
                 for row in snapshot.rows() {
                     write_term(long, t, &row)?;
+                }
+                let in_frame = frame.to_frame(moment.state, u, v)?;
+                for step in ledger(
+                    &model,
+                    moment.basis_a,
+                    moment.basis_b,
+                    &in_frame,
+                    u,
+                    v,
+                    &snapshot,
+                )? {
+                    steps.write_text_row(&[
+                        Some(t.to_string()),
+                        Some(step.group.to_string()),
+                        Some(step.term.to_string()),
+                        Some(step.step.to_string()),
+                        Some(step.equation.to_string()),
+                        Some(format_number(step.left)),
+                        Some(format_number(step.right)),
+                        step.ratio().map(format_number),
+                    ])?;
                 }
                 let r11 = pickl::reduced::reduced_density(
                     moment.basis_a,
@@ -296,7 +327,16 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         })
         .map_err(|e| experiment.abandon(e))?;
+    drop(tables);
+    let title = format!(
+        "M = {}, N1 = {}, N2 = {}",
+        model.sites(),
+        model.species_a().particles,
+        model.species_b().particles
+    );
+    let mut also = vec![steps_path.clone(), wide_path];
+    also.extend(write_ledger_figures(&steps_path, &title).map_err(|e| e.to_string())?);
     experiment
-        .finish(&summary, &[wide_path])
+        .finish(&summary, &also)
         .map_err(|e| e.to_string())
 }

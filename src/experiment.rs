@@ -111,7 +111,8 @@ impl Experiment {
         default_out: &str,
     ) -> Result<Self> {
         let from_file = match config {
-            Some(path) => Options::from_toml_file(path)?,
+            // A scaling study's file gives its model; its [scaling] table is not read here.
+            Some(path) => Options::from_toml_file_without(path, &["scaling"])?,
             None => Options::default(),
         };
         let options = flags.or(from_file).resolved(default_out)?;

@@ -42,6 +42,7 @@ pub mod linalg;
 pub mod model;
 pub mod observables;
 pub mod one_body;
+pub(crate) mod plot;
 pub mod proof;
 pub mod propagation;
 pub mod reduced;

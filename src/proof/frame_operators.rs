@@ -219,3 +219,48 @@ pub(crate) fn transpose(state: &[C64], rows: usize, columns: usize) -> Vec<C64> 
     });
     out
 }
+
+/// ⟨Ψ, dΓ(O) ŵ Ψ⟩ for a one-body O (an M × M matrix in the frame) acting on the species whose
+/// states index the rows of `rows` (D_own × D_other, row-major, the state in the frame), and a
+/// weight ŵ diagonal in the occupation basis, `weight(own state, other state)`:
+///
+///   Σ_s Σ_{x,x′} O_{xx′} c(s; x, x′) Σ_b conj(Ψ[t, b]) w(s, b) Ψ[s, b],   E_{xx′}|s⟩ = c |t⟩.
+pub(crate) fn weighted_one_body(
+    hops: &HopTable,
+    rows: &[C64],
+    columns: usize,
+    o: &Mat<C64>,
+    weight: impl Fn(usize, usize) -> f64 + Sync,
+) -> C64 {
+    let m = hops.modes();
+    let per_source: Vec<C64> = (0..hops.states())
+        .into_par_iter()
+        .map(|source| {
+            let row_s = &rows[source * columns..(source + 1) * columns];
+            let mut total = ZERO;
+            for x in 0..m {
+                for xp in 0..m {
+                    let value = o[(x, xp)];
+                    if value == ZERO {
+                        continue;
+                    }
+                    let (target, c) = hops.hop(source, x, xp);
+                    if c == 0.0 {
+                        continue;
+                    }
+                    let row_t = &rows[target * columns..(target + 1) * columns];
+                    let overlap: C64 = row_t
+                        .iter()
+                        .zip(row_s)
+                        .enumerate()
+                        .map(|(b, (t, s))| t.conj() * s * weight(source, b))
+                        .sum();
+                    total += value * c * overlap;
+                }
+            }
+            total
+        })
+        .collect();
+    // Added in source order: the same figures on every run.
+    per_source.into_iter().fold(ZERO, |a, b| a + b)
+}

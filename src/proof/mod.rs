@@ -8,6 +8,8 @@ pub mod bounds;
 mod derivative;
 mod frame_operators;
 pub mod gronwall;
+pub mod ledger;
+pub mod ledger_figures;
 pub mod norms;
 mod pairs;
 pub mod snapshot;

@@ -140,6 +140,8 @@ pub struct ProofSnapshot {
     pub split: PpQqSplit,
     /// A₁ + A₂ + A^u + A^v, the integrand of f(t) (2.19).
     pub constant_sum: f64,
+    /// α^(1,1), as given to [`ProofSnapshot::new`].
+    pub alpha11: f64,
     /// The bounds with the constants as printed.
     pub printed: ProofBounds,
     /// The bounds with the tight constants.
@@ -165,16 +167,17 @@ pub struct TermRow {
 /// is known to about 1e-16).
 pub const TERM_ROUND_OFF: f64 = 1e-13;
 
-/// |value| / bound. A bound ≤ 0 (α^(1,1) = 0 up to round-off makes the bounds proportional to it
-/// zero or slightly negative) gives +∞ when |value| exceeds [`TERM_ROUND_OFF`] (the bound fails)
-/// and `None` otherwise (nothing to compare: such rows are counted, see [`LargestRatios`]).
+/// |value| / bound. Where both are round-off (below [`TERM_ROUND_OFF`]: α^(1,1) = 0 up to
+/// round-off, at t = 0 from a product state, makes the bounds proportional to it zero or of
+/// either sign) there is nothing to compare and the result is `None` (such rows are counted, see
+/// [`LargestRatios`]); a bound ≤ 0 under a larger |value| gives +∞ (the bound fails).
 pub fn bound_ratio(value: f64, bound: f64) -> Option<f64> {
-    if bound > 0.0 {
-        Some(value.abs() / bound)
-    } else if value.abs() > TERM_ROUND_OFF {
-        Some(f64::INFINITY)
-    } else {
+    if value.abs() <= TERM_ROUND_OFF && bound <= TERM_ROUND_OFF {
         None
+    } else if bound > 0.0 {
+        Some(value.abs() / bound)
+    } else {
+        Some(f64::INFINITY)
     }
 }
 
@@ -239,6 +242,7 @@ impl ProofSnapshot {
             pairs_v12,
             split,
             constant_sum,
+            alpha11,
             printed: bounds(ProofConstants::AsPrinted),
             tight: bounds(ProofConstants::Tight),
         })
@@ -361,7 +365,7 @@ pub struct LargestRatios {
     pub v2: Option<f64>,
     /// Over C_V12.
     pub v12: f64,
-    /// Bounded terms left out because their bound is ≤ 0 and the term is round-off (α^(1,1) = 0
+    /// Bounded terms left out because the term and its bound are both round-off (α^(1,1) = 0
     /// up to round-off, at t = 0 from a product state); see [`bound_ratio`].
     pub degenerate: usize,
 }

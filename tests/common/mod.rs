@@ -385,3 +385,76 @@ pub fn random_case(
         in_frame,
     }
 }
+
+/// One-body operator `single` on particle `which` of `n` particles, M sites: dense on (C^M)^{⊗n}.
+pub fn on_particle(single: &Mat<C64>, which: usize, n: usize) -> Mat<C64> {
+    let m = single.nrows();
+    let dim = m.pow(n as u32);
+    let stride = m.pow(which as u32);
+    Mat::from_fn(dim, dim, |row, col| {
+        let (xr, xc) = ((row / stride) % m, (col / stride) % m);
+        if row - xr * stride == col - xc * stride {
+            single[(xr, xc)]
+        } else {
+            c(0.0)
+        }
+    })
+}
+
+pub fn projector(u: &[C64]) -> (Mat<C64>, Mat<C64>) {
+    let m = u.len();
+    let p = Mat::from_fn(m, m, |x, y| u[x] * u[y].conj());
+    let q = Mat::from_fn(
+        m,
+        m,
+        |x, y| if x == y { c(1.0) } else { c(0.0) } - p[(x, y)],
+    );
+    (p, q)
+}
+
+pub fn weighted(u: &[C64], n: usize, f: impl Fn(usize) -> f64) -> Mat<C64> {
+    let dim = u.len().pow(n as u32);
+    let mut out = Mat::zeros(dim, dim);
+    for k in 0..=n {
+        let pk = counting_projection(u, n, k);
+        for i in 0..dim {
+            for j in 0..dim {
+                out[(i, j)] += f(k) * pk[(i, j)];
+            }
+        }
+    }
+    out
+}
+
+pub fn product(a: &Mat<C64>, b: &Mat<C64>) -> Mat<C64> {
+    a * b
+}
+
+/// A ⊗ 1_B or 1_A ⊗ B on the two-species first-quantised space (index a + d_A b).
+pub fn lift(op: &Mat<C64>, species_a: bool, da: usize, db: usize) -> Mat<C64> {
+    Mat::from_fn(da * db, da * db, |row, col| {
+        let (ra, rb, ca, cb) = (row % da, row / da, col % da, col / da);
+        if species_a {
+            if rb == cb {
+                op[(ra, ca)]
+            } else {
+                c(0.0)
+            }
+        } else if ra == ca {
+            op[(rb, cb)]
+        } else {
+            c(0.0)
+        }
+    })
+}
+
+pub fn expectation(psi: &[C64], op: &Mat<C64>) -> f64 {
+    let n = psi.len();
+    let mut value = c(0.0);
+    for i in 0..n {
+        for j in 0..n {
+            value += psi[i].conj() * op[(i, j)] * psi[j];
+        }
+    }
+    value.re
+}

@@ -1,0 +1,134 @@
+//! What every figure of pickl shares: the embedded font, the colour scale, the legend style,
+//! and writing one drawing as SVG and PNG (plotters).
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::{Error, Result};
+
+pub(crate) const FONT: &str = "sans-serif";
+pub(crate) const SIZE: (u32, u32) = (1200, 800);
+
+pub(crate) fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The embedded font is a valid TrueType file; a failure would only leave text unset.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+    });
+}
+
+pub(crate) type DrawResult = std::result::Result<(), String>;
+
+pub(crate) fn fail<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// A drawing that can be made on any backend.
+pub(crate) trait Drawing {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult;
+}
+
+/// The i-th of `count` colours, from deep blue through green to red.
+pub(crate) fn color(index: usize, count: usize) -> RGBColor {
+    // From deep blue (small N) to red (large N) through the viridis-like middle.
+    let stops = [
+        (68.0, 1.0, 84.0),
+        (59.0, 82.0, 139.0),
+        (33.0, 145.0, 140.0),
+        (94.0, 201.0, 98.0),
+        (253.0, 231.0, 37.0),
+        (220.0, 50.0, 32.0),
+    ];
+    let s = if count > 1 {
+        index as f64 / (count - 1) as f64
+    } else {
+        0.0
+    } * (stops.len() - 1) as f64;
+    let (i, f) = ((s.floor() as usize).min(stops.len() - 2), s - s.floor());
+    let f = if s >= (stops.len() - 1) as f64 {
+        1.0
+    } else {
+        f
+    };
+    let mix = |a: f64, b: f64| (a + (b - a) * f).round() as u8;
+    RGBColor(
+        mix(stops[i].0, stops[i + 1].0),
+        mix(stops[i].1, stops[i + 1].1),
+        mix(stops[i].2, stops[i + 1].2),
+    )
+}
+
+pub(crate) fn positive_range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    let (lo, hi) = values
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    (hi > 0.0).then_some((lo / 2.0, hi * 2.0))
+}
+
+/// Labels of a logarithmic axis: 1, 2 and 5 times the powers of ten, others left blank.
+pub(crate) fn log_label(y: &f64) -> String {
+    let exponent = y.log10().floor();
+    let mantissa = y / 10f64.powf(exponent);
+    match [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .find(|m| (mantissa - **m).abs() < 1e-6 * **m)
+    {
+        Some(10.0) => format!("1e{}", exponent + 1.0),
+        Some(m) => format!("{m}e{exponent}"),
+        None => String::new(),
+    }
+}
+
+pub(crate) fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+}
+
+/// The legend box, in the same style on every figure.
+pub(crate) fn legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    size: u32,
+    position: SeriesLabelPosition,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .label_font((FONT, size))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(position)
+        .draw()
+        .map_err(fail)
+}
+
+/// Draws `figure` into `stem`.svg and `stem`.png, `size` pixels.
+pub(crate) fn write_both(
+    figure: &impl Drawing,
+    stem: &Path,
+    size: (u32, u32),
+) -> Result<Vec<PathBuf>> {
+    let svg = stem.with_extension("svg");
+    let png = stem.with_extension("png");
+    let wrap =
+        |path: &Path, e: String| Error::Numerical(format!("drawing {}: {e}", path.display()));
+    {
+        let root = SVGBackend::new(&svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| wrap(&svg, fail(e)))?;
+        figure.draw(&root).map_err(|e| wrap(&svg, e))?;
+        root.present().map_err(|e| wrap(&svg, fail(e)))?;
+    }
+    {
+        let root = BitMapBackend::new(&png, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| wrap(&png, fail(e)))?;
+        figure.draw(&root).map_err(|e| wrap(&png, e))?;
+        root.present().map_err(|e| wrap(&png, fail(e)))?;
+    }
+    Ok(vec![svg, png])
+}

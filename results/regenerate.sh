@@ -8,6 +8,10 @@ cargo build --release --bins
 ./target/release/dynamics --n1 20 --n2 20 --out results/dynamics_ring4_n20.csv
 ./target/release/counting
 ./target/release/proof
+# The proof's ledger on the three studies' models, at one size each.
+./target/release/proof --config studies/two_site.toml --n1 64 --n2 64 --out results/proof_two_site.csv
+./target/release/proof --config studies/attractive.toml --n1 16 --n2 8 --out results/proof_attractive.csv
+./target/release/proof --config studies/ring3_stable.toml --n1 40 --n2 40 --out results/proof_ring3.csv
 ./target/release/bogoliubov
 ./target/release/bogoliubov --sites 128 --out results/bogoliubov_ring128.csv
 ./target/release/bogoliubov --sites 2 --v1 contact:0 --v2 contact:0 --v12 contact:-12 --u0 plane:0 --v0 plane:0 --t-max 3 --steps 6 --out results/bogoliubov_unstable_two_site.csv

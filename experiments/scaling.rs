@@ -345,16 +345,26 @@ fn run(cli: Cli) -> Result<(), String> {
         let mut refused = Vec::new();
         for &i in &pending {
             let (n1, n2, _, problem) = &plan[i];
-            let need = needed(problem)?;
-            if need > available as f64 {
-                let d = problem.dimensions().map_err(|e| e.to_string())?;
-                refused.push(format!(
-                    "N = {} ({n1}+{n2}): D = {} needs about {:.1} GiB",
-                    n1 + n2,
-                    d.total(),
-                    gib(need)
-                ));
+            // A size whose dimension or memory does not even fit a machine integer is refused
+            // with the others.
+            match needed(problem) {
+                Ok(need) if need <= available as f64 => {}
+                Ok(need) => {
+                    let d = problem.dimensions().map_err(|e| e.to_string())?;
+                    refused.push(format!(
+                        "N = {} ({n1}+{n2}): D = {} needs about {:.1} GiB",
+                        n1 + n2,
+                        d.total(),
+                        gib(need)
+                    ));
+                }
+                Err(e) => refused.push(format!("N = {} ({n1}+{n2}): {e}", n1 + n2)),
             }
+        }
+        if refused.len() > 6 {
+            let more = refused.len() - 5;
+            refused.truncate(5);
+            refused.push(format!("and {more} more"));
         }
         if !refused.is_empty() {
             return Err(format!(

@@ -61,13 +61,49 @@ pub(crate) fn color(index: usize, count: usize) -> RGBColor {
     )
 }
 
+/// The largest magnitude an axis is given: beyond it plotters' axes overflow (a range reaching
+/// f64::MAX made the logarithmic axis loop for ever).
+const AXIS_LIMIT: f64 = 1e300;
+
+/// The widest span of a logarithmic axis: plotters takes ln(end/start), which overflows to ∞
+/// beyond about 1e308 and then lays out ticks for ever.
+const LOG_SPAN_LIMIT: f64 = 1e290;
+
+/// A logarithmic axis range covering the positive finite values (clamped to
+/// [1/[`AXIS_LIMIT`], [`AXIS_LIMIT`]]), with a factor 2 of margin; `None` if there are none.
+/// A span wider than [`LOG_SPAN_LIMIT`] keeps its lower end (the data, not the bounds far above
+/// them) and lines above it leave the figure.
 pub(crate) fn positive_range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     let (lo, hi) = values
         .filter(|v| *v > 0.0 && v.is_finite())
+        .map(|v| v.clamp(1.0 / AXIS_LIMIT, AXIS_LIMIT))
         .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
-    (hi > 0.0).then_some((lo / 2.0, hi * 2.0))
+    (hi > 0.0).then_some((lo / 2.0, (hi * 2.0).min(lo / 2.0 * LOG_SPAN_LIMIT)))
+}
+
+/// A linear axis range covering the finite values (clamped to ±[`AXIS_LIMIT`]), padded by
+/// `pad` of its span and at least by `least` (and a little more than round-off, so that a flat
+/// line has a range); `None` if there are none.
+pub(crate) fn linear_range(
+    values: impl Iterator<Item = f64>,
+    pad: f64,
+    least: f64,
+) -> Option<(f64, f64)> {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .map(|v| v.clamp(-AXIS_LIMIT, AXIS_LIMIT))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo > hi {
+        return None;
+    }
+    let margin = ((hi - lo) * pad)
+        .max(least)
+        .max(1e-9 * hi.abs().max(lo.abs()).max(1.0));
+    Some((lo - margin, hi + margin))
 }
 
 /// Labels of a logarithmic axis: 1, 2 and 5 times the powers of ten, others left blank.

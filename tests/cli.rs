@@ -242,17 +242,66 @@ fn counting_writes_its_table_and_the_distribution() {
         );
     }
     assert_eq!(reader.records().count(), 3);
+    // π is normalised by its own sum, so Σπ = 1 says nothing. Its first moments, E[k_A]/N₁ and
+    // E[k_B]/N₂, must equal α^(1,0) and α^(0,1) as `dynamics` computes them from the number
+    // operators N_u, N_v on the state in the site basis, without the condensate frame.
+    let reference = dir.join("dyn.csv");
+    let dynamics = Command::new(env!("CARGO_BIN_EXE_dynamics"))
+        .args([
+            "--sites",
+            "3",
+            "--n1",
+            "3",
+            "--n2",
+            "2",
+            "--t-max",
+            "1",
+            "--steps",
+            "2",
+            &format!("--out={}", reference.display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(dynamics.status.success());
+    let mut indicators = std::collections::BTreeMap::new();
+    let mut dyn_reader = csv::Reader::from_path(&reference).unwrap();
+    let dyn_header: Vec<String> = dyn_reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect();
+    let col = |name: &str| dyn_header.iter().position(|h| h == name).unwrap();
+    let (t_col, a10_col, a01_col) = (col("t"), col("alpha10"), col("alpha01"));
+    for record in dyn_reader.records() {
+        let record = record.unwrap();
+        let number = |i: usize| record[i].parse::<f64>().unwrap();
+        indicators.insert(
+            record[t_col].to_string(),
+            (number(a10_col), number(a01_col)),
+        );
+    }
     let mut pi = csv::Reader::from_path(dir.join("count_pi.csv")).unwrap();
-    let mut sums = std::collections::BTreeMap::new();
+    let mut moments = std::collections::BTreeMap::new();
     for record in pi.records() {
         let record = record.unwrap();
-        *sums.entry(record[0].to_string()).or_insert(0.0) += record[3].parse::<f64>().unwrap();
+        let (ka, kb, p): (f64, f64, f64) = (
+            record[1].parse().unwrap(),
+            record[2].parse().unwrap(),
+            record[3].parse().unwrap(),
+        );
+        let entry = moments.entry(record[0].to_string()).or_insert((0.0, 0.0));
+        entry.0 += ka * p / 3.0;
+        entry.1 += kb * p / 2.0;
     }
-    assert_eq!(sums.len(), 3);
-    assert!(
-        sums.values().all(|s| (s - 1.0f64).abs() < 1e-12),
-        "{sums:?}"
-    );
+    assert_eq!(moments.len(), 3);
+    for (t, (a10, a01)) in &moments {
+        let (r10, r01) = indicators[t];
+        assert!(
+            (a10 - r10).abs() < 1e-12 && (a01 - r01).abs() < 1e-12,
+            "t = {t}: from π ({a10}, {a01}), from the number operators ({r10}, {r01})"
+        );
+    }
 }
 
 #[test]
@@ -424,4 +473,39 @@ fn bogoliubov_takes_a_ratio_or_the_particle_numbers() {
         );
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+}
+
+/// Runs a command and fails the test if it has not ended within `seconds`.
+fn output_within(command: &mut Command, seconds: u64) -> std::process::Output {
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed().as_secs() >= seconds {
+            child.kill().unwrap();
+            panic!("{command:?} did not end within {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_study_up_to_the_largest_integer_is_refused_at_once() {
+    // The geometric range used to overflow and wrap, looping for ever.
+    let dir = scratch_dir("huge-range");
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_scaling")).args([
+            "--n-total",
+            "2..18446744073709551615:x2",
+            &format!("--out-dir={}", dir.display()),
+        ]),
+        60,
+    );
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(message.contains("cannot fit"), "{message}");
 }

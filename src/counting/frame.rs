@@ -413,6 +413,12 @@ impl SpeciesFrame {
         inverse: bool,
     ) -> Result<()> {
         assert_eq!(data.len(), self.dim * other);
+        if orbital.len() != self.modes {
+            return Err(Error::invalid(
+                "orbital",
+                format!("{} coefficients for {} modes", orbital.len(), self.modes),
+            ));
+        }
         if self.modes == 1 {
             // W = e^{−iα} on one mode: Γ(W) = e^{−iαN} on the single state.
             let angle = orbital[0].arg() * self.particles as f64;
@@ -492,6 +498,21 @@ impl CondensateFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn orbitals_of_the_wrong_length_are_refused_at_every_m() {
+        // At M = 1 the frame is a phase and the length check used to be skipped.
+        for m in [1, 2, 3] {
+            let (a, b) = (FockBasis::new(m, 2).unwrap(), FockBasis::new(m, 1).unwrap());
+            let frame = CondensateFrame::new(&a, &b).unwrap();
+            let state = vec![C64::new(1.0, 0.0); a.dim() * b.dim()];
+            let good = vec![C64::new(1.0, 0.0); m];
+            for bad in [vec![], vec![C64::new(1.0, 0.0); m + 1]] {
+                assert!(frame.to_frame(&state, &bad, &good).is_err(), "M = {m}");
+                assert!(frame.to_frame(&state, &good, &bad).is_err(), "M = {m}");
+            }
+        }
+    }
 
     #[test]
     fn givens_sequence_maps_the_orbital_to_the_first_unit_vector() {

@@ -75,10 +75,20 @@ impl FockBasis {
 
     /// C(N+M−1, M−1), the number of occupations, or an error if it overflows.
     pub fn dimension(modes: usize, particles: usize) -> Result<usize> {
-        let k = modes - 1;
+        let Some(k) = modes.checked_sub(1) else {
+            return Err(Error::invalid(
+                "modes",
+                "a Fock space needs at least one mode",
+            ));
+        };
         let mut value: u128 = 1;
         for i in 1..=k as u128 {
-            value = value * (particles as u128 + i) / i;
+            // value < 2^64 and N + i < 2^65 here, so the product fits in u128 unless N is near
+            // the top of usize: checked all the same.
+            value = value
+                .checked_mul(particles as u128 + i)
+                .map(|v| v / i)
+                .unwrap_or(u128::MAX);
             if value > usize::MAX as u128 {
                 return Err(Error::TooLarge(format!(
                     "the Fock space of {particles} bosons in {modes} modes"
@@ -167,6 +177,22 @@ impl FockBasis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn edge_dimensions_are_typed_errors() {
+        // Zero modes used to underflow M − 1 (a panic in debug, a wrapped loop in release).
+        assert!(matches!(
+            FockBasis::dimension(0, 3),
+            Err(Error::InvalidInput { .. })
+        ));
+        assert!(FockBasis::new(0, 3).is_err());
+        assert_eq!(FockBasis::dimension(1, usize::MAX).unwrap(), 1);
+        assert!(matches!(
+            FockBasis::dimension(3, usize::MAX),
+            Err(Error::TooLarge(_))
+        ));
+        assert_eq!(FockBasis::dimension(3, 4).unwrap(), 15);
+    }
 
     #[test]
     fn ranks_are_a_bijection_onto_the_dimension() {

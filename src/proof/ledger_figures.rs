@@ -119,7 +119,7 @@ pub fn write_ledger_figures(steps_csv: &Path, title: &str) -> Result<Vec<PathBuf
     let stem = steps_csv.with_extension("");
     let t_max = steps.iter().map(|s| s.t).fold(0.0f64, f64::max);
     let mut written = Vec::new();
-    if t_max <= 0.0 {
+    if !(t_max > 0.0 && t_max.is_finite()) {
         return Ok(written);
     }
     let mut groups: Vec<&str> = Vec::new();

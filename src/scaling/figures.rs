@@ -17,8 +17,8 @@ use plotters::prelude::*;
 use super::fit::power_law_fit;
 use super::table::{FitRow, NumericRow, ScalingTable};
 use crate::plot::{
-    color, fail, legend, legend_line, log_label, positive_range, register_font, DrawResult,
-    Drawing, FONT, SIZE,
+    color, fail, legend, legend_line, linear_range, log_label, positive_range, register_font,
+    DrawResult, Drawing, FONT, SIZE,
 };
 use crate::Result;
 
@@ -157,10 +157,11 @@ impl Figure for CollapseFigure {
             .flat_map(|s| s.rows.iter().filter_map(|r| r.get("n_alpha11")))
             .chain(study.fits.iter().filter_map(|f| f.limit))
             .chain(study.fits.iter().filter_map(|f| f.bogoliubov_limit))
-            .filter(|v| v.is_finite())
             .collect();
-        let hi = values.iter().copied().fold(0.0f64, f64::max) * 1.1;
-        let lo = values.iter().copied().fold(0.0f64, f64::min) * 1.1;
+        // From 0 (N α ≥ 0) to the largest value, 5% of margin.
+        let Some((lo, hi)) = linear_range(values.into_iter().chain([0.0]), 0.05, 0.0) else {
+            return Ok(());
+        };
         let mut chart = ChartBuilder::on(root)
             .caption(
                 format!("{}: (N1+N2) α^(1,1)(t) and its limit N → ∞", study.title),
@@ -169,7 +170,7 @@ impl Figure for CollapseFigure {
             .margin(15)
             .x_label_area_size(45)
             .y_label_area_size(70)
-            .build_cartesian_2d(0.0..study.t_max, lo..hi.max(lo + 1e-12))
+            .build_cartesian_2d(0.0..study.t_max, lo..hi)
             .map_err(fail)?;
         chart
             .configure_mesh()
@@ -384,24 +385,19 @@ impl Figure for RatiosFigure {
         ];
         for (area, (caption, pick)) in panels.iter().zip(groups.iter()) {
             // log10 of the ratios on a linear axis: the spans reach hundreds of decades.
-            let values: Vec<f64> = study
+            let values = study
                 .series
                 .iter()
-                .flat_map(|s| s.rows.iter().filter_map(pick))
-                .filter(|v| v.is_finite())
-                .collect();
-            if values.is_empty() {
+                .flat_map(|s| s.rows.iter().filter_map(pick));
+            let Some((lo, hi)) = linear_range(values, 0.08, 0.2) else {
                 continue;
-            }
-            let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let pad = ((hi - lo) * 0.08).max(0.2);
+            };
             let mut chart = ChartBuilder::on(area)
                 .caption(*caption, (FONT, 19))
                 .margin(10)
                 .x_label_area_size(40)
                 .y_label_area_size(60)
-                .build_cartesian_2d(0.0..study.t_max, (lo - pad)..(hi + pad))
+                .build_cartesian_2d(0.0..study.t_max, lo..hi)
                 .map_err(fail)?;
             chart
                 .configure_mesh()
@@ -463,7 +459,7 @@ pub fn write_figures(
         .iter()
         .flat_map(|s| s.rows.iter().filter_map(|r| r.get("t")))
         .fold(0.0f64, f64::max);
-    if series.is_empty() || t_max <= 0.0 {
+    if series.is_empty() || !(t_max > 0.0 && t_max.is_finite()) {
         return Ok(Vec::new());
     }
     let study = Study {

@@ -37,14 +37,19 @@ impl Ratio {
     /// (N₁, N₂) for the total N, refused when N is not a multiple of a + b (the ratio would not
     /// hold exactly), with the nearest totals that work.
     pub fn split(&self, total: usize) -> Result<(usize, usize)> {
-        let parts = self.first + self.second;
+        let parts = self.first.checked_add(self.second).ok_or_else(|| {
+            Error::invalid(
+                "--ratio",
+                format!("{self}: a + b overflows a machine integer"),
+            )
+        })?;
         if total == 0 || total % parts != 0 {
             let below = total / parts * parts;
-            let above = below + parts;
-            let hint = if below > 0 {
-                format!("{below} or {above}")
-            } else {
-                above.to_string()
+            let hint = match (below > 0, below.checked_add(parts)) {
+                (true, Some(above)) => format!("{below} or {above}"),
+                (true, None) => below.to_string(),
+                (false, Some(above)) => above.to_string(),
+                (false, None) => "a smaller ratio".into(),
             };
             return Err(Error::invalid(
                 "--n-total",
@@ -89,8 +94,12 @@ impl FromStr for Ratio {
     }
 }
 
+/// The most sizes one study may list (each is a whole exact run).
+pub const MAX_SIZES: usize = 10_000;
+
 /// The totals N of `--n-total`: a list `10,20,40`, an arithmetic range `20..200:20` (both ends
-/// included) or a geometric one `16..2048:x2`. Returned sorted, without repeats.
+/// included) or a geometric one `16..2048:x2`. Returned sorted, without repeats; at most
+/// [`MAX_SIZES`] of them.
 pub fn parse_totals(text: &str) -> Result<Vec<usize>> {
     let bad = |why: String| Error::invalid("--n-total", why);
     let number = |t: &str| {
@@ -116,15 +125,22 @@ pub fn parse_totals(text: &str) -> Result<Vec<usize>> {
                 if factor < 2 {
                     return Err(bad(format!("'{text}': the factor must be at least 2")));
                 }
-                let mut n = from;
-                while n <= to {
-                    list.push(n);
-                    n *= factor;
+                // The last step may overflow a machine integer: that ends the range.
+                let mut n = Some(from);
+                while let Some(value) = n.filter(|v| *v <= to) {
+                    list.push(value);
+                    n = value.checked_mul(factor);
                 }
             } else {
                 let step = number(step)?;
                 if step == 0 {
                     return Err(bad(format!("'{text}': the step must be at least 1")));
+                }
+                let count = (to - from) / step + 1;
+                if count > MAX_SIZES {
+                    return Err(bad(format!(
+                        "'{text}' lists {count} sizes, more than the {MAX_SIZES} a study may have"
+                    )));
                 }
                 list.extend((from..=to).step_by(step));
             }
@@ -133,6 +149,12 @@ pub fn parse_totals(text: &str) -> Result<Vec<usize>> {
     };
     if totals.is_empty() {
         return Err(bad("no sizes given".into()));
+    }
+    if totals.len() > MAX_SIZES {
+        return Err(bad(format!(
+            "{} sizes, more than the {MAX_SIZES} a study may have",
+            totals.len()
+        )));
     }
     if totals.contains(&0) {
         return Err(bad("N = 0 has no particles".into()));
@@ -169,5 +191,19 @@ mod tests {
         for bad in ["", "10,,20", "10..5:1", "1..9", "0", "2..8:x1", "2..8:0"] {
             assert!(parse_totals(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn ranges_to_the_largest_integer_end() {
+        // A geometric range whose next term overflows stops at the last representable one
+        // (it used to wrap around and loop for ever).
+        let totals = parse_totals("2..18446744073709551615:x2").unwrap();
+        assert_eq!(totals.len(), 63);
+        assert_eq!(*totals.last().unwrap(), 1usize << 63);
+        // An arithmetic range with more sizes than a study may have is refused, not built.
+        assert!(parse_totals("1..18446744073709551615:1").is_err());
+        // a + b of a ratio overflowing is refused.
+        let huge = Ratio::new(usize::MAX, 1).unwrap();
+        assert!(huge.split(10).is_err());
     }
 }

@@ -12,82 +12,13 @@ mod common;
 use common::*;
 use faer::Mat;
 use pickl::counting::CondensateFrame;
-use pickl::fock::FockBasis;
-use pickl::lattice::{Geometry, Lattice};
-use pickl::observables::IndicatorWorkspace;
-use pickl::one_body::Kinetic;
 use pickl::proof::ledger::{ledger, LedgerStep};
 use pickl::proof::snapshot::{ExponentChoice, ProofSnapshot};
 use pickl::C64;
 
-struct Case {
-    model: pickl::model::Model,
-    basis_a: FockBasis,
-    basis_b: FockBasis,
-    state: Vec<C64>,
-    u: Vec<C64>,
-    v: Vec<C64>,
-}
-
-fn case(m: usize, (n1, n2): (usize, usize), seed: u64, angle: f64) -> Case {
-    let list = |seed: u64| {
-        let values: Vec<String> = random_state(m, seed)
-            .iter()
-            .map(|z| format!("{}", 3.0 * z.re))
-            .collect();
-        format!("list:{}", values.join(","))
-    };
-    let model = model(
-        Lattice::new(Geometry::Chain(m)).unwrap(),
-        Kinetic::Schroedinger,
-        (n1, n2),
-        (1.0, 1.0),
-        (0.0, 0.0),
-        (&[], &[]),
-        (&list(seed + 1), &list(seed + 2), &list(seed + 3)),
-    );
-    let (basis_a, basis_b) = (
-        FockBasis::new(m, n1).unwrap(),
-        FockBasis::new(m, n2).unwrap(),
-    );
-    let (u, v) = (random_state(m, seed + 4), random_state(m, seed + 5));
-    let condensate = pickl::state::TwoSpeciesState::product(&basis_a, &u, &basis_b, &v).unwrap();
-    let noise = random_state(basis_a.dim() * basis_b.dim(), seed + 6);
-    let state: Vec<C64> = condensate
-        .as_slice()
-        .iter()
-        .zip(&noise)
-        .map(|(c, r)| c * angle.cos() + r * angle.sin())
-        .collect();
-    let norm = state.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
-    Case {
-        model,
-        basis_a,
-        basis_b,
-        state: state.into_iter().map(|z| z / norm).collect(),
-        u,
-        v,
-    }
-}
-
-fn steps_of(case: &Case) -> (ProofSnapshot, Vec<LedgerStep>) {
+fn steps_of(case: &NearCondensate) -> (ProofSnapshot, Vec<LedgerStep>) {
+    let snapshot = case.snapshot();
     let frame = CondensateFrame::new(&case.basis_a, &case.basis_b).unwrap();
-    let alpha11 = IndicatorWorkspace::new(&case.basis_a, &case.basis_b)
-        .indicators(&case.state, &case.u, &case.v)
-        .unwrap()
-        .alpha11;
-    let snapshot = ProofSnapshot::new(
-        &case.model,
-        &case.basis_a,
-        &case.basis_b,
-        &frame,
-        &case.state,
-        &case.u,
-        &case.v,
-        alpha11,
-        &ExponentChoice::Scan,
-    )
-    .unwrap();
     let in_frame = frame.to_frame(&case.state, &case.u, &case.v).unwrap();
     let steps = ledger(
         &case.model,
@@ -126,7 +57,7 @@ fn close(a: f64, b: f64, what: &str) {
 #[test]
 fn first_steps_equal_first_quantised_norms() {
     for (m, n1, n2, seed) in [(2, 3, 2, 11u64), (3, 2, 2, 12), (2, 2, 3, 13)] {
-        let case = case(m, (n1, n2), seed, 0.4);
+        let case = near_condensate(m, (n1, n2), seed, 0.4);
         let (_, steps) = steps_of(&case);
         let (u, v) = (&case.u, &case.v);
         let (da, db) = (m.pow(n1 as u32), m.pow(n2 as u32));
@@ -315,7 +246,7 @@ fn chains_hold_and_multiply_to_the_overall_ratio_on_random_states() {
     ] {
         for seed in 0..3u64 {
             for angle in [1e-2, 0.3, 1.2] {
-                let case = case(m, n, 100 * seed + 7 * m as u64 + n.0 as u64, angle);
+                let case = near_condensate(m, n, 100 * seed + 7 * m as u64 + n.0 as u64, angle);
                 let (snapshot, steps) = steps_of(&case);
                 check_chains(&snapshot, &steps, &format!("M={m} N={n:?} angle {angle}"));
                 cases += 1;

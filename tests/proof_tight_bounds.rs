@@ -10,23 +10,8 @@
 mod common;
 
 use common::*;
-use pickl::counting::CondensateFrame;
-use pickl::fock::FockBasis;
-use pickl::lattice::{Geometry, Lattice};
-use pickl::observables::IndicatorWorkspace;
-use pickl::one_body::Kinetic;
-use pickl::proof::snapshot::{bound_ratio, ExponentChoice, ProofSnapshot};
-use pickl::state::TwoSpeciesState;
+use pickl::proof::snapshot::bound_ratio;
 use pickl::C64;
-
-/// Random potential values V(d), d = 0..M−1, in [−2, 2), as a `list:` specification.
-fn random_potential(m: usize, seed: u64) -> String {
-    let values: Vec<String> = random_state(m, seed)
-        .iter()
-        .map(|z| format!("{}", 4.0 * z.re * (m as f64).sqrt()))
-        .collect();
-    format!("list:{}", values.join(","))
-}
 
 #[test]
 fn every_bound_holds_for_states_far_from_the_dynamics() {
@@ -43,54 +28,9 @@ fn every_bound_holds_for_states_far_from_the_dynamics() {
     ] {
         for seed in 0..6u64 {
             let seed = 1000 * m as u64 + 100 * n1 as u64 + 10 * n2 as u64 + seed;
-            let lattice = Lattice::new(Geometry::Chain(m)).unwrap();
-            let (v1, v2, v12) = (
-                random_potential(m, seed + 1),
-                random_potential(m, seed + 2),
-                random_potential(m, seed + 3),
-            );
-            let model = model(
-                lattice,
-                Kinetic::Schroedinger,
-                (n1, n2),
-                (1.0, 1.0),
-                (0.0, 0.0),
-                (&[], &[]),
-                (&v1, &v2, &v12),
-            );
-            let (basis_a, basis_b) = (
-                FockBasis::new(m, n1).unwrap(),
-                FockBasis::new(m, n2).unwrap(),
-            );
-            let (u, v) = (random_state(m, seed + 4), random_state(m, seed + 5));
-            let condensate = TwoSpeciesState::product(&basis_a, &u, &basis_b, &v).unwrap();
-            let noise = random_state(basis_a.dim() * basis_b.dim(), seed + 6);
-            let frame = CondensateFrame::new(&basis_a, &basis_b).unwrap();
             for angle in [1e-3, 1e-2, 0.1, 0.5, 1.2, std::f64::consts::FRAC_PI_2] {
-                let state: Vec<C64> = condensate
-                    .as_slice()
-                    .iter()
-                    .zip(&noise)
-                    .map(|(c, r)| c * angle.cos() + r * angle.sin())
-                    .collect();
-                let norm = state.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
-                let state: Vec<C64> = state.into_iter().map(|z| z / norm).collect();
-                let alpha11 = IndicatorWorkspace::new(&basis_a, &basis_b)
-                    .indicators(&state, &u, &v)
-                    .unwrap()
-                    .alpha11;
-                let snapshot = ProofSnapshot::new(
-                    &model,
-                    &basis_a,
-                    &basis_b,
-                    &frame,
-                    &state,
-                    &u,
-                    &v,
-                    alpha11,
-                    &ExponentChoice::Scan,
-                )
-                .unwrap();
+                let snapshot = near_condensate(m, (n1, n2), seed, angle).snapshot();
+                let alpha11 = snapshot.alpha11;
                 for row in snapshot.rows() {
                     for (form, bound) in [row.bound, row.bound_tight].into_iter().enumerate() {
                         let Some(bound) = bound else { continue };
@@ -110,9 +50,7 @@ fn every_bound_holds_for_states_far_from_the_dynamics() {
                             *slot = slot.max(ratio);
                         }
                     }
-                }
-                // The tight form is never looser than the printed one, term by term.
-                for row in snapshot.rows() {
+                    // The tight form is never looser than the printed one, term by term.
                     if let (Some(b), Some(t)) = (row.bound, row.bound_tight) {
                         assert!(
                             t <= b * (1.0 + 1e-12) + 1e-15,
@@ -142,30 +80,8 @@ fn every_bound_holds_for_states_far_from_the_dynamics() {
 }
 
 /// The largest tight ratio over all bounded terms (and the term), for one state.
-fn worst_tight(
-    model: &pickl::model::Model,
-    bases: (&FockBasis, &FockBasis),
-    frame: &CondensateFrame,
-    state: &[C64],
-    (u, v): (&[C64], &[C64]),
-) -> (f64, String) {
-    let alpha11 = IndicatorWorkspace::new(bases.0, bases.1)
-        .indicators(state, u, v)
-        .unwrap()
-        .alpha11;
-    let snapshot = ProofSnapshot::new(
-        model,
-        bases.0,
-        bases.1,
-        frame,
-        state,
-        u,
-        v,
-        alpha11,
-        &ExponentChoice::Scan,
-    )
-    .unwrap();
-    snapshot
+fn worst_tight(case: &NearCondensate) -> (f64, String) {
+    case.snapshot()
         .rows()
         .into_iter()
         .filter_map(|row| {
@@ -182,43 +98,18 @@ fn worst_tight(
 #[test]
 fn a_search_for_the_worst_state_stays_below_the_tight_bounds() {
     for (m, (n1, n2), seed) in [(2, (2, 2), 7u64), (3, (2, 2), 8), (2, (3, 2), 9)] {
-        let lattice = Lattice::new(Geometry::Chain(m)).unwrap();
-        let (v1, v2, v12) = (
-            random_potential(m, seed + 1),
-            random_potential(m, seed + 2),
-            random_potential(m, seed + 3),
-        );
-        let model = model(
-            lattice,
-            Kinetic::Schroedinger,
-            (n1, n2),
-            (1.0, 1.0),
-            (0.0, 0.0),
-            (&[], &[]),
-            (&v1, &v2, &v12),
-        );
-        let (basis_a, basis_b) = (
-            FockBasis::new(m, n1).unwrap(),
-            FockBasis::new(m, n2).unwrap(),
-        );
-        let frame = CondensateFrame::new(&basis_a, &basis_b).unwrap();
-        let (u, v) = (random_state(m, seed + 4), random_state(m, seed + 5));
-        let dim = basis_a.dim() * basis_b.dim();
-        let normalised = |x: Vec<C64>| {
-            let norm = x.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
-            x.into_iter().map(|z| z / norm).collect::<Vec<C64>>()
-        };
-        let mut state = TwoSpeciesState::product(&basis_a, &u, &basis_b, &v)
-            .unwrap()
-            .as_slice()
-            .to_vec();
-        let evaluate = |s: &[C64]| worst_tight(&model, (&basis_a, &basis_b), &frame, s, (&u, &v));
-        let mut best = evaluate(&state);
+        // Start from the double condensate itself.
+        let mut case = near_condensate(m, (n1, n2), seed, 0.0);
+        let dim = case.state.len();
+        let mut best = worst_tight(&case);
+        let mut state = case.state.clone();
         let mut step = 0.3;
         for iteration in 0..600u64 {
             let kick = random_state(dim, 7919 * seed + iteration);
-            let trial = normalised(state.iter().zip(&kick).map(|(s, k)| s + k * step).collect());
-            let value = evaluate(&trial);
+            let trial: Vec<C64> = state.iter().zip(&kick).map(|(s, k)| s + k * step).collect();
+            let norm = trial.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+            case.state = trial.into_iter().map(|z| z / norm).collect();
+            let value = worst_tight(&case);
             assert!(
                 value.0 <= 1.0 + 1e-12,
                 "M={m} N=({n1},{n2}): {} at ratio {} above its tight bound",
@@ -227,7 +118,7 @@ fn a_search_for_the_worst_state_stays_below_the_tight_bounds() {
             );
             if value.0 > best.0 {
                 best = value;
-                state = trial;
+                state = case.state.clone();
             } else if iteration % 50 == 49 {
                 step *= 0.7;
             }

@@ -458,3 +458,84 @@ pub fn expectation(psi: &[C64], op: &Mat<C64>) -> f64 {
     }
     value.re
 }
+
+/// A random test case off the dynamics: a chain of M sites with random potentials
+/// (`list:` values in [−2√M, 2√M)), random orbitals u, v, and the double condensate
+/// u^{⊗N₁}⊗v^{⊗N₂} turned by `angle` towards a random state (α^(1,1) ≈ sin² angle).
+pub struct NearCondensate {
+    pub model: Model,
+    pub basis_a: FockBasis,
+    pub basis_b: FockBasis,
+    pub state: Vec<C64>,
+    pub u: Vec<C64>,
+    pub v: Vec<C64>,
+}
+
+pub fn near_condensate(
+    m: usize,
+    (n1, n2): (usize, usize),
+    seed: u64,
+    angle: f64,
+) -> NearCondensate {
+    let list = |seed: u64| {
+        let values: Vec<String> = random_state(m, seed)
+            .iter()
+            .map(|z| format!("{}", 4.0 * z.re * (m as f64).sqrt()))
+            .collect();
+        format!("list:{}", values.join(","))
+    };
+    let model = model(
+        Lattice::new(pickl::lattice::Geometry::Chain(m)).unwrap(),
+        Kinetic::Schroedinger,
+        (n1, n2),
+        (1.0, 1.0),
+        (0.0, 0.0),
+        (&[], &[]),
+        (&list(seed + 1), &list(seed + 2), &list(seed + 3)),
+    );
+    let (basis_a, basis_b) = (
+        FockBasis::new(m, n1).unwrap(),
+        FockBasis::new(m, n2).unwrap(),
+    );
+    let (u, v) = (random_state(m, seed + 4), random_state(m, seed + 5));
+    let condensate = pickl::state::TwoSpeciesState::product(&basis_a, &u, &basis_b, &v).unwrap();
+    let noise = random_state(basis_a.dim() * basis_b.dim(), seed + 6);
+    let state: Vec<C64> = condensate
+        .as_slice()
+        .iter()
+        .zip(&noise)
+        .map(|(c, r)| c * angle.cos() + r * angle.sin())
+        .collect();
+    let norm = state.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+    NearCondensate {
+        model,
+        basis_a,
+        basis_b,
+        state: state.into_iter().map(|z| z / norm).collect(),
+        u,
+        v,
+    }
+}
+
+impl NearCondensate {
+    /// The proof at this state, with α^(1,1) from the number operators and scanned exponents.
+    pub fn snapshot(&self) -> pickl::proof::snapshot::ProofSnapshot {
+        let frame = pickl::counting::CondensateFrame::new(&self.basis_a, &self.basis_b).unwrap();
+        let alpha11 = pickl::observables::IndicatorWorkspace::new(&self.basis_a, &self.basis_b)
+            .indicators(&self.state, &self.u, &self.v)
+            .unwrap()
+            .alpha11;
+        pickl::proof::snapshot::ProofSnapshot::new(
+            &self.model,
+            &self.basis_a,
+            &self.basis_b,
+            &frame,
+            &self.state,
+            &self.u,
+            &self.v,
+            alpha11,
+            &pickl::proof::snapshot::ExponentChoice::Scan,
+        )
+        .unwrap()
+    }
+}

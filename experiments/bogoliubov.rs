@@ -9,7 +9,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use pickl::bogoliubov::BogoliubovProblem;
+use pickl::bogoliubov::{write_limit_figure, BogoliubovProblem};
 use pickl::config::Options;
 use pickl::experiment::{exit_with, ModelArgs};
 use pickl::report::{available_memory, provenance_path, utc_timestamp, write_provenance, CsvTable};
@@ -153,8 +153,10 @@ fn run(cli: Cli) -> Result<(), String> {
             .expect("valid progress template")
             .progress_chars("=> "),
     );
+    let mut rows = Vec::with_capacity(problem.times.len());
     let stats = problem
         .run(|row| {
+            rows.push(row.clone());
             table.write_row(&[
                 row.t,
                 row.n_alpha10_limit,
@@ -184,11 +186,23 @@ fn run(cli: Cli) -> Result<(), String> {
     provenance.integrator_steps = Some(stats.steps);
     provenance.integrator_rejected = Some(stats.rejected);
     write_provenance(&out, &options, &provenance).map_err(|e| e.to_string())?;
+    let title = format!(
+        "M = {}, c1 = {:.4}: the Bogoliubov limit curves",
+        problem.model.sites(),
+        problem.model.c1()
+    );
+    let figures =
+        write_limit_figure(&rows, &title, &out.with_extension("")).map_err(|e| e.to_string())?;
     eprintln!(
-        "bogoliubov: done in {wall:.2} s wall, {} steps ({} rejected); wrote {}, {}",
+        "bogoliubov: done in {wall:.2} s wall, {} steps ({} rejected); wrote {}, {}, {}",
         stats.steps,
         stats.rejected,
         out.display(),
+        figures
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
         provenance_path(&out).display()
     );
     Ok(())

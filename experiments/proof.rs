@@ -7,7 +7,8 @@
 //! `FILE_wide.csv` (`t,alpha11,dalpha_terms,dalpha_fd,c_v1_im,c_v2_im,c_v12_im,b_t,f_t,
 //! gronwall_bound,kappa_eff`, then `r11,trace_bound`: R^(1,1) and the bound of Corollary 2.1
 //! (2.22), then `kappa,kappa_tight,b_t_tight,gronwall_bound_tight,log10_gronwall_bound,
-//! log10_gronwall_bound_tight,degenerate_bounds`). The Grönwall and trace bounds are left empty
+//! log10_gronwall_bound_tight,degenerate_bounds,log10_bound_over_alpha,
+//! log10_bound_tight_over_alpha`). The Grönwall and trace bounds are left empty
 //! when a species has one particle (the proof needs N₁, N₂ ≥ 2).
 
 use std::path::{Path, PathBuf};
@@ -151,6 +152,8 @@ fn run(cli: Cli) -> Result<(), String> {
                     "log10_gronwall_bound",
                     "log10_gronwall_bound_tight",
                     "degenerate_bounds",
+                    "log10_bound_over_alpha",
+                    "log10_bound_tight_over_alpha",
                 ],
             ),
         ])
@@ -320,6 +323,14 @@ fn run(cli: Cli) -> Result<(), String> {
                         log_printed.map(|l| l / std::f64::consts::LN_10),
                         log_tight.map(|l| l / std::f64::consts::LN_10),
                         Some(degenerate as f64),
+                        // How loose the theorem is at this N: the bound over α itself (N times
+                        // both is the theorem's constant over the best one this run allows).
+                        log_printed
+                            .filter(|_| alpha > 0.0)
+                            .map(|l| (l - alpha.ln()) / std::f64::consts::LN_10),
+                        log_tight
+                            .filter(|_| alpha > 0.0)
+                            .map(|l| (l - alpha.ln()) / std::f64::consts::LN_10),
                     ])?;
                 }
                 window.clear();

@@ -436,3 +436,26 @@ fn project(k: &[C64], l: &[C64], r: &[C64]) -> Vec<C64> {
     }
     out
 }
+
+/// Draws the limit curves lim N₁α^(1,0), lim N₂α^(0,1), lim (N₁+N₂)α^(1,1) of `rows` against t
+/// into `stem`.svg and `stem`.png (a logarithmic axis where they span more than two decades, as
+/// in an unstable case), with `title` naming the model. Returns the files written.
+pub fn write_limit_figure(
+    rows: &[BogoliubovRow],
+    title: &str,
+    stem: &std::path::Path,
+) -> Result<Vec<std::path::PathBuf>> {
+    crate::plot::register_font();
+    let curve = |f: fn(&BogoliubovRow) -> f64| rows.iter().map(|r| (r.t, f(r))).collect();
+    let figure = crate::plot::Curves {
+        title,
+        x_desc: "t (units of ħ/J)",
+        y_desc: "N → ∞ limit",
+        series: vec![
+            ("lim N1 α^(1,0)".into(), curve(|r| r.n_alpha10_limit)),
+            ("lim N2 α^(0,1)".into(), curve(|r| r.n_alpha01_limit)),
+            ("lim (N1+N2) α^(1,1)".into(), curve(|r| r.n_alpha11_limit)),
+        ],
+    };
+    crate::plot::write_both(&figure, stem, crate::plot::SIZE)
+}

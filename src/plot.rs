@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -167,4 +168,83 @@ pub(crate) fn write_both(
         root.present().map_err(|e| wrap(&png, fail(e)))?;
     }
     Ok(vec![svg, png])
+}
+
+/// Curves y(x), one per labelled series, on one chart: a logarithmic y axis when no value is
+/// negative and the positive ones span more than two decades (zeros are then left out), a
+/// linear one otherwise. Points that are not finite are left out.
+pub(crate) struct Curves<'a> {
+    pub title: &'a str,
+    pub x_desc: &'a str,
+    pub y_desc: &'a str,
+    pub series: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+impl Curves<'_> {
+    fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.series
+            .iter()
+            .flat_map(|(_, p)| p.iter().copied())
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+    }
+
+    fn draw_on<DB: DrawingBackend, Y>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        x: (f64, f64),
+        y: Y,
+        log: bool,
+    ) -> DrawResult
+    where
+        Y: AsRangedCoord<Value = f64>,
+        Y::CoordDescType: ValueFormatter<f64>,
+    {
+        let mut chart = ChartBuilder::on(root)
+            .caption(self.title, (FONT, 22))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x.0..x.1, y)
+            .map_err(fail)?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_desc)
+            .y_desc(self.y_desc)
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 18))
+            .draw()
+            .map_err(fail)?;
+        let count = self.series.len();
+        for (i, (label, points)) in self.series.iter().enumerate() {
+            let kept: Vec<(f64, f64)> = points
+                .iter()
+                .copied()
+                .filter(|(x, y)| x.is_finite() && y.is_finite() && !(log && *y <= 0.0))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(kept, color(i, count).stroke_width(2)))
+                .map_err(fail)?
+                .label(label.clone())
+                .legend(legend_line(color(i, count)));
+        }
+        legend(&mut chart, 15, SeriesLabelPosition::UpperLeft)
+    }
+}
+
+impl Drawing for Curves<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let Some(x) = linear_range(self.points().map(|p| p.0), 0.0, 1e-9) else {
+            return Ok(());
+        };
+        let ys: Vec<f64> = self.points().map(|p| p.1).collect();
+        let signed = ys.iter().any(|y| *y < 0.0);
+        let wide = positive_range(ys.iter().copied()).is_some_and(|(lo, hi)| hi / lo > 400.0);
+        if !signed && wide {
+            let (lo, hi) = positive_range(ys.into_iter()).expect("positive values");
+            self.draw_on(root, x, (lo..hi).log_scale(), true)
+        } else {
+            let (lo, hi) = linear_range(ys.into_iter(), 0.05, 0.0).expect("finite values");
+            self.draw_on(root, x, lo..hi, false)
+        }
+    }
 }

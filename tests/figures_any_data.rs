@@ -47,6 +47,9 @@ fn fit(t: f64, value: f64) -> FitRow {
         correction: Some(value),
         correction_error: Some(value),
         theorem_over_limit: Some(value),
+        best_constant: Some(value),
+        theorem_over_best: Some(value),
+        tight_theorem_over_limit: Some(value),
     }
 }
 
@@ -132,5 +135,31 @@ fn ledger_figures_finish_on_any_data() {
         within_deadline(&format!("ledger at {value:e}"), move || {
             let _ = write_ledger_figures(&path, "test");
         });
+    }
+}
+
+#[test]
+fn limit_figures_finish_on_any_data() {
+    let dir = std::env::temp_dir().join(format!("pickl-limit-figures-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, value) in VALUES.iter().enumerate() {
+        for count in [1, 4] {
+            let rows: Vec<pickl::bogoliubov::BogoliubovRow> = (0..count)
+                .map(|k| pickl::bogoliubov::BogoliubovRow {
+                    t: k as f64,
+                    n_alpha10_limit: *value,
+                    n_alpha01_limit: value * k as f64,
+                    n_alpha11_limit: -value,
+                    symplectic_defect: 0.0,
+                    pairing_defect: 0.0,
+                    condensate_defect: 0.0,
+                    energy_hartree: 0.0,
+                })
+                .collect();
+            let stem = dir.join(format!("case{i}_{count}"));
+            within_deadline(&format!("limits at {value:e}"), move || {
+                let _ = pickl::bogoliubov::write_limit_figure(&rows, "test", &stem);
+            });
+        }
     }
 }

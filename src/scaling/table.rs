@@ -40,7 +40,7 @@ pub const SCALING_COLUMNS: [&str; 20] = [
 pub const ROUND_OFF_ALPHA: f64 = 1e-12;
 
 /// Columns of `fit.csv`.
-pub const FIT_COLUMNS: [&str; 12] = [
+pub const FIT_COLUMNS: [&str; 15] = [
     "t",
     "gamma",
     "gamma_lo",
@@ -53,6 +53,9 @@ pub const FIT_COLUMNS: [&str; 12] = [
     "correction",
     "correction_err",
     "log10_theorem_over_limit",
+    "best_constant",
+    "log10_theorem_over_best",
+    "log10_tight_theorem_over_limit",
 ];
 
 /// The rows of a study, grouped by size (ordered by N₁ + N₂, then N₁).
@@ -275,17 +278,34 @@ impl ScalingTable {
                         .collect();
                     richardson_limit(&sizes, &scaled, &correction_errors).ok()
                 });
-                // Theorem 2.1's constant (α(0)N + 1) e^{κ f(t)} = N × the Grönwall bound (it does
-                // not depend on N at a fixed ratio), from the largest size, over L(t).
-                let theorem_over_limit = at_t
-                    .iter()
-                    .filter_map(|r| Some((r.total() as f64, r.get("log10_gronwall_bound")?)))
-                    .max_by(|a, b| a.0.total_cmp(&b.0))
-                    .zip(bogoliubov_limit.filter(|l| *l > 0.0))
-                    .map(|((n, log_bound), l)| n.log10() + log_bound - l.log10());
+                // log₁₀ of Theorem 2.1's constant (α(0)N + 1) e^{κ f(t)} = N × the Grönwall
+                // bound (it does not depend on N at a fixed ratio), from the largest size.
+                let log_theorem = |column: &str| {
+                    at_t.iter()
+                        .filter_map(|r| Some((r.total() as f64, r.get(column)?)))
+                        .max_by(|a, b| a.0.total_cmp(&b.0))
+                        .map(|(n, log_bound)| n.log10() + log_bound)
+                };
+                let log_limit = bogoliubov_limit.filter(|l| *l > 0.0).map(f64::log10);
+                let over_limit = |column: &str| {
+                    log_theorem(column)
+                        .zip(log_limit)
+                        .map(|(theorem, limit)| theorem - limit)
+                };
+                // The best constant the exact runs allow: the smallest C with α(t) ≤ C/N at
+                // every size run, max over the sizes of N α(t).
+                let best_constant = resolved
+                    .then(|| scaled.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+                    .filter(|c| *c > 0.0);
+                let theorem_over_best = log_theorem("log10_gronwall_bound")
+                    .zip(best_constant)
+                    .map(|(theorem, best)| theorem - best.log10());
                 FitRow {
                     t,
-                    theorem_over_limit,
+                    theorem_over_limit: over_limit("log10_gronwall_bound"),
+                    best_constant,
+                    theorem_over_best,
+                    tight_theorem_over_limit: over_limit("log10_gronwall_bound_tight"),
                     bogoliubov_limit,
                     correction: correction.map(|c| c.limit),
                     correction_error: correction.and_then(|c| c.error),
@@ -318,6 +338,9 @@ impl ScalingTable {
                 optional(f.correction),
                 optional(f.correction_error),
                 optional(f.theorem_over_limit),
+                optional(f.best_constant),
+                optional(f.theorem_over_best),
+                optional(f.tight_theorem_over_limit),
             ]
         });
         write_atomically(path, &csv_text(&FIT_COLUMNS, rows)?)
@@ -358,4 +381,11 @@ pub struct FitRow {
     /// log₁₀ of Theorem 2.1's constant (α(0)N + 1)e^{κ f(t)} over L(t): how loose the theorem
     /// is independently of N, since α^(1,1)(t) ≈ L(t)/N.
     pub theorem_over_limit: Option<f64>,
+    /// max over the sizes of N α^(1,1)(t): the best constant C with α ≤ C/N that the exact runs
+    /// allow (empty where α is at round-off level).
+    pub best_constant: Option<f64>,
+    /// log₁₀ of Theorem 2.1's constant over [`FitRow::best_constant`].
+    pub theorem_over_best: Option<f64>,
+    /// [`FitRow::theorem_over_limit`] with the tight κ of [`crate::proof::bounds`].
+    pub tight_theorem_over_limit: Option<f64>,
 }

@@ -242,6 +242,27 @@ fn counting_writes_its_table_and_the_distribution() {
         );
     }
     assert_eq!(reader.records().count(), 3);
+    // (2.25): every (k₁, k₂) ≠ (0, 0) at every time, α^(k₁,k₂) within Lemma 3.2 (3.8).
+    let mut fractions = csv::Reader::from_path(dir.join("count_alpha_k.csv")).unwrap();
+    assert_eq!(
+        fractions.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "t",
+            "k1",
+            "k2",
+            "alpha",
+            "alpha_over_max_k_alpha11",
+            "log10_bound_2_25",
+            "log10_bound_2_25_tight"
+        ]
+    );
+    let fraction_rows: Vec<csv::StringRecord> = fractions.records().map(|r| r.unwrap()).collect();
+    assert_eq!(fraction_rows.len(), 3 * (4 * 3 - 1));
+    for row in &fraction_rows {
+        if !row[4].is_empty() {
+            assert!(row[4].parse::<f64>().unwrap() <= 1.0 + 1e-12, "{row:?}");
+        }
+    }
     // π is normalised by its own sum, so Σπ = 1 says nothing. Its first moments, E[k_A]/N₁ and
     // E[k_B]/N₂, must equal α^(1,0) and α^(0,1) as `dynamics` computes them from the number
     // operators N_u, N_v on the state in the site basis, without the condensate frame.

@@ -233,3 +233,78 @@ fn higher_reduced_density_matrices_equal_the_partial_traces() {
         assert!((r_gram - r_direct).abs() < 1e-12, "{r_gram} vs {r_direct}");
     }
 }
+
+/// (2.25): α^(k₁,k₂) for every k₁ ≤ N₁, k₂ ≤ N₂ (the table `counting` writes) equals
+/// 1 − ⟨u^{⊗k₁}⊗v^{⊗k₂}, γ^(k₁,k₂) u^{⊗k₁}⊗v^{⊗k₂}⟩ with γ^(k₁,k₂) the first-quantised partial
+/// trace, up to k = N.
+#[test]
+fn every_fraction_indicator_equals_the_first_quantised_one() {
+    use pickl::counting::fractions::fraction_rows;
+    use pickl::counting::{CondensateFrame, CountingDistribution};
+    let mut checked = 0;
+    for (m, n1, n2, seed) in [(2, 3, 3, 61u64), (3, 3, 2, 62), (2, 4, 1, 63)] {
+        let (basis_a, basis_b) = (
+            FockBasis::new(m, n1).unwrap(),
+            FockBasis::new(m, n2).unwrap(),
+        );
+        // A state near the double condensate, so that α^(k₁,k₂) spans a range of values.
+        let (u, v) = (random_state(m, seed + 1), random_state(m, seed + 2));
+        let condensate = TwoSpeciesState::product(&basis_a, &u, &basis_b, &v).unwrap();
+        let noise = random_state(basis_a.dim() * basis_b.dim(), seed);
+        let state: Vec<C64> = condensate
+            .as_slice()
+            .iter()
+            .zip(&noise)
+            .map(|(c, r)| c * 0.9 + r * 0.44)
+            .collect();
+        let norm = state.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+        let state: Vec<C64> = state.into_iter().map(|z| z / norm).collect();
+        let psi = first_quantised_state(&basis_a, &basis_b, &state);
+        let frame = CondensateFrame::new(&basis_a, &basis_b).unwrap();
+        let pi = CountingDistribution::from_frame_state(
+            &basis_a,
+            &basis_b,
+            &frame.to_frame(&state, &u, &v).unwrap(),
+        )
+        .unwrap();
+        for row in fraction_rows(&pi, 0.0).unwrap() {
+            let (k1, k2) = (row.k1, row.k2);
+            let gamma = gamma_brute_force(&psi, m, (n1, n2), (k1, k2));
+            let ka = m.pow(k1 as u32);
+            // u^{⊗k₁} ⊗ v^{⊗k₂} at index X + M^{k₁} Y.
+            let product = |index: usize| -> C64 {
+                let (x, y) = (index % ka, index / ka);
+                configuration(x, m, k1)
+                    .iter()
+                    .map(|&s| u[s])
+                    .product::<C64>()
+                    * configuration(y, m, k2)
+                        .iter()
+                        .map(|&s| v[s])
+                        .product::<C64>()
+            };
+            let dim = gamma.nrows();
+            let mut overlap = c(0.0);
+            for i in 0..dim {
+                for j in 0..dim {
+                    overlap += product(i).conj() * gamma[(i, j)] * product(j);
+                }
+            }
+            let reference = 1.0 - overlap.re;
+            assert!(
+                (row.alpha - reference).abs() < 1e-12,
+                "M={m} N=({n1},{n2}) k=({k1},{k2}): {} vs first quantisation {reference}",
+                row.alpha
+            );
+            // Lemma 3.2 (3.8) on these states.
+            if let Some(ratio) = row.over_max_k_alpha11 {
+                assert!(
+                    ratio <= 1.0 + 1e-12,
+                    "(3.8) fails at k=({k1},{k2}): {ratio}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    eprintln!("{checked} indicators alpha^(k1,k2) checked up to k = N");
+}

@@ -3,6 +3,7 @@
 //! π(k_A, k_B) = ⟨Ψ, P^A_{k_A} P^B_{k_B} Ψ⟩ of the numbers of particles outside the condensates.
 
 mod distribution;
+pub mod fractions;
 mod frame;
 pub mod weights;
 

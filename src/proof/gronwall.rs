@@ -20,7 +20,7 @@ use crate::hartree::HartreeSystem;
 use crate::model::Model;
 use crate::one_body::PairPotential;
 use crate::proof::norms::sum_space_norm;
-use crate::proof::snapshot::{constant_sum, ExponentChoice};
+use crate::proof::snapshot::{ExponentChoice, MeanFieldConstants};
 use crate::{Error, Result, C64};
 
 /// The excess of the upper rule over the integral that the piece count aims at, relative to
@@ -83,11 +83,9 @@ pub fn mean_field_integral(
         ));
     }
     let hartree = HartreeSystem::new(model);
+    let constants = MeanFieldConstants::new(model, exponents);
     let integrand = |trajectory: &[crate::hartree::HartreeState]| -> Vec<f64> {
-        trajectory
-            .iter()
-            .map(|p| constant_sum(model, &p.u, &p.v, exponents))
-            .collect()
+        trajectory.iter().map(|p| constants.sum(&p.u, &p.v)).collect()
     };
     let lipschitz = integrand_lipschitz(model, exponents);
     // The integrand at the output times sets the piece counts.

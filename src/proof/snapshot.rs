@@ -101,13 +101,57 @@ impl ExponentChoice {
 /// A₁ + A₂ + A^u + A^v at one time, the integrand of f(t) (2.19), with the exponents chosen as in
 /// [`ProofSnapshot::new`].
 pub fn constant_sum(model: &Model, u: &[C64], v: &[C64], exponents: &ExponentChoice) -> f64 {
-    let e1 = exponents.pick(0, &model.species_a().potential, &[u]);
-    let e2 = exponents.pick(1, &model.species_b().potential, &[v]);
-    let e12 = exponents.pick(2, model.inter_potential(), &[u, v]);
-    let v12 = model.inter_potential();
-    mean_field_constant(&model.species_a().potential, u, e1)
-        + mean_field_constant(&model.species_b().potential, v, e2)
-        + sum_space_norm(v12, e12) * (orbital_weight(u, e12) + orbital_weight(v, e12))
+    MeanFieldConstants::new(model, exponents).sum(u, v)
+}
+
+/// The integrand of f(t) for many times: the norms ‖V‖_{L^r+L^s} of the candidate exponents do
+/// not change with time and are computed once.
+#[derive(Clone, Debug)]
+pub struct MeanFieldConstants {
+    /// For V₁, V₂, V₁₂: the candidate exponents with the potential's norm.
+    candidates: [Vec<(Exponents, f64)>; 3],
+}
+
+impl MeanFieldConstants {
+    /// The norms of V₁, V₂, V₁₂ for every pair the choice can pick.
+    pub fn new(model: &Model, exponents: &ExponentChoice) -> Self {
+        let potentials = [
+            &model.species_a().potential,
+            &model.species_b().potential,
+            model.inter_potential(),
+        ];
+        MeanFieldConstants {
+            candidates: std::array::from_fn(|i| {
+                exponents
+                    .candidates(i)
+                    .into_iter()
+                    .map(|e| (e, sum_space_norm(potentials[i], e)))
+                    .collect()
+            }),
+        }
+    }
+
+    /// (exponents, norm) of potential `index` with the smallest norm × Σ orbital weights (the
+    /// first such in the candidates' order).
+    fn pick(&self, index: usize, orbitals: &[&[C64]]) -> (Exponents, f64) {
+        let cost = |&(e, norm): &(Exponents, f64)| {
+            norm * orbitals.iter().map(|o| orbital_weight(o, e)).sum::<f64>()
+        };
+        *self.candidates[index]
+            .iter()
+            .min_by(|a, b| cost(a).total_cmp(&cost(b)))
+            .expect("a choice has at least one candidate")
+    }
+
+    /// A₁ + A₂ + A^u + A^v for (u, v).
+    pub fn sum(&self, u: &[C64], v: &[C64]) -> f64 {
+        let (e1, n1) = self.pick(0, &[u]);
+        let (e2, n2) = self.pick(1, &[v]);
+        let (e12, n12) = self.pick(2, &[u, v]);
+        n1 * orbital_weight(u, e1)
+            + n2 * orbital_weight(v, e2)
+            + n12 * (orbital_weight(u, e12) + orbital_weight(v, e12))
+    }
 }
 
 /// The bounds of one form ([`ProofConstants`]) at one time.

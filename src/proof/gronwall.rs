@@ -85,7 +85,10 @@ pub fn mean_field_integral(
     let hartree = HartreeSystem::new(model);
     let constants = MeanFieldConstants::new(model, exponents);
     let integrand = |trajectory: &[crate::hartree::HartreeState]| -> Vec<f64> {
-        trajectory.iter().map(|p| constants.sum(&p.u, &p.v)).collect()
+        trajectory
+            .iter()
+            .map(|p| constants.sum(&p.u, &p.v))
+            .collect()
     };
     let lipschitz = integrand_lipschitz(model, exponents);
     // The integrand at the output times sets the piece counts.

@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod ledger_figures;
 pub mod norms;
 mod pairs;
+pub mod run;
 pub mod snapshot;
 
 pub use derivative::{derivative_terms, DerivativeTerms};

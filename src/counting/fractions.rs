@@ -62,8 +62,9 @@ pub fn log_fraction_bound(k1: usize, k2: usize, log_gronwall_bound: f64) -> f64 
     (k1.max(k2) as f64).ln() + log_gronwall_bound
 }
 
-/// The figure α^(k,k)/α^(1,1) against k/(N₁+N₂), one line per time of `times` (the rows with
-/// k₁ = k₂ = k), into `stem`.svg and `.png`. Returns the files written.
+/// The figure α^(k,k)/α^(1,1) against k/(N₁+N₂) at the output times (of `times`) nearest
+/// T/3, 2T/3 and T (the rows with k₁ = k₂ = k), into `stem`.svg and `.png`. Returns the files
+/// written.
 pub fn write_fraction_figure(
     rows: &[FractionRow],
     times: &[f64],
@@ -72,12 +73,23 @@ pub fn write_fraction_figure(
     stem: &Path,
 ) -> Result<Vec<PathBuf>> {
     crate::plot::register_font();
+    let t_max = times.last().copied().unwrap_or(0.0);
+    let mut chosen: Vec<f64> = (1..=3)
+        .filter_map(|k| {
+            let target = t_max * k as f64 / 3.0;
+            times
+                .iter()
+                .copied()
+                .min_by(|a, b| (a - target).abs().total_cmp(&(b - target).abs()))
+        })
+        .collect();
+    chosen.dedup();
     let alpha11 = |t: f64| {
         rows.iter()
             .find(|r| r.t == t && r.k1 == 1 && r.k2 == 1)
             .map(|r| r.alpha)
     };
-    let series = times
+    let series = chosen
         .iter()
         .filter_map(|&t| {
             let a11 = alpha11(t).filter(|a| *a > ROUND_OFF)?;

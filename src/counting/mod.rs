@@ -5,6 +5,7 @@
 mod distribution;
 pub mod fractions;
 mod frame;
+pub mod run;
 pub mod weights;
 
 pub use distribution::CountingDistribution;

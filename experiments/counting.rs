@@ -6,7 +6,6 @@
 //! max(k₁,k₂) times the Grönwall bound, in `FILE_alpha_k.csv` with the figure `FILE_alpha_k`.
 //! Same flags and TOML keys as `dynamics`.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -14,7 +13,7 @@ use clap::Parser;
 use pickl::counting::fractions::write_fraction_figure;
 use pickl::counting::run::{counting_columns, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS};
 use pickl::experiment::{exit_with, Experiment, ModelArgs};
-use pickl::report::CsvTable;
+use pickl::report::{sibling_table, CsvTable};
 use pickl::Result;
 
 /// Counting distribution, indicators and lemma checks along the exact dynamics. With no
@@ -30,15 +29,6 @@ fn main() -> ExitCode {
     exit_with(run(Cli::parse()))
 }
 
-/// `dir/name.csv` → `dir/name_SUFFIX.csv`.
-fn sibling(out: &Path, suffix: &str) -> PathBuf {
-    let stem = out
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("counting");
-    out.with_file_name(format!("{stem}_{suffix}.csv"))
-}
-
 fn run(cli: Cli) -> Result<(), String> {
     let experiment = Experiment::from_args("counting", cli.model, "results/counting_default.csv")
         .map_err(|e| e.to_string())?;
@@ -46,8 +36,8 @@ fn run(cli: Cli) -> Result<(), String> {
     let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
     let mut table = CsvTable::create(&experiment.out, &column_refs).map_err(|e| e.to_string())?;
     let (pi_path, fractions_path) = (
-        sibling(&experiment.out, "pi"),
-        sibling(&experiment.out, "alpha_k"),
+        sibling_table(&experiment.out, "pi"),
+        sibling_table(&experiment.out, "alpha_k"),
     );
     let mut pi_table =
         CsvTable::create(&pi_path, &DISTRIBUTION_COLUMNS).map_err(|e| e.to_string())?;

@@ -11,7 +11,6 @@
 //! log10_bound_tight_over_alpha`). The Grönwall and trace bounds are left empty
 //! when a species has one particle (the proof needs N₁, N₂ ≥ 2).
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -21,6 +20,7 @@ use pickl::experiment::{exit_with, Experiment, ModelArgs};
 use pickl::proof::ledger_figures::write_ledger_figures;
 use pickl::proof::run::{ProofRun, STEP_COLUMNS, TERM_COLUMNS, WIDE_COLUMNS};
 use pickl::proof::snapshot::ExponentChoice;
+use pickl::report::sibling_table;
 use pickl::Result;
 
 /// Every term of the proof of Theorem 2.1 against its bound, along the exact dynamics. With no
@@ -40,11 +40,6 @@ fn main() -> ExitCode {
     exit_with(run(Cli::parse()))
 }
 
-fn sibling(out: &Path, suffix: &str) -> PathBuf {
-    let stem = out.file_stem().and_then(|s| s.to_str()).unwrap_or("proof");
-    out.with_file_name(format!("{stem}_{suffix}.csv"))
-}
-
 fn run(cli: Cli) -> Result<(), String> {
     let exponents: ExponentChoice = cli.r_s.parse().map_err(|e: pickl::Error| e.to_string())?;
     let mut experiment = Experiment::from_args("proof", cli.model, "results/proof_default.csv")
@@ -54,8 +49,8 @@ fn run(cli: Cli) -> Result<(), String> {
     problem.times = proof.evaluation_times();
     let (out, steps_path, wide_path) = (
         experiment.out.clone(),
-        sibling(&experiment.out, "steps"),
-        sibling(&experiment.out, "wide"),
+        sibling_table(&experiment.out, "steps"),
+        sibling_table(&experiment.out, "wide"),
     );
     let mut tables = experiment
         .tables(&[

@@ -84,7 +84,19 @@ pub(crate) fn positive_range(values: impl Iterator<Item = f64>) -> Option<(f64, 
     (hi > 0.0).then_some((lo / 2.0, (hi * 2.0).min(lo / 2.0 * LOG_SPAN_LIMIT)))
 }
 
-/// A linear axis range covering the finite values (clamped to ±[`AXIS_LIMIT`]), padded by
+/// Moves a value into one span of a linear axis' range either side: what lies further out is
+/// off the figure anyway, and plotters' integer pixel arithmetic overflows on it.
+pub(crate) fn onto((lo, hi): (f64, f64)) -> impl Fn(f64) -> f64 {
+    let span = hi - lo;
+    move |v| v.clamp(lo - span, hi + span)
+}
+
+/// The largest magnitude of a linear axis: a quarter of the largest double, so that the span
+/// and every finite value's distance from the axis stay finite (plotters maps points to pixels
+/// in integers and overflows on a point far outside its axis).
+const LINEAR_LIMIT: f64 = f64::MAX / 4.0;
+
+/// A linear axis range covering the finite values (clamped to ±[`LINEAR_LIMIT`]), padded by
 /// `pad` of its span and at least by `least` (and a little more than round-off, so that a flat
 /// line has a range); `None` if there are none.
 pub(crate) fn linear_range(
@@ -94,7 +106,7 @@ pub(crate) fn linear_range(
 ) -> Option<(f64, f64)> {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
-        .map(|v| v.clamp(-AXIS_LIMIT, AXIS_LIMIT))
+        .map(|v| v.clamp(-LINEAR_LIMIT, LINEAR_LIMIT))
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
@@ -103,7 +115,8 @@ pub(crate) fn linear_range(
     }
     let margin = ((hi - lo) * pad)
         .max(least)
-        .max(1e-9 * hi.abs().max(lo.abs()).max(1.0));
+        .max(1e-9 * hi.abs().max(lo.abs()).max(1.0))
+        .min(LINEAR_LIMIT);
     Some((lo - margin, hi + margin))
 }
 
@@ -192,13 +205,14 @@ impl Curves<'_> {
         &self,
         root: &DrawingArea<DB, Shift>,
         x: (f64, f64),
-        y: Y,
+        (y, y_range): (Y, (f64, f64)),
         log: bool,
     ) -> DrawResult
     where
         Y: AsRangedCoord<Value = f64>,
         Y::CoordDescType: ValueFormatter<f64>,
     {
+        let within = onto(y_range);
         let mut chart = ChartBuilder::on(root)
             .caption(self.title, (FONT, 22))
             .margin(15)
@@ -220,6 +234,7 @@ impl Curves<'_> {
                 .iter()
                 .copied()
                 .filter(|(x, y)| x.is_finite() && y.is_finite() && !(log && *y <= 0.0))
+                .map(|(x, y)| (x, if log { y } else { within(y) }))
                 .collect();
             chart
                 .draw_series(LineSeries::new(kept, color(i, count).stroke_width(2)))
@@ -241,10 +256,10 @@ impl Drawing for Curves<'_> {
         let wide = positive_range(ys.iter().copied()).is_some_and(|(lo, hi)| hi / lo > 400.0);
         if !signed && wide {
             let (lo, hi) = positive_range(ys.into_iter()).expect("positive values");
-            self.draw_on(root, x, (lo..hi).log_scale(), true)
+            self.draw_on(root, x, ((lo..hi).log_scale(), (lo, hi)), true)
         } else {
             let (lo, hi) = linear_range(ys.into_iter(), 0.05, 0.0).expect("finite values");
-            self.draw_on(root, x, lo..hi, false)
+            self.draw_on(root, x, (lo..hi, (lo, hi)), false)
         }
     }
 }

@@ -134,6 +134,15 @@ pub fn provenance_path(table: &Path) -> PathBuf {
     table.with_extension("meta.toml")
 }
 
+/// A table written beside `table`: `dir/name.csv` → `dir/name_SUFFIX.csv`.
+pub fn sibling_table(table: &Path, suffix: &str) -> PathBuf {
+    let stem = table
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("table");
+    table.with_file_name(format!("{stem}_{suffix}.csv"))
+}
+
 /// Writes `options` (top-level keys, so the file can be passed back with `--config`) and a
 /// `[provenance]` table, atomically (temporary file, then rename).
 pub fn write_provenance<O: Serialize, P: Serialize>(

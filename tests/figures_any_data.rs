@@ -1,7 +1,8 @@
 //! Drawing a figure must finish and must not panic, whatever the data: zeros, negatives, 1e-300,
 //! 1e300, ±inf, NaN, a single point, a flat line. (A study whose Grönwall bound reached 3.7e305
-//! used to spin for ever inside plotters' logarithmic axis.) Each case is drawn in a thread
-//! with a deadline.
+//! used to spin for ever inside plotters' logarithmic axis, and a point far outside a linear
+//! axis overflowed its integer pixel arithmetic, a panic where overflow checks are on, as in
+//! `cargo test`.) Each case is drawn in a thread with a deadline.
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -65,7 +66,7 @@ fn within_deadline(label: &str, work: impl FnOnce() + Send + 'static) {
     );
 }
 
-const VALUES: [f64; 9] = [
+const VALUES: [f64; 10] = [
     0.0,
     -1.0,
     1e-300,
@@ -75,6 +76,7 @@ const VALUES: [f64; 9] = [
     f64::NAN,
     f64::MAX,
     f64::MIN_POSITIVE,
+    1e307,
 ];
 
 #[test]

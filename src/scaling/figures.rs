@@ -17,7 +17,7 @@ use plotters::prelude::*;
 use super::fit::power_law_fit;
 use super::table::{FitRow, NumericRow, ScalingTable};
 use crate::plot::{
-    color, fail, legend, legend_line, linear_range, log_label, positive_range, register_font,
+    color, fail, legend, legend_line, linear_range, log_label, onto, positive_range, register_font,
     DrawResult, Drawing, FONT, SIZE,
 };
 use crate::Result;
@@ -180,13 +180,17 @@ impl Figure for CollapseFigure {
             .axis_desc_style((FONT, 18))
             .draw()
             .map_err(fail)?;
-        lines_per_size(&mut chart, study, Stroke::Solid, |r| r.get("n_alpha11"))?;
+        let within = onto((lo, hi));
+        lines_per_size(&mut chart, study, Stroke::Solid, |r| {
+            r.get("n_alpha11").map(&within)
+        })?;
         let curve = |value: fn(&FitRow) -> Option<f64>| -> Vec<(f64, f64)> {
             study
                 .fits
                 .iter()
                 .filter_map(|f| Some((f.t, value(f)?)))
                 .filter(|(_, l)| l.is_finite())
+                .map(|(t, l)| (t, within(l)))
                 .collect()
         };
         let limit = curve(|f| f.limit);
@@ -203,8 +207,10 @@ impl Figure for CollapseFigure {
                 .legend(legend_line(BLACK));
             let bars = study.fits.iter().filter_map(|f| {
                 let (l, e) = (f.limit?, f.limit_error?);
-                (l.is_finite() && e.is_finite())
-                    .then(|| ErrorBar::new_vertical(f.t, l - e, l, l + e, BLACK.filled(), 6))
+                (l.is_finite() && e.is_finite()).then(|| {
+                    let (low, mid, high) = (within(l - e), within(l), within(l + e));
+                    ErrorBar::new_vertical(f.t, low, mid, high, BLACK.filled(), 6)
+                })
             });
             chart.draw_series(bars).map_err(fail)?;
         }

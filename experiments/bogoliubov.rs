@@ -9,7 +9,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use pickl::bogoliubov::{write_limit_figure, BogoliubovProblem};
+use pickl::bogoliubov::{write_limit_figure, BogoliubovProblem, BOGOLIUBOV_COLUMNS};
 use pickl::config::Options;
 use pickl::experiment::{exit_with, ModelArgs};
 use pickl::report::{available_memory, provenance_path, utc_timestamp, write_provenance, CsvTable};
@@ -29,17 +29,6 @@ struct Cli {
     #[arg(long, value_name = "a:b")]
     ratio: Option<String>,
 }
-
-const COLUMNS: [&str; 8] = [
-    "t",
-    "n_alpha10_limit",
-    "n_alpha01_limit",
-    "n_alpha11_limit",
-    "symplectic_defect",
-    "pairing_defect",
-    "condensate_defect",
-    "energy_hartree",
-];
 
 #[derive(Serialize)]
 struct Provenance {
@@ -113,15 +102,7 @@ fn run(cli: Cli) -> Result<(), String> {
         ..resolved
     };
     if let Some(available) = available_memory() {
-        let need = problem.memory_estimate();
-        if need > available as f64 {
-            return Err(format!(
-                "M = {} needs about {:.1} GiB for the 2M x 2M transformation but only {:.1} GiB are available",
-                problem.model.sites(),
-                need / (1u64 << 30) as f64,
-                available as f64 / (1u64 << 30) as f64
-            ));
-        }
+        problem.check_memory(available).map_err(|e| e.to_string())?;
     }
     let out = options.out.clone().expect("resolved options name the file");
     let mut provenance = Provenance {
@@ -135,7 +116,7 @@ fn run(cli: Cli) -> Result<(), String> {
         integrator_steps: None,
         integrator_rejected: None,
     };
-    let mut table = CsvTable::create(&out, &COLUMNS).map_err(|e| e.to_string())?;
+    let mut table = CsvTable::create(&out, &BOGOLIUBOV_COLUMNS).map_err(|e| e.to_string())?;
     write_provenance(&out, &options, &provenance).map_err(|e| e.to_string())?;
     eprintln!(
         "bogoliubov: M = {}, c1 = {:.6}, c2 = {:.6}, {} output times to T = {}, tolerance {:e}",
@@ -157,16 +138,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let stats = problem
         .run(|row| {
             rows.push(row.clone());
-            table.write_row(&[
-                row.t,
-                row.n_alpha10_limit,
-                row.n_alpha01_limit,
-                row.n_alpha11_limit,
-                row.symplectic_defect,
-                row.pairing_defect,
-                row.condensate_defect,
-                row.energy_hartree,
-            ])?;
+            table.write_row(&row.cells())?;
             progress.set_message(format!(
                 "t = {:.3}, lim N alpha11 = {:.5}",
                 row.t, row.n_alpha11_limit

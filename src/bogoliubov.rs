@@ -78,6 +78,18 @@ use crate::model::Model;
 use crate::one_body::PairPotential;
 use crate::{Error, Result, C64};
 
+/// Columns of the `bogoliubov` table, in the order of [`BogoliubovRow::cells`].
+pub const BOGOLIUBOV_COLUMNS: [&str; 8] = [
+    "t",
+    "n_alpha10_limit",
+    "n_alpha01_limit",
+    "n_alpha11_limit",
+    "symplectic_defect",
+    "pairing_defect",
+    "condensate_defect",
+    "energy_hartree",
+];
+
 /// The Bogoliubov quantities at one output time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BogoliubovRow {
@@ -97,6 +109,22 @@ pub struct BogoliubovRow {
     pub condensate_defect: f64,
     /// E[u_t, v_t] (4.8), conserved by (2.10).
     pub energy_hartree: f64,
+}
+
+impl BogoliubovRow {
+    /// The row in the order of [`BOGOLIUBOV_COLUMNS`].
+    pub fn cells(&self) -> [f64; 8] {
+        [
+            self.t,
+            self.n_alpha10_limit,
+            self.n_alpha01_limit,
+            self.n_alpha11_limit,
+            self.symplectic_defect,
+            self.pairing_defect,
+            self.condensate_defect,
+            self.energy_hartree,
+        ]
+    }
 }
 
 /// One Bogoliubov run: a model (only c₁, c₂ of its particle numbers enter), the initial pair,
@@ -135,6 +163,20 @@ impl BogoliubovProblem {
         let n = 2.0 * self.model.sites() as f64;
         let state = 2.0 * self.model.sites() as f64 + 2.0 * n * n;
         16.0 * (16.0 * state + 4.0 * n * n)
+    }
+
+    /// Refuses, with the figures, a run that needs more than `available` bytes.
+    pub fn check_memory(&self, available: usize) -> Result<()> {
+        let need = self.memory_estimate();
+        if need > available as f64 {
+            return Err(Error::TooLarge(format!(
+                "M = {} needs about {:.1} GiB for the 2M x 2M transformation but only {:.1} GiB are available",
+                self.model.sites(),
+                need / (1u64 << 30) as f64,
+                available as f64 / (1u64 << 30) as f64
+            )));
+        }
+        Ok(())
     }
 
     /// Runs it, calling `on_row` at each output time.

@@ -5,9 +5,11 @@
 //!   (together the two-sided bound (2.6));
 //! * Lemma 3.2: (3.7) α^(k₁,k₂) ≤ R^(k₁,k₂) ≤ 2√α^(k₁,k₂); (3.8) α^(k₁,k₂) ≤ max(k₁,k₂) α^(1,1);
 //! * Lemma A.1 (A.10)–(A.11) for each species and any f ≥ 0;
-//! * Lemma A.2 in the two forms the proof uses, the chains (A.13) and (A.14);
-//! * Lemma A.3 (A.16)/(A.17) for r = 2 as an operator identity on a small space
-//!   ([`lemma_a_3`], dense first-quantised operators from [`crate::small_space`]).
+//! * Lemma A.2 in the two forms the proof uses, the chains (A.13) and (A.14).
+//!
+//! Lemma A.3 (A.16)/(A.17), an operator identity, is checked densely on small spaces in the
+//! tests (`tests/appendix_a_first_quantised.rs`); the library uses it through the vanishing
+//! pairs of [`crate::proof`].
 //!
 //! For a state symmetric in each species, operators on particles 1, 2 of one species are
 //! replaced by their symmetrisations, which are diagonal in the counting basis: on the range of
@@ -230,72 +232,4 @@ fn split(pi: &CountingDistribution, component: Component) -> (f64, fn(usize, usi
         Component::A => (pi.particles_a() as f64, |ka, _| ka),
         Component::B => (pi.particles_b() as f64, |_, kb| kb),
     }
-}
-
-/// One instance of Lemma A.3 (A.16) for r = 2: Q₁ A₁₂ f̂ Q₂ = Q₁ τ_n f̂ A₁₂ Q₂ with n = n₂ − n₁.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OperatorIdentity {
-    /// Q₁ as written, e.g. `pq` for p₁q₂.
-    pub left_projection: String,
-    /// Q₂.
-    pub right_projection: String,
-    /// The shift n = (q's in Q₂) − (q's in Q₁).
-    pub shift: i64,
-    /// Largest entry of the left side Q₁ A₁₂ f̂ Q₂ (to judge the defect against).
-    pub left_size: f64,
-    /// Largest entry of the difference of the two sides: 0 when the identity holds.
-    pub defect: f64,
-}
-
-/// Lemma A.3 for a two-body operator A₁₂ (M² × M², particle 1 the lowest digit) on N particles
-/// and a weight f, for all 16 pairs (Q₁, Q₂) of monomials in p, q on particles 1, 2, with both
-/// sides built densely on (C^M)^{⊗N}. With n₁ = n₂ it is the commutation noted after (A.17).
-pub fn lemma_a_3(
-    orbital: &[crate::C64],
-    particles: usize,
-    f: impl Fn(usize) -> f64 + Copy,
-    two_body: &faer::Mat<crate::C64>,
-) -> crate::Result<Vec<OperatorIdentity>> {
-    use crate::counting::weights::shifted;
-    use crate::small_space::{counting_weight, on_first_particles, two_particle_monomial};
-    let m = orbital.len();
-    if particles < 2 {
-        return Err(crate::Error::invalid(
-            "Lemma A.3",
-            "needs at least two particles",
-        ));
-    }
-    let a12 = on_first_particles(two_body, m, particles)?;
-    let weight = counting_weight(orbital, particles, f)?;
-    let name =
-        |a: bool, b: bool| format!("{}{}", if a { 'q' } else { 'p' }, if b { 'q' } else { 'p' });
-    let mut out = Vec::with_capacity(16);
-    for (a1, b1) in [(false, false), (false, true), (true, false), (true, true)] {
-        let (q1, n1) = two_particle_monomial(orbital, a1, b1);
-        let q1 = on_first_particles(&q1, m, particles)?;
-        for (a2, b2) in [(false, false), (false, true), (true, false), (true, true)] {
-            let (q2, n2) = two_particle_monomial(orbital, a2, b2);
-            let q2 = on_first_particles(&q2, m, particles)?;
-            let shift = n2 as i64 - n1 as i64;
-            let shifted_weight = counting_weight(orbital, particles, shifted(f, shift, particles))?;
-            let left = &q1 * &a12 * &weight * &q2;
-            let right = &q1 * &shifted_weight * &a12 * &q2;
-            let mut left_size = 0.0f64;
-            let mut defect = 0.0f64;
-            for j in 0..left.ncols() {
-                for i in 0..left.nrows() {
-                    left_size = left_size.max(left[(i, j)].norm());
-                    defect = defect.max((left[(i, j)] - right[(i, j)]).norm());
-                }
-            }
-            out.push(OperatorIdentity {
-                left_projection: name(a1, b1),
-                right_projection: name(a2, b2),
-                shift,
-                left_size,
-                defect,
-            });
-        }
-    }
-    Ok(out)
 }

@@ -48,7 +48,6 @@ pub mod propagation;
 pub mod reduced;
 pub mod report;
 pub mod scaling;
-pub mod small_space;
 pub mod state;
 
 pub use error::{Error, Result};

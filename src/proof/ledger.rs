@@ -18,7 +18,7 @@
 //! * a multiplication operator W between q's with a count weight, e.g.
 //!   ‖(V₁₂)₁₁ p₁^A q₁^B Ψ‖² = ⟨q₁^B (V₁₂²*|u|²)₁^B q₁^B p₁^A⟩ (5.10)
 //!   = ⟨dΓ^B(qWq) N_u^A⟩/(N₁N₂), a one-body expectation in the frame with a weight
-//!   ([`super::frame_operators::weighted_one_body`]).
+//!   (`frame_operators::weighted_one_body`).
 //!
 //! α is used through α⁺ = max(α, 0) inside square roots (at t = 0 from a product state α is
 //! ±1e-16).

@@ -8,24 +8,23 @@
 //! is added to the files as soon as it is finished (atomic rewrites); a rerun with the same
 //! model resumes and skips the sizes already there.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use pickl::bogoliubov::BogoliubovSystem;
 use pickl::config::Options;
 use pickl::dynamics::DynamicsProblem;
 use pickl::experiment::exit_with;
-use pickl::proof::snapshot::ExponentChoice;
 use pickl::report::write_atomically;
 use pickl::report::{available_memory, utc_timestamp};
 use pickl::scaling::figures::write_figures;
-use pickl::scaling::study::PROOF_WORK_VECTORS;
-use pickl::scaling::{parse_totals, run_size, Ratio, ScalingTable};
+use pickl::scaling::plan::{Settings, SizeRecord, StudyPlan};
+use pickl::scaling::{run_size, ScalingTable};
 
 /// The approach to the mean-field limit in N1+N2 at a fixed ratio N1:N2: rate, limit curve and
 /// tightness of every bound. With no arguments, runs the default study into
@@ -61,40 +60,6 @@ struct Cli {
     options: Options,
 }
 
-/// The study's own settings, as flags or as the `[scaling]` table of a config file.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-struct Settings {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ratio: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    n_total: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    r_s: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    out_dir: Option<PathBuf>,
-}
-
-impl Settings {
-    fn defaults() -> Self {
-        Settings {
-            ratio: Some("1:1".into()),
-            n_total: Some("8..40:8".into()),
-            r_s: Some("scan".into()),
-            out_dir: None,
-        }
-    }
-
-    fn or(self, lower: Settings) -> Settings {
-        Settings {
-            ratio: self.ratio.or(lower.ratio),
-            n_total: self.n_total.or(lower.n_total),
-            r_s: self.r_s.or(lower.r_s),
-            out_dir: self.out_dir.or(lower.out_dir),
-        }
-    }
-}
-
 /// What `scaling.meta.toml` records: the model, the settings, and how the study went.
 #[derive(Serialize)]
 struct Meta<'a> {
@@ -115,265 +80,42 @@ struct Provenance {
     sizes: Vec<SizeRecord>,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug)]
-struct SizeRecord {
-    n1: usize,
-    n2: usize,
-    dimension: usize,
-    wall_seconds: f64,
-    matvecs: usize,
-    krylov_error_estimate: f64,
-    /// The propagator that ran this size (absent in studies made before there was a choice,
-    /// which all ran Lanczos).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    propagator: Option<String>,
-    finished: String,
-}
-
-/// Reads a config file: model keys into [`Options`], the `[scaling]` table into [`Settings`],
-/// the `[provenance]` table ignored.
-fn read_config(path: &Path) -> Result<(Options, Settings, Vec<SizeRecord>), String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut table: toml::Table =
-        toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))?;
-    let settings = match table.remove("scaling") {
-        Some(value) => value
-            .try_into()
-            .map_err(|e| format!("config file {}, [scaling]: {e}", path.display()))?,
-        None => Settings::default(),
-    };
-    let sizes = table
-        .get("provenance")
-        .and_then(|p| p.get("sizes"))
-        .cloned()
-        .and_then(|s| s.try_into().ok())
-        .unwrap_or_default();
-    let options: Options = toml::Value::Table(table)
-        .try_into()
-        .map_err(|e| format!("config file {}: {e}", path.display()))?;
-    Ok((options, settings, sizes))
-}
-
 fn main() -> ExitCode {
     exit_with(run(Cli::parse()))
 }
 
-/// The model options without anything that varies with the size or the output place, nor the
-/// choice of propagator: both propagators meet the same tolerance, so a study may be resumed
-/// with another one (studies made before the choice existed record none).
-fn model_only(options: &Options) -> Options {
-    Options {
-        n1: None,
-        n2: None,
-        out: None,
-        provenance: None,
-        checkpoint_every: None,
-        propagator: None,
-        ..options.clone()
-    }
-}
-
-/// Keys whose values differ between two model descriptions.
-fn differences(a: &Options, b: &Options) -> Vec<String> {
-    let (a, b) = (
-        toml::Value::try_from(model_only(a)).unwrap_or(toml::Value::Boolean(false)),
-        toml::Value::try_from(model_only(b)).unwrap_or(toml::Value::Boolean(false)),
-    );
-    let (Some(a), Some(b)) = (a.as_table(), b.as_table()) else {
-        return vec!["(unreadable)".into()];
-    };
-    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .filter(|k| a.get(*k) != b.get(*k))
-        .map(|k| {
-            let show = |v: Option<&toml::Value>| v.map_or("(unset)".to_string(), |v| v.to_string());
-            format!(
-                "{k}: {} here, {} in the study",
-                show(b.get(k)),
-                show(a.get(k))
-            )
-        })
-        .collect()
-}
-
-fn gib(bytes: f64) -> f64 {
-    bytes / (1u64 << 30) as f64
-}
-
 fn run(cli: Cli) -> Result<(), String> {
-    if cli.options.n1.is_some() || cli.options.n2.is_some() {
-        return Err(
-            "scaling chooses N1 and N2 itself from --n-total and --ratio; drop --n1/--n2".into(),
-        );
-    }
-    if cli.options.out.is_some() {
-        return Err("scaling writes into a directory: use --out-dir DIR instead of --out".into());
-    }
-    let flags_settings = Settings {
+    let flags = Settings {
         ratio: cli.ratio.clone(),
         n_total: cli.n_total.clone(),
         r_s: cli.r_s.clone(),
         out_dir: cli.out_dir.clone(),
     };
-    let (file_options, file_settings) = match &cli.config {
-        Some(path) => {
-            let (options, settings, _) = read_config(path)?;
-            if options.n1.is_some() || options.n2.is_some() {
-                return Err(format!(
-                    "{} sets n1/n2; a scaling study chooses them from n-total and ratio",
-                    path.display()
-                ));
-            }
-            (options, settings)
-        }
-        None => (Options::default(), Settings::default()),
-    };
-    let model_options = cli.options.clone().or(file_options);
-    let given = flags_settings.or(file_settings);
-    let is_default_study = model_options.is_default_model()
-        && given.ratio.is_none()
-        && given.n_total.is_none()
-        && given.r_s.is_none();
-    let settings = given.or(Settings::defaults());
-    let dir =
-        match (&settings.out_dir, is_default_study) {
-            (Some(dir), _) => dir.clone(),
-            (None, true) => PathBuf::from("results/scaling_default"),
-            (None, false) => return Err(
-                "give the output directory (--out-dir DIR) when the study is not the default one"
-                    .into(),
-            ),
-        };
-    let settings = Settings {
-        out_dir: Some(dir.clone()),
-        ..settings
-    };
-    let ratio: Ratio = settings
-        .ratio
-        .as_deref()
-        .unwrap_or("1:1")
-        .parse()
-        .map_err(|e: pickl::Error| e.to_string())?;
-    let totals =
-        parse_totals(settings.n_total.as_deref().unwrap_or("")).map_err(|e| e.to_string())?;
-    let exponents: ExponentChoice = settings
-        .r_s
-        .as_deref()
-        .unwrap_or("scan")
-        .parse()
-        .map_err(|e: pickl::Error| e.to_string())?;
-    let csv_path = dir.join("scaling.csv");
-    let fit_path = dir.join("fit.csv");
-    let meta_path = dir.join("scaling.meta.toml");
-
-    // The problem at each size, validated before anything runs.
-    let resolve = |n1: usize, n2: usize| -> Result<(Options, DynamicsProblem), String> {
-        let options = Options {
-            n1: Some(n1),
-            n2: Some(n2),
-            out: Some(csv_path.clone()),
-            ..model_options.clone()
-        }
-        .resolved("")
+    let study = StudyPlan::new(cli.options.clone(), flags, cli.config.as_deref())
         .map_err(|e| e.to_string())?;
-        let problem = options.problem().map_err(|e| e.to_string())?;
-        Ok((options, problem))
-    };
-    let mut plan = Vec::new();
-    for &total in &totals {
-        let (n1, n2) = ratio.split(total).map_err(|e| e.to_string())?;
-        let (options, problem) = resolve(n1, n2)?;
-        plan.push((n1, n2, options, problem));
-    }
-    let resolved_model = model_only(&plan[0].2);
-
-    // Resume: the directory must hold the same study (model, ratio, exponents).
-    let mut table = ScalingTable::load(&csv_path)
-        .map_err(|e| e.to_string())?
-        .unwrap_or_default();
-    let mut records: Vec<SizeRecord> = Vec::new();
-    if meta_path.exists() {
-        let (options, old, sizes) = read_config(&meta_path)?;
-        let mut changed = differences(&options, &resolved_model);
-        for (name, before, now) in [
-            ("ratio", &old.ratio, &settings.ratio),
-            ("r-s", &old.r_s, &settings.r_s),
-        ] {
-            let normal = |v: &Option<String>| v.clone().unwrap_or_default().replace(' ', "");
-            if normal(before) != normal(now) {
-                changed.push(format!(
-                    "{name}: {} here, {} in the study",
-                    normal(now),
-                    normal(before)
-                ));
-            }
-        }
-        if !changed.is_empty() {
-            return Err(format!(
-                "{} holds a study of another model ({}); use another --out-dir, or remove the directory to start over",
-                dir.display(),
-                changed.join("; ")
-            ));
-        }
-        records = sizes;
-    } else if !table.sizes().is_empty() {
-        return Err(format!(
-            "{} exists without its scaling.meta.toml, so it cannot be resumed safely; use another --out-dir",
-            csv_path.display()
-        ));
-    }
+    let (settings, dir, ratio, exponents) = (
+        &study.settings,
+        &study.dir,
+        study.ratio,
+        study.exponents.clone(),
+    );
+    let (csv_path, fit_path, meta_path) = (study.table_path(), study.fit_path(), study.meta_path());
+    let plan: Vec<(usize, usize, Options, DynamicsProblem)> = study
+        .sizes
+        .iter()
+        .map(|s| (s.n1, s.n2, s.options.clone(), s.problem.clone()))
+        .collect();
+    let resolved_model = study.model.clone();
+    let (mut table, records) = study.resume().map_err(|e| e.to_string())?;
     let steps = plan[0].3.times.len();
-    for (n1, n2) in table.sizes() {
-        if !table.has(n1, n2, steps) {
-            table.remove(n1, n2);
-        }
-    }
-
-    // Memory: refuse up front what cannot fit, with the figures.
-    let needed = |problem: &DynamicsProblem| -> Result<f64, String> {
-        let d = problem.dimensions().map_err(|e| e.to_string())?;
-        Ok(problem.memory_estimate().map_err(|e| e.to_string())? as f64
-            + (PROOF_WORK_VECTORS * 16) as f64 * d.total() as f64)
-    };
     let pending: Vec<usize> = (0..plan.len())
         .filter(|&i| !table.has(plan[i].0, plan[i].1, steps))
         .collect();
+    // Memory: refuse up front what cannot fit, with the figures.
     if let Some(available) = available_memory() {
-        let mut refused = Vec::new();
-        for &i in &pending {
-            let (n1, n2, _, problem) = &plan[i];
-            // A size whose dimension or memory does not even fit a machine integer is refused
-            // with the others.
-            match needed(problem) {
-                Ok(need) if need <= available as f64 => {}
-                Ok(need) => {
-                    let d = problem.dimensions().map_err(|e| e.to_string())?;
-                    refused.push(format!(
-                        "N = {} ({n1}+{n2}): D = {} needs about {:.1} GiB",
-                        n1 + n2,
-                        d.total(),
-                        gib(need)
-                    ));
-                }
-                Err(e) => refused.push(format!("N = {} ({n1}+{n2}): {e}", n1 + n2)),
-            }
-        }
-        if refused.len() > 6 {
-            let more = refused.len() - 5;
-            refused.truncate(5);
-            refused.push(format!("and {more} more"));
-        }
-        if !refused.is_empty() {
-            return Err(format!(
-                "these sizes cannot fit in the {:.1} GiB available: {}. Drop them from --n-total, or lower krylov-dim (now {})",
-                gib(available as f64),
-                refused.join("; "),
-                plan[0].3.krylov.krylov_dim()
-            ));
-        }
+        study
+            .check_memory(&pending, available)
+            .map_err(|e| e.to_string())?;
     }
 
     let mut provenance = Provenance {
@@ -388,7 +130,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let write_meta = |provenance: &Provenance| -> Result<(), String> {
         let text = toml::to_string(&Meta {
             model: &resolved_model,
-            scaling: &settings,
+            scaling: settings,
             provenance,
         })
         .map_err(|e| format!("writing {}: {e}", meta_path.display()))?;
@@ -427,7 +169,7 @@ fn run(cli: Cli) -> Result<(), String> {
         table.write(&csv_path).map_err(|e| e.to_string())?;
         let fits = table.fits_against(&bogoliubov);
         ScalingTable::write_fits(&fits, &fit_path).map_err(|e| e.to_string())?;
-        write_figures(table, &fits, &title, &dir).map_err(|e| e.to_string())?;
+        write_figures(table, &fits, &title, dir).map_err(|e| e.to_string())?;
         Ok(())
     };
 
@@ -458,15 +200,12 @@ fn run(cli: Cli) -> Result<(), String> {
     for (done, &i) in pending.iter().enumerate() {
         let (n1, n2, _, problem) = &plan[i];
         let d = problem.dimensions().map_err(|e| e.to_string())?;
+        // The memory available may have changed since the start.
         if let Some(available) = available_memory() {
-            let need = needed(problem)?;
-            if need > available as f64 {
+            if let Err(e) = study.check_memory(&[i], available) {
                 progress.abandon();
                 return Err(format!(
-                    "N = {} ({n1}+{n2}) needs about {:.1} GiB but only {:.1} GiB are available now; the finished sizes are in {}",
-                    n1 + n2,
-                    gib(need),
-                    gib(available as f64),
+                    "{e}; the finished sizes are in {}",
                     csv_path.display()
                 ));
             }

@@ -4,6 +4,7 @@
 
 pub mod figures;
 mod fit;
+pub mod plan;
 mod sizes;
 pub mod study;
 pub mod table;

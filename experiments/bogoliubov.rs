@@ -12,7 +12,9 @@ use serde::Serialize;
 use pickl::bogoliubov::{write_limit_figure, BogoliubovProblem, BOGOLIUBOV_COLUMNS};
 use pickl::config::Options;
 use pickl::experiment::{exit_with, ModelArgs};
-use pickl::report::{available_memory, provenance_path, utc_timestamp, write_provenance, CsvTable};
+use pickl::report::{
+    available_memory, provenance_path, write_provenance, CsvTable, Provenance as RunProvenance,
+};
 use pickl::scaling::Ratio;
 
 /// The Bogoliubov limit of the mixture: the exact N → ∞ curves of N·α beside the Hartree energy.
@@ -30,17 +32,11 @@ struct Cli {
     ratio: Option<String>,
 }
 
+/// The run's provenance with the integrator's figures.
 #[derive(Serialize)]
 struct Provenance {
-    program: &'static str,
-    version: &'static str,
-    command: String,
-    started: String,
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    finished: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    wall_seconds: Option<f64>,
+    #[serde(flatten)]
+    run: RunProvenance,
     #[serde(skip_serializing_if = "Option::is_none")]
     integrator_steps: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,13 +102,7 @@ fn run(cli: Cli) -> Result<(), String> {
     }
     let out = options.out.clone().expect("resolved options name the file");
     let mut provenance = Provenance {
-        program: "bogoliubov",
-        version: env!("CARGO_PKG_VERSION"),
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-        started: utc_timestamp(),
-        status: "running",
-        finished: None,
-        wall_seconds: None,
+        run: RunProvenance::start("bogoliubov"),
         integrator_steps: None,
         integrator_rejected: None,
     };
@@ -152,9 +142,7 @@ fn run(cli: Cli) -> Result<(), String> {
         })?;
     progress.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
-    provenance.status = "complete";
-    provenance.finished = Some(utc_timestamp());
-    provenance.wall_seconds = Some(wall);
+    provenance.run.complete(wall);
     provenance.integrator_steps = Some(stats.steps);
     provenance.integrator_rejected = Some(stats.rejected);
     write_provenance(&out, &options, &provenance).map_err(|e| e.to_string())?;

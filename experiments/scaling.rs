@@ -21,7 +21,7 @@ use pickl::config::Options;
 use pickl::dynamics::DynamicsProblem;
 use pickl::experiment::exit_with;
 use pickl::report::write_atomically;
-use pickl::report::{available_memory, utc_timestamp};
+use pickl::report::{available_memory, utc_timestamp, Provenance as RunProvenance};
 use pickl::scaling::figures::write_figures;
 use pickl::scaling::plan::{Settings, SizeRecord, StudyPlan};
 use pickl::scaling::{run_size, ScalingTable};
@@ -69,14 +69,11 @@ struct Meta<'a> {
     provenance: &'a Provenance,
 }
 
+/// The study's provenance: the run's, and each finished size.
 #[derive(Serialize, Clone, Debug)]
 struct Provenance {
-    program: String,
-    version: String,
-    command: String,
-    started: String,
-    status: String,
-    threads: usize,
+    #[serde(flatten)]
+    run: RunProvenance,
     sizes: Vec<SizeRecord>,
 }
 
@@ -119,12 +116,7 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 
     let mut provenance = Provenance {
-        program: "scaling".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-        started: utc_timestamp(),
-        status: "running".into(),
-        threads: rayon::current_num_threads(),
+        run: RunProvenance::start("scaling"),
         sizes: records,
     };
     let write_meta = |provenance: &Provenance| -> Result<(), String> {
@@ -266,7 +258,7 @@ fn run(cli: Cli) -> Result<(), String> {
     if pending.is_empty() {
         write_outputs(&table)?;
     }
-    provenance.status = "complete".into();
+    provenance.run.complete(start.elapsed().as_secs_f64());
     write_meta(&provenance)?;
     for fit in table.fits_against(&bogoliubov) {
         if let Some(gamma) = fit.gamma {

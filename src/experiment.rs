@@ -16,7 +16,7 @@ use crate::checkpoint::{self, Checkpoint, CheckpointHeader};
 use crate::config::Options;
 use crate::dynamics::{DynamicsProblem, DynamicsSummary, Resume};
 use crate::propagation::{Progress, PropagatorChoice};
-use crate::report::{available_memory, provenance_path, utc_timestamp, write_provenance, CsvTable};
+use crate::report::{available_memory, provenance_path, write_provenance, CsvTable};
 use crate::{Error, Result, C64};
 
 /// The model arguments every experiment accepts: a TOML config file and the flags of SPEC §8.
@@ -43,19 +43,11 @@ pub fn exit_with(result: std::result::Result<(), String>) -> ExitCode {
 /// How a results table was made, written beside it (see [`crate::report::write_provenance`]).
 #[derive(Serialize, Clone, Debug)]
 pub struct Provenance {
-    program: String,
-    version: String,
-    command: String,
-    started: String,
-    status: String,
-    threads: usize,
+    #[serde(flatten)]
+    run: crate::report::Provenance,
     dimension_a: usize,
     dimension_b: usize,
     dimension: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    finished: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    wall_seconds: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     matvecs: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -127,17 +119,10 @@ impl Experiment {
             .expect("resolved options name the output file");
         let dimensions = problem.dimensions()?;
         let provenance = Provenance {
-            program: program.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            command: std::env::args().collect::<Vec<_>>().join(" "),
-            started: utc_timestamp(),
-            status: "running".into(),
-            threads: rayon::current_num_threads(),
+            run: crate::report::Provenance::start(program),
             dimension_a: dimensions.species_a,
             dimension_b: dimensions.species_b,
             dimension: dimensions.total(),
-            finished: None,
-            wall_seconds: None,
             matvecs: None,
             propagator: None,
             propagation_steps: None,
@@ -299,9 +284,7 @@ impl Experiment {
         self.progress.finish_and_clear();
         let wall = self.start.elapsed().as_secs_f64();
         let p = &mut self.provenance;
-        p.status = "complete".into();
-        p.finished = Some(utc_timestamp());
-        p.wall_seconds = Some(wall);
+        p.run.complete(wall);
         p.matvecs = Some(summary.propagation.matvecs);
         p.propagator = Some(summary.propagator.to_string());
         p.propagation_steps = Some(summary.propagation.steps);

@@ -129,6 +129,53 @@ impl CsvTable {
     }
 }
 
+/// What every pickl run records about itself in its `.meta.toml` (each experiment adds its own
+/// figures beside these, flattening this record into its own).
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct Provenance {
+    /// The program (`dynamics`, `proof`, …).
+    pub program: String,
+    /// pickl's version.
+    pub version: String,
+    /// The command line as given.
+    pub command: String,
+    /// When it started (UTC).
+    pub started: String,
+    /// `running`, `complete` (or what the experiment says).
+    pub status: String,
+    /// The worker threads.
+    pub threads: usize,
+    /// When it finished (UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished: Option<String>,
+    /// Its wall time in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wall_seconds: Option<f64>,
+}
+
+impl Provenance {
+    /// A run of `program` starting now, with this process's command line.
+    pub fn start(program: &str) -> Self {
+        Provenance {
+            program: program.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            started: utc_timestamp(),
+            status: "running".into(),
+            threads: rayon::current_num_threads(),
+            finished: None,
+            wall_seconds: None,
+        }
+    }
+
+    /// Marks it complete after `wall_seconds`.
+    pub fn complete(&mut self, wall_seconds: f64) {
+        self.status = "complete".into();
+        self.finished = Some(utc_timestamp());
+        self.wall_seconds = Some(wall_seconds);
+    }
+}
+
 /// Path of the provenance file of a results table: `name.csv` → `name.meta.toml`.
 pub fn provenance_path(table: &Path) -> PathBuf {
     table.with_extension("meta.toml")

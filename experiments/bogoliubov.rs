@@ -15,7 +15,6 @@ use pickl::experiment::{exit_with, ModelArgs};
 use pickl::report::{
     available_memory, provenance_path, write_provenance, CsvTable, Provenance as RunProvenance,
 };
-use pickl::scaling::Ratio;
 
 /// The Bogoliubov limit of the mixture: the exact N → ∞ curves of N·α beside the Hartree energy.
 /// Takes the model flags and keys of `dynamics`; only the ratio N1 : N2 enters (--ratio a:b, or
@@ -47,47 +46,13 @@ fn main() -> ExitCode {
     exit_with(run(Cli::parse()))
 }
 
-/// The resolved options, with --ratio turned into N1, N2 (a, b in lowest terms).
-fn bogoliubov_options(cli: Cli) -> Result<Options, String> {
-    let from_file = match &cli.model.config {
-        // A scaling study's file gives its model; its [scaling] table is not read here.
-        Some(path) => {
-            Options::from_toml_file_without(path, &["scaling"]).map_err(|e| e.to_string())?
-        }
-        None => Options::default(),
-    };
-    let mut flags = cli.model.options;
-    if let Some(text) = &cli.ratio {
-        if flags.n1.is_some() || flags.n2.is_some() {
-            return Err("give either --ratio or --n1 --n2, not both".into());
-        }
-        let (a, b) = text.parse::<Ratio>().map_err(|e| e.to_string())?.parts();
-        (flags.n1, flags.n2) = (Some(a), Some(b));
-    }
-    let merged = flags.or(from_file);
-    // The default model of `dynamics` is N1 = N2 = 10: any 1:1 ratio is the same limit.
-    let one_to_one = matches!((merged.n1, merged.n2), (Some(a), Some(b)) if a == b)
-        || (merged.n1.is_none() && merged.n2.is_none());
-    let default_model = Options {
-        n1: None,
-        n2: None,
-        ..merged.clone()
-    }
-    .is_default_model()
-        && one_to_one;
-    let merged = if default_model && merged.out.is_none() {
-        Options {
-            out: Some("results/bogoliubov_default.csv".into()),
-            ..merged
-        }
-    } else {
-        merged
-    };
-    merged.resolved("").map_err(|e| e.to_string())
-}
-
 fn run(cli: Cli) -> Result<(), String> {
-    let resolved = bogoliubov_options(cli)?;
+    let resolved = BogoliubovProblem::resolve_options(
+        cli.model.options,
+        cli.ratio.as_deref(),
+        cli.model.config.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
     let problem = BogoliubovProblem::from_options(&resolved).map_err(|e| e.to_string())?;
     // What is written beside the table: without the keys only the exact engine reads.
     let options = Options {

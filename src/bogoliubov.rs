@@ -165,6 +165,52 @@ impl BogoliubovProblem {
         16.0 * (16.0 * state + 4.0 * n * n)
     }
 
+    /// The options of a run: `flags` over the config file (a scaling study's file gives its
+    /// model; its `[scaling]` table is not read) over the defaults, with `ratio` (a:b) giving
+    /// N₁, N₂ in lowest terms (only c₁, c₂ enter). The default model of `dynamics` at any 1:1
+    /// ratio writes `results/bogoliubov_default.csv`; any other model must name its `--out`.
+    pub fn resolve_options(
+        flags: Options,
+        ratio: Option<&str>,
+        config: Option<&std::path::Path>,
+    ) -> Result<Options> {
+        let from_file = match config {
+            Some(path) => Options::from_toml_file_without(path, &["scaling"])?,
+            None => Options::default(),
+        };
+        let mut flags = flags;
+        if let Some(text) = ratio {
+            if flags.n1.is_some() || flags.n2.is_some() {
+                return Err(Error::invalid(
+                    "--ratio",
+                    "give either --ratio or --n1 --n2, not both",
+                ));
+            }
+            let (a, b) = text.parse::<crate::scaling::Ratio>()?.parts();
+            (flags.n1, flags.n2) = (Some(a), Some(b));
+        }
+        let merged = flags.or(from_file);
+        // The default model of `dynamics` is N1 = N2 = 10: any 1:1 ratio is the same limit.
+        let one_to_one = matches!((merged.n1, merged.n2), (Some(a), Some(b)) if a == b)
+            || (merged.n1.is_none() && merged.n2.is_none());
+        let default_model = Options {
+            n1: None,
+            n2: None,
+            ..merged.clone()
+        }
+        .is_default_model()
+            && one_to_one;
+        let merged = if default_model && merged.out.is_none() {
+            Options {
+                out: Some("results/bogoliubov_default.csv".into()),
+                ..merged
+            }
+        } else {
+            merged
+        };
+        merged.resolved("")
+    }
+
     /// Refuses, with the figures, a run that needs more than `available` bytes.
     pub fn check_memory(&self, available: usize) -> Result<()> {
         let need = self.memory_estimate();

@@ -46,14 +46,13 @@ fn main() -> ExitCode {
     exit_with(run(Cli::parse()))
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli) -> pickl::Result<()> {
     let resolved = BogoliubovProblem::resolve_options(
         cli.model.options,
         cli.ratio.as_deref(),
         cli.model.config.as_deref(),
-    )
-    .map_err(|e| e.to_string())?;
-    let problem = BogoliubovProblem::from_options(&resolved).map_err(|e| e.to_string())?;
+    )?;
+    let problem = BogoliubovProblem::from_options(&resolved)?;
     // What is written beside the table: without the keys only the exact engine reads.
     let options = Options {
         krylov_dim: None,
@@ -63,7 +62,7 @@ fn run(cli: Cli) -> Result<(), String> {
         ..resolved
     };
     if let Some(available) = available_memory() {
-        problem.check_memory(available).map_err(|e| e.to_string())?;
+        problem.check_memory(available)?;
     }
     let out = options.out.clone().expect("resolved options name the file");
     let mut provenance = Provenance {
@@ -71,8 +70,8 @@ fn run(cli: Cli) -> Result<(), String> {
         integrator_steps: None,
         integrator_rejected: None,
     };
-    let mut table = CsvTable::create(&out, &BOGOLIUBOV_COLUMNS).map_err(|e| e.to_string())?;
-    write_provenance(&out, &options, &provenance).map_err(|e| e.to_string())?;
+    let mut table = CsvTable::create(&out, &BOGOLIUBOV_COLUMNS)?;
+    write_provenance(&out, &options, &provenance)?;
     eprintln!(
         "bogoliubov: M = {}, c1 = {:.6}, c2 = {:.6}, {} output times to T = {}, tolerance {:e}",
         problem.model.sites(),
@@ -103,21 +102,23 @@ fn run(cli: Cli) -> Result<(), String> {
         })
         .map_err(|e| {
             progress.abandon();
-            format!("{e} (the rows computed so far are in {})", out.display())
+            pickl::Error::Stopped {
+                error: Box::new(e),
+                table: out.clone(),
+            }
         })?;
     progress.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
     provenance.run.complete(wall);
     provenance.integrator_steps = Some(stats.steps);
     provenance.integrator_rejected = Some(stats.rejected);
-    write_provenance(&out, &options, &provenance).map_err(|e| e.to_string())?;
+    write_provenance(&out, &options, &provenance)?;
     let title = format!(
         "M = {}, c1 = {:.4}: the Bogoliubov limit curves",
         problem.model.sites(),
         problem.model.c1()
     );
-    let figures =
-        write_limit_figure(&rows, &title, &out.with_extension("")).map_err(|e| e.to_string())?;
+    let figures = write_limit_figure(&rows, &title, &out.with_extension(""))?;
     eprintln!(
         "bogoliubov: done in {wall:.2} s wall, {} steps ({} rejected); wrote {}, {}, {}",
         stats.steps,

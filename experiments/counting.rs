@@ -29,21 +29,18 @@ fn main() -> ExitCode {
     exit_with(run(Cli::parse()))
 }
 
-fn run(cli: Cli) -> Result<(), String> {
-    let experiment = Experiment::from_args("counting", cli.model, "results/counting_default.csv")
-        .map_err(|e| e.to_string())?;
+fn run(cli: Cli) -> Result<()> {
+    let experiment = Experiment::from_args("counting", cli.model, "results/counting_default.csv")?;
     let columns = counting_columns(experiment.problem.model.sites());
     let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let mut table = CsvTable::create(&experiment.out, &column_refs).map_err(|e| e.to_string())?;
+    let mut table = CsvTable::create(&experiment.out, &column_refs)?;
     let (pi_path, fractions_path) = (
         sibling_table(&experiment.out, "pi"),
         sibling_table(&experiment.out, "alpha_k"),
     );
-    let mut pi_table =
-        CsvTable::create(&pi_path, &DISTRIBUTION_COLUMNS).map_err(|e| e.to_string())?;
-    let mut fractions_table =
-        CsvTable::create(&fractions_path, &FRACTION_COLUMNS).map_err(|e| e.to_string())?;
-    let mut counting = CountingRun::new(&experiment.problem).map_err(|e| e.to_string())?;
+    let mut pi_table = CsvTable::create(&pi_path, &DISTRIBUTION_COLUMNS)?;
+    let mut fractions_table = CsvTable::create(&fractions_path, &FRACTION_COLUMNS)?;
+    let mut counting = CountingRun::new(&experiment.problem)?;
     let mut fractions = Vec::new();
     let summary = experiment
         .problem
@@ -69,17 +66,12 @@ fn run(cli: Cli) -> Result<(), String> {
         model.species_b().particles
     );
     let mut also = vec![pi_path, fractions_path.clone()];
-    also.extend(
-        write_fraction_figure(
-            &fractions,
-            &experiment.problem.times,
-            model.total_particles(),
-            &title,
-            &fractions_path.with_extension(""),
-        )
-        .map_err(|e| e.to_string())?,
-    );
-    experiment
-        .finish(&summary, &also)
-        .map_err(|e| e.to_string())
+    also.extend(write_fraction_figure(
+        &fractions,
+        &experiment.problem.times,
+        model.total_particles(),
+        &title,
+        &fractions_path.with_extension(""),
+    )?);
+    experiment.finish(&summary, &also)
 }

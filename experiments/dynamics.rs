@@ -34,16 +34,13 @@ fn main() -> ExitCode {
     exit_with(run(Cli::parse()))
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli) -> pickl::Result<()> {
     let mut experiment =
-        Experiment::from_args("dynamics", cli.model, "results/dynamics_default.csv")
-            .map_err(|e| e.to_string())?;
+        Experiment::from_args("dynamics", cli.model, "results/dynamics_default.csv")?;
     let out = experiment.out.clone();
-    let mut tables = experiment
-        .tables(&[(&out, &COLUMNS)])
-        .map_err(|e| e.to_string())?;
+    let mut tables = experiment.tables(&[(&out, &COLUMNS)])?;
     let table = &mut tables[0];
-    let resume = experiment.resume().map_err(|e| e.to_string())?;
+    let resume = experiment.resume()?;
     if let Some((resume, _)) = &resume {
         experiment.skip(resume.progress.next);
     }
@@ -71,5 +68,5 @@ fn run(cli: Cli) -> Result<(), String> {
             }
         })
         .map_err(|e| experiment.abandon(e))?;
-    experiment.finish(&summary, &[]).map_err(|e| e.to_string())
+    experiment.finish(&summary, &[])
 }

@@ -40,11 +40,10 @@ fn main() -> ExitCode {
     exit_with(run(Cli::parse()))
 }
 
-fn run(cli: Cli) -> Result<(), String> {
-    let exponents: ExponentChoice = cli.r_s.parse().map_err(|e: pickl::Error| e.to_string())?;
-    let mut experiment = Experiment::from_args("proof", cli.model, "results/proof_default.csv")
-        .map_err(|e| e.to_string())?;
-    let mut proof = ProofRun::new(&experiment.problem, exponents).map_err(|e| e.to_string())?;
+fn run(cli: Cli) -> Result<()> {
+    let exponents: ExponentChoice = cli.r_s.parse()?;
+    let mut experiment = Experiment::from_args("proof", cli.model, "results/proof_default.csv")?;
+    let mut proof = ProofRun::new(&experiment.problem, exponents)?;
     let mut problem = experiment.problem.clone();
     problem.times = proof.evaluation_times();
     let (out, steps_path, wide_path) = (
@@ -52,19 +51,17 @@ fn run(cli: Cli) -> Result<(), String> {
         sibling_table(&experiment.out, "steps"),
         sibling_table(&experiment.out, "wide"),
     );
-    let mut tables = experiment
-        .tables(&[
-            (&out, &TERM_COLUMNS),
-            (&steps_path, &STEP_COLUMNS),
-            (&wide_path, &WIDE_COLUMNS),
-        ])
-        .map_err(|e| e.to_string())?;
+    let mut tables = experiment.tables(&[
+        (&out, &TERM_COLUMNS),
+        (&steps_path, &STEP_COLUMNS),
+        (&wide_path, &WIDE_COLUMNS),
+    ])?;
     let [terms, steps, wide] = &mut tables[..] else {
         unreachable!("three tables were asked for")
     };
-    let resume = experiment.resume().map_err(|e| e.to_string())?;
+    let resume = experiment.resume()?;
     if let Some((_, running)) = &resume {
-        let done = proof.resume(running).map_err(|e| e.to_string())?;
+        let done = proof.resume(running)?;
         experiment.skip(done);
     }
     let summary = problem
@@ -108,8 +105,6 @@ fn run(cli: Cli) -> Result<(), String> {
         model.species_b().particles
     );
     let mut also = vec![steps_path.clone(), wide_path];
-    also.extend(write_ledger_figures(&steps_path, &title).map_err(|e| e.to_string())?);
-    experiment
-        .finish(&summary, &also)
-        .map_err(|e| e.to_string())
+    also.extend(write_ledger_figures(&steps_path, &title)?);
+    experiment.finish(&summary, &also)
 }

@@ -30,6 +30,14 @@ pub enum Error {
     /// Writing CSV failed.
     #[error("CSV output: {0}")]
     Csv(#[from] csv::Error),
+    /// A run stopped part-way; what it finished is in `table`.
+    #[error("{error} (the rows computed so far are in {})", table.display())]
+    Stopped {
+        /// Why it stopped.
+        error: Box<Error>,
+        /// The table holding the rows written before.
+        table: PathBuf,
+    },
 }
 
 /// `Result` with pickl's [`Error`].

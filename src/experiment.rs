@@ -30,7 +30,7 @@ pub struct ModelArgs {
 }
 
 /// A binary's exit: success, or the message on stderr as `error: …` and a failure code.
-pub fn exit_with(result: std::result::Result<(), String>) -> ExitCode {
+pub fn exit_with<E: std::fmt::Display>(result: std::result::Result<(), E>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -271,12 +271,12 @@ impl Experiment {
     }
 
     /// Stops the progress bar after a failure, pointing at the rows already written.
-    pub fn abandon(&self, error: crate::Error) -> String {
+    pub fn abandon(&self, error: crate::Error) -> crate::Error {
         self.progress.abandon();
-        format!(
-            "{error} (the rows computed so far are in {})",
-            self.out.display()
-        )
+        crate::Error::Stopped {
+            error: Box::new(error),
+            table: self.out.clone(),
+        }
     }
 
     /// Records the finished run in the provenance file and prints the closing line.

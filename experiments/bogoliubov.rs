@@ -103,6 +103,7 @@ fn run(cli: Cli) -> pickl::Result<()> {
         .map_err(|e| {
             progress.abandon();
             pickl::Error::Stopped {
+                at: String::new(),
                 error: Box::new(e),
                 table: out.clone(),
             }

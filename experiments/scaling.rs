@@ -81,15 +81,14 @@ fn main() -> ExitCode {
     exit_with(run(Cli::parse()))
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli) -> pickl::Result<()> {
     let flags = Settings {
         ratio: cli.ratio.clone(),
         n_total: cli.n_total.clone(),
         r_s: cli.r_s.clone(),
         out_dir: cli.out_dir.clone(),
     };
-    let study = StudyPlan::new(cli.options.clone(), flags, cli.config.as_deref())
-        .map_err(|e| e.to_string())?;
+    let study = StudyPlan::new(cli.options.clone(), flags, cli.config.as_deref())?;
     let (settings, dir, ratio, exponents) = (
         &study.settings,
         &study.dir,
@@ -103,36 +102,33 @@ fn run(cli: Cli) -> Result<(), String> {
         .map(|s| (s.n1, s.n2, s.options.clone(), s.problem.clone()))
         .collect();
     let resolved_model = study.model.clone();
-    let (mut table, records) = study.resume().map_err(|e| e.to_string())?;
+    let (mut table, records) = study.resume()?;
     let steps = plan[0].3.times.len();
     let pending: Vec<usize> = (0..plan.len())
         .filter(|&i| !table.has(plan[i].0, plan[i].1, steps))
         .collect();
     // Memory: refuse up front what cannot fit, with the figures.
     if let Some(available) = available_memory() {
-        study
-            .check_memory(&pending, available)
-            .map_err(|e| e.to_string())?;
+        study.check_memory(&pending, available)?;
     }
 
     let mut provenance = Provenance {
         run: RunProvenance::start("scaling"),
         sizes: records,
     };
-    let write_meta = |provenance: &Provenance| -> Result<(), String> {
+    let write_meta = |provenance: &Provenance| -> pickl::Result<()> {
         let text = toml::to_string(&Meta {
             model: &resolved_model,
             scaling: settings,
             provenance,
         })
-        .map_err(|e| format!("writing {}: {e}", meta_path.display()))?;
+        .map_err(|e| pickl::Error::Numerical(format!("writing {}: {e}", meta_path.display())))?;
         write_atomically(
             &meta_path,
             &format!(
                 "# How the scaling study in this directory was made. Rerun or resume with: scaling --config <this file>\n{text}"
             ),
         )
-        .map_err(|e| e.to_string())
     };
     write_meta(&provenance)?;
     let title = format!(
@@ -157,11 +153,11 @@ fn run(cli: Cli) -> Result<(), String> {
     ) {
         eprintln!("scaling: the Bogoliubov limit stops there ({e}); its columns stay empty after");
     }
-    let write_outputs = |table: &ScalingTable| -> Result<(), String> {
-        table.write(&csv_path).map_err(|e| e.to_string())?;
+    let write_outputs = |table: &ScalingTable| -> pickl::Result<()> {
+        table.write(&csv_path)?;
         let fits = table.fits_against(&bogoliubov);
-        ScalingTable::write_fits(&fits, &fit_path).map_err(|e| e.to_string())?;
-        write_figures(table, &fits, &title, dir).map_err(|e| e.to_string())?;
+        ScalingTable::write_fits(&fits, &fit_path)?;
+        write_figures(table, &fits, &title, dir)?;
         Ok(())
     };
 
@@ -191,15 +187,16 @@ fn run(cli: Cli) -> Result<(), String> {
     let start = Instant::now();
     for (done, &i) in pending.iter().enumerate() {
         let (n1, n2, _, problem) = &plan[i];
-        let d = problem.dimensions().map_err(|e| e.to_string())?;
+        let d = problem.dimensions()?;
         // The memory available may have changed since the start.
         if let Some(available) = available_memory() {
             if let Err(e) = study.check_memory(&[i], available) {
                 progress.abandon();
-                return Err(format!(
-                    "{e}; the finished sizes are in {}",
-                    csv_path.display()
-                ));
+                return Err(pickl::Error::Stopped {
+                    at: String::new(),
+                    error: Box::new(e),
+                    table: csv_path.clone(),
+                });
             }
         }
         let size_start = Instant::now();
@@ -218,11 +215,11 @@ fn run(cli: Cli) -> Result<(), String> {
         })
         .map_err(|e| {
             progress.abandon();
-            format!(
-                "N = {} ({n1}+{n2}): {e} (the finished sizes are in {})",
-                n1 + n2,
-                csv_path.display()
-            )
+            pickl::Error::Stopped {
+                at: format!("N = {} ({n1}+{n2}): ", n1 + n2),
+                error: Box::new(e),
+                table: csv_path.clone(),
+            }
         })?;
         table.insert(&rows);
         write_outputs(&table)?;

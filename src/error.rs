@@ -31,8 +31,10 @@ pub enum Error {
     #[error("CSV output: {0}")]
     Csv(#[from] csv::Error),
     /// A run stopped part-way; what it finished is in `table`.
-    #[error("{error} (the rows computed so far are in {})", table.display())]
+    #[error("{at}{error} (the rows computed so far are in {})", table.display())]
     Stopped {
+        /// Where it stopped, as a prefix of the message (e.g. `N = 8 (4+4): `), or empty.
+        at: String,
         /// Why it stopped.
         error: Box<Error>,
         /// The table holding the rows written before.

@@ -274,6 +274,7 @@ impl Experiment {
     pub fn abandon(&self, error: crate::Error) -> crate::Error {
         self.progress.abandon();
         crate::Error::Stopped {
+            at: String::new(),
             error: Box::new(error),
             table: self.out.clone(),
         }

@@ -6,14 +6,14 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use pickl::bogoliubov::{write_limit_figure, BogoliubovProblem, BOGOLIUBOV_COLUMNS};
 use pickl::config::Options;
 use pickl::experiment::{exit_with, ModelArgs};
 use pickl::report::{
-    available_memory, provenance_path, write_provenance, CsvTable, Provenance as RunProvenance,
+    available_memory, progress_bar, provenance_path, write_provenance, CsvTable,
+    Provenance as RunProvenance,
 };
 
 /// The Bogoliubov limit of the mixture: the exact N → ∞ curves of N·α beside the Hartree energy.
@@ -82,12 +82,7 @@ fn run(cli: Cli) -> pickl::Result<()> {
         problem.tolerance
     );
     let start = Instant::now();
-    let progress = ProgressBar::new(problem.times.len() as u64);
-    progress.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} times  {msg}")
-            .expect("valid progress template")
-            .progress_chars("=> "),
-    );
+    let progress = progress_bar(problem.times.len() as u64, "{pos}/{len} times");
     let mut rows = Vec::with_capacity(problem.times.len());
     let stats = problem
         .run(|row| {

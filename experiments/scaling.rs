@@ -13,15 +13,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use pickl::bogoliubov::BogoliubovSystem;
 use pickl::config::Options;
 use pickl::dynamics::DynamicsProblem;
 use pickl::experiment::exit_with;
-use pickl::report::write_atomically;
-use pickl::report::{available_memory, utc_timestamp, Provenance as RunProvenance};
+use pickl::report::{
+    available_memory, progress_bar, utc_timestamp, write_atomically, Provenance as RunProvenance,
+};
 use pickl::scaling::figures::write_figures;
 use pickl::scaling::plan::{Settings, SizeRecord, StudyPlan};
 use pickl::scaling::{run_size, ScalingTable};
@@ -176,14 +176,7 @@ fn run(cli: Cli) -> pickl::Result<()> {
     };
     let total_cost: f64 = pending.iter().map(|&i| cost(&plan[i].3)).sum();
     let unit = 1e6 / total_cost.max(1.0);
-    let progress = ProgressBar::new(1_000_000);
-    progress.set_style(
-        ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] {percent:>3}%  {msg}  (eta {eta})",
-        )
-        .expect("valid progress template")
-        .progress_chars("=> "),
-    );
+    let progress = progress_bar(1_000_000, "{percent:>3}%");
     let start = Instant::now();
     for (done, &i) in pending.iter().enumerate() {
         let (n1, n2, _, problem) = &plan[i];

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
 
 use crate::checkpoint::{self, Checkpoint, CheckpointHeader};
@@ -152,14 +152,7 @@ impl Experiment {
             problem.memory_estimate_for(planned)? as f64 / (1u64 << 30) as f64,
             out.display()
         );
-        let progress = ProgressBar::new(problem.times.len() as u64);
-        progress.set_style(
-            ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {pos}/{len} times  {msg}  (eta {eta})",
-            )
-            .expect("valid progress template")
-            .progress_chars("=> "),
-        );
+        let progress = crate::report::progress_bar(problem.times.len() as u64, "{pos}/{len} times");
         if let Some(found) = &checkpoint.found {
             eprintln!(
                 "{program}: continuing from the checkpoint at t = {} ({} matvecs done) in {}",

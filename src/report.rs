@@ -176,6 +176,20 @@ impl Provenance {
     }
 }
 
+/// The progress bar every experiment shows on stderr: elapsed time, the bar, `position`
+/// (e.g. `{pos}/{len} times` or `{percent:>3}%`), the message and the time left.
+pub fn progress_bar(length: u64, position: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(length);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{elapsed_precise}} [{{bar:30}}] {position}  {{msg}}  (eta {{eta}})"
+        ))
+        .expect("a valid progress template")
+        .progress_chars("=> "),
+    );
+    bar
+}
+
 /// Path of the provenance file of a results table: `name.csv` → `name.meta.toml`.
 pub fn provenance_path(table: &Path) -> PathBuf {
     table.with_extension("meta.toml")

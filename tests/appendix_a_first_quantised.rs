@@ -13,7 +13,6 @@ mod common;
 use common::*;
 use faer::Mat;
 use pickl::counting::weights::{n_inverse, shifted};
-use pickl::counting::{CondensateFrame, CountingDistribution};
 use pickl::fock::FockBasis;
 use pickl::lemmas::{lemma_a_1, lemma_a_2_chain_13, lemma_a_2_chain_14, Component};
 use pickl::C64;
@@ -27,13 +26,7 @@ fn second_quantised_sides_equal_first_quantised_expectations() {
         );
         let state = random_state(basis_a.dim() * basis_b.dim(), seed);
         let (u, v) = (random_state(m, seed + 7), random_state(m, seed + 8));
-        let frame = CondensateFrame::new(&basis_a, &basis_b).unwrap();
-        let pi = CountingDistribution::from_frame_state(
-            &basis_a,
-            &basis_b,
-            &frame.to_frame(&state, &u, &v).unwrap(),
-        )
-        .unwrap();
+        let pi = counting_distribution(&basis_a, &basis_b, &state, &u, &v);
         let psi = first_quantised_state(&basis_a, &basis_b, &state);
         let (da, db) = (m.pow(n1 as u32), m.pow(n2 as u32));
         let (pa, qa) = projector(&u);

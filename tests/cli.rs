@@ -410,6 +410,12 @@ fn proof_writes_the_long_and_wide_tables() {
         }
         assert!(!row[column("kappa_tight")].is_empty());
     }
+    // t-max = 0 leaves no room for the finite difference: a clear error, not NaN.
+    let flat = Command::new(env!("CARGO_BIN_EXE_proof"))
+        .args(["--t-max", "0", &out_arg])
+        .output()
+        .unwrap();
+    assert!(!flat.status.success() && String::from_utf8_lossy(&flat.stderr).contains("t-max > 0"));
     let bad = Command::new(env!("CARGO_BIN_EXE_proof"))
         .args(["--r-s", "1:2", &out_arg])
         .output()

@@ -94,13 +94,7 @@ fn counting_distribution_equals_first_quantised_projections() {
         );
         let state = random_state(basis_a.dim() * basis_b.dim(), seed);
         let (u, v) = (random_state(m, seed + 100), random_state(m, seed + 200));
-        let frame = CondensateFrame::new(&basis_a, &basis_b).unwrap();
-        let pi = CountingDistribution::from_frame_state(
-            &basis_a,
-            &basis_b,
-            &frame.to_frame(&state, &u, &v).unwrap(),
-        )
-        .unwrap();
+        let pi = counting_distribution(&basis_a, &basis_b, &state, &u, &v);
         let psi = first_quantised_state(&basis_a, &basis_b, &state);
         let (da, db) = (m.pow(n1 as u32), m.pow(n2 as u32));
         for ka in 0..=n1 {

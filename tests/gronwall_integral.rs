@@ -121,3 +121,51 @@ fn the_reported_integral_is_an_upper_bound_within_its_excess() {
         }
     }
 }
+
+#[test]
+fn repeated_output_times_and_vanishing_potentials_are_handled() {
+    // t-max = 0 gives output times that repeat: f stays 0 there (this used to be refused). With
+    // every potential zero the integrand is 0 and the rule must not cut anything finely.
+    let mut problem = canonical_problem(CANONICAL_MODELS[0], 1.0, 2);
+    let choice = ExponentChoice::Scan;
+    let at_zero = mean_field_integral(
+        &problem.model,
+        &problem.u0,
+        &problem.v0,
+        &[0.0, 0.0, 0.0],
+        1e-12,
+        &choice,
+    )
+    .unwrap();
+    assert_eq!(at_zero, vec![0.0, 0.0, 0.0]);
+    assert!(mean_field_integral(
+        &problem.model,
+        &problem.u0,
+        &problem.v0,
+        &[0.0, 1.0, 0.5],
+        1e-12,
+        &choice
+    )
+    .is_err());
+    let m = problem.model.sites();
+    problem.model = model(
+        pickl::lattice::Lattice::ring(m).unwrap(),
+        pickl::one_body::Kinetic::Schroedinger,
+        (4, 4),
+        (1.0, 1.0),
+        (0.0, 0.0),
+        (&[], &[]),
+        ("contact:0", "contact:0", "contact:0"),
+    );
+    assert_eq!(integrand_lipschitz(&problem.model, &choice), 0.0);
+    let f = mean_field_integral(
+        &problem.model,
+        &problem.u0,
+        &problem.v0,
+        &problem.times,
+        1e-12,
+        &choice,
+    )
+    .unwrap();
+    assert!(f.iter().all(|x| *x == 0.0), "{f:?}");
+}

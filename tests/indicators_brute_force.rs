@@ -160,7 +160,6 @@ fn reduced_density_matrices_equal_the_partial_traces() {
 
 #[test]
 fn higher_reduced_density_matrices_equal_the_partial_traces() {
-    use pickl::counting::{CondensateFrame, CountingDistribution};
     use pickl::reduced::{
         product_vector, reduced_density, trace_distance_to_pure, two_species_density,
     };
@@ -172,13 +171,7 @@ fn higher_reduced_density_matrices_equal_the_partial_traces() {
         let state = random_state(basis_a.dim() * basis_b.dim(), seed);
         let (u, v) = (random_state(m, seed + 1), random_state(m, seed + 2));
         let psi = first_quantised_state(&basis_a, &basis_b, &state);
-        let frame = CondensateFrame::new(&basis_a, &basis_b).unwrap();
-        let pi = CountingDistribution::from_frame_state(
-            &basis_a,
-            &basis_b,
-            &frame.to_frame(&state, &u, &v).unwrap(),
-        )
-        .unwrap();
+        let pi = counting_distribution(&basis_a, &basis_b, &state, &u, &v);
         for (k1, k2) in [(1, 0), (0, 2), (1, 1), (2, 1), (1, 2), (2, 2)] {
             if k1 > n1 || k2 > n2 {
                 continue;
@@ -240,33 +233,19 @@ fn higher_reduced_density_matrices_equal_the_partial_traces() {
 #[test]
 fn every_fraction_indicator_equals_the_first_quantised_one() {
     use pickl::counting::fractions::fraction_rows;
-    use pickl::counting::{CondensateFrame, CountingDistribution};
     let mut checked = 0;
     for (m, n1, n2, seed) in [(2, 3, 3, 61u64), (3, 3, 2, 62), (2, 4, 1, 63)] {
-        let (basis_a, basis_b) = (
-            FockBasis::new(m, n1).unwrap(),
-            FockBasis::new(m, n2).unwrap(),
-        );
         // A state near the double condensate, so that α^(k₁,k₂) spans a range of values.
-        let (u, v) = (random_state(m, seed + 1), random_state(m, seed + 2));
-        let condensate = TwoSpeciesState::product(&basis_a, &u, &basis_b, &v).unwrap();
-        let noise = random_state(basis_a.dim() * basis_b.dim(), seed);
-        let state: Vec<C64> = condensate
-            .as_slice()
-            .iter()
-            .zip(&noise)
-            .map(|(c, r)| c * 0.9 + r * 0.44)
-            .collect();
-        let norm = state.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
-        let state: Vec<C64> = state.into_iter().map(|z| z / norm).collect();
+        let NearCondensate {
+            basis_a,
+            basis_b,
+            state,
+            u,
+            v,
+            ..
+        } = near_condensate(m, (n1, n2), seed, 0.45);
         let psi = first_quantised_state(&basis_a, &basis_b, &state);
-        let frame = CondensateFrame::new(&basis_a, &basis_b).unwrap();
-        let pi = CountingDistribution::from_frame_state(
-            &basis_a,
-            &basis_b,
-            &frame.to_frame(&state, &u, &v).unwrap(),
-        )
-        .unwrap();
+        let pi = counting_distribution(&basis_a, &basis_b, &state, &u, &v);
         for row in fraction_rows(&pi, 0.0).unwrap() {
             let (k1, k2) = (row.k1, row.k2);
             let gamma = gamma_brute_force(&psi, m, (n1, n2), (k1, k2));

@@ -98,6 +98,28 @@ impl<'a> HartreeSystem<'a> {
         times: &[f64],
         tolerance: f64,
     ) -> Result<(Vec<HartreeState>, IntegrationStats)> {
+        let mut trajectory = Vec::with_capacity(times.len());
+        let stats = self.solve_with(u0, v0, times, tolerance, |time, u, v| {
+            trajectory.push(HartreeState {
+                time,
+                u: u.to_vec(),
+                v: v.to_vec(),
+            });
+            Ok(())
+        })?;
+        Ok((trajectory, stats))
+    }
+
+    /// Solves (2.10) from (u₀, v₀) at t = 0, handing (t, u_t, v_t) at each of `times` to
+    /// `observe` without keeping them.
+    pub fn solve_with(
+        &self,
+        u0: &[C64],
+        v0: &[C64],
+        times: &[f64],
+        tolerance: f64,
+        mut observe: impl FnMut(f64, &[C64], &[C64]) -> Result<()>,
+    ) -> Result<IntegrationStats> {
         let m = self.model.sites();
         if u0.len() != m || v0.len() != m {
             return Err(Error::invalid(
@@ -106,21 +128,12 @@ impl<'a> HartreeSystem<'a> {
             ));
         }
         let mut state: Vec<C64> = u0.iter().chain(v0).copied().collect();
-        let mut trajectory = Vec::with_capacity(times.len());
-        let stats = Dop853::new(tolerance)?.integrate(
+        Dop853::new(tolerance)?.integrate(
             |y, dy| self.derivative(y, dy),
             &mut state,
             times,
-            |_, time, y| {
-                trajectory.push(HartreeState {
-                    time,
-                    u: y[..m].to_vec(),
-                    v: y[m..].to_vec(),
-                });
-                Ok(())
-            },
-        )?;
-        Ok((trajectory, stats))
+            |_, time, y| observe(time, &y[..m], &y[m..]),
+        )
     }
 }
 

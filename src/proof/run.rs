@@ -227,6 +227,12 @@ impl ProofRun {
         } else {
             1.0
         };
+        if spacing.is_nan() || spacing <= 0.0 {
+            return Err(Error::invalid(
+                "--t-max",
+                "the proof's finite difference of α needs output times apart: give t-max > 0",
+            ));
+        }
         let f_at_output = mean_field_integral(
             &problem.model,
             &problem.u0,
@@ -308,18 +314,19 @@ impl ProofRun {
             let (u, v) = (&moment.hartree.u, &moment.hartree.v);
             let alpha = moment.row.alpha11;
             self.alpha_zero.get_or_insert(alpha);
-            let snapshot = ProofSnapshot::new(
+            // The frame state once, for the terms and for the ledger.
+            let in_frame = frame.to_frame(moment.state, u, v)?;
+            let snapshot = ProofSnapshot::from_frame_state(
                 &self.model,
                 moment.basis_a,
                 moment.basis_b,
-                frame,
                 moment.state,
+                &in_frame,
                 u,
                 v,
                 alpha,
                 &self.exponents,
             )?;
-            let in_frame = frame.to_frame(moment.state, u, v)?;
             let steps = ledger(
                 &self.model,
                 moment.basis_a,

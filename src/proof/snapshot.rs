@@ -15,9 +15,8 @@ use crate::counting::CondensateFrame;
 use crate::fock::FockBasis;
 use crate::lemmas::Component;
 use crate::model::Model;
-use crate::one_body::PairPotential;
 use crate::proof::bounds::{kappa, InterSpeciesBounds, IntraSpeciesBounds, ProofConstants};
-use crate::proof::norms::{mean_field_constant, orbital_weight, sum_space_norm, Exponents};
+use crate::proof::norms::{orbital_weight, sum_space_norm, Exponents};
 use crate::proof::{
     derivative_terms, inter_species_pairs, intra_species_pairs, pp_qq_split, DerivativeTerms,
     PairTerms, PpQqSplit, PROJECTIONS,
@@ -77,25 +76,6 @@ impl ExponentChoice {
             ExponentChoice::Scan => Exponents::default_scan(),
         }
     }
-
-    /// The exponents for a potential (index 0: V₁, 1: V₂, 2: V₁₂) given the orbitals it is paired with.
-    fn pick(&self, index: usize, potential: &PairPotential, orbitals: &[&[C64]]) -> Exponents {
-        match self {
-            ExponentChoice::Same(e) => *e,
-            ExponentChoice::Each(list) => list[index],
-            ExponentChoice::Scan => {
-                // The potential's norm once per pair, the orbitals' weights per orbital.
-                let cost = |e: &Exponents| {
-                    sum_space_norm(potential, *e)
-                        * orbitals.iter().map(|o| orbital_weight(o, *e)).sum::<f64>()
-                };
-                Exponents::default_scan()
-                    .into_iter()
-                    .min_by(|a, b| cost(a).total_cmp(&cost(b)))
-                    .expect("the scan is not empty")
-            }
-        }
-    }
 }
 
 /// A₁ + A₂ + A^u + A^v at one time, the integrand of f(t) (2.19), with the exponents chosen as in
@@ -133,7 +113,7 @@ impl MeanFieldConstants {
 
     /// (exponents, norm) of potential `index` with the smallest norm × Σ orbital weights (the
     /// first such in the candidates' order).
-    fn pick(&self, index: usize, orbitals: &[&[C64]]) -> (Exponents, f64) {
+    pub(crate) fn pick(&self, index: usize, orbitals: &[&[C64]]) -> (Exponents, f64) {
         let cost = |&(e, norm): &(Exponents, f64)| {
             norm * orbitals.iter().map(|o| orbital_weight(o, e)).sum::<f64>()
         };
@@ -240,29 +220,49 @@ impl ProofSnapshot {
         exponents: &ExponentChoice,
     ) -> Result<Self> {
         let in_frame = frame.to_frame(state, u, v)?;
+        Self::from_frame_state(
+            model, basis_a, basis_b, state, &in_frame, u, v, alpha11, exponents,
+        )
+    }
+
+    /// [`ProofSnapshot::new`] for a state already written in the condensate frame of (u, v)
+    /// too (`in_frame`), for callers that need the frame state themselves (the ledger).
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_frame_state(
+        model: &Model,
+        basis_a: &FockBasis,
+        basis_b: &FockBasis,
+        state: &[C64],
+        in_frame: &[C64],
+        u: &[C64],
+        v: &[C64],
+        alpha11: f64,
+        exponents: &ExponentChoice,
+    ) -> Result<Self> {
         let terms = derivative_terms(model, basis_a, basis_b, state, u, v)?;
         let (n1, n2) = (model.species_a().particles, model.species_b().particles);
         let zero_pairs = PairTerms {
             values: [[C64::new(0.0, 0.0); 4]; 4],
         };
         let pairs_v1 = if n1 >= 2 {
-            intra_species_pairs(model, basis_a, basis_b, &in_frame, u, v, Component::A)?
+            intra_species_pairs(model, basis_a, basis_b, in_frame, u, v, Component::A)?
         } else {
             zero_pairs
         };
         let pairs_v2 = if n2 >= 2 {
-            intra_species_pairs(model, basis_a, basis_b, &in_frame, u, v, Component::B)?
+            intra_species_pairs(model, basis_a, basis_b, in_frame, u, v, Component::B)?
         } else {
             zero_pairs
         };
-        let pairs_v12 = inter_species_pairs(model, basis_a, basis_b, &in_frame, u, v)?;
-        let split = pp_qq_split(model, basis_a, basis_b, &in_frame, u, v)?;
-        let e1 = exponents.pick(0, &model.species_a().potential, &[u]);
-        let e2 = exponents.pick(1, &model.species_b().potential, &[v]);
-        let e12 = exponents.pick(2, model.inter_potential(), &[u, v]);
-        let a1 = mean_field_constant(&model.species_a().potential, u, e1);
-        let a2 = mean_field_constant(&model.species_b().potential, v, e2);
-        let norm12 = sum_space_norm(model.inter_potential(), e12);
+        let pairs_v12 = inter_species_pairs(model, basis_a, basis_b, in_frame, u, v)?;
+        let split = pp_qq_split(model, basis_a, basis_b, in_frame, u, v)?;
+        let constants = MeanFieldConstants::new(model, exponents);
+        let ((e1, norm1), (e2, norm2), (e12, norm12)) = (
+            constants.pick(0, &[u]),
+            constants.pick(1, &[v]),
+            constants.pick(2, &[u, v]),
+        );
+        let (a1, a2) = (norm1 * orbital_weight(u, e1), norm2 * orbital_weight(v, e2));
         let constant_sum =
             a1 + a2 + norm12 * orbital_weight(u, e12) + norm12 * orbital_weight(v, e12);
         let bounds = |constants: ProofConstants| {

@@ -539,3 +539,20 @@ impl NearCondensate {
         .unwrap()
     }
 }
+
+/// π(k_A, k_B) of `state` relative to (u, v), through the condensate frame.
+pub fn counting_distribution(
+    basis_a: &FockBasis,
+    basis_b: &FockBasis,
+    state: &[C64],
+    u: &[C64],
+    v: &[C64],
+) -> pickl::counting::CountingDistribution {
+    let frame = pickl::counting::CondensateFrame::new(basis_a, basis_b).unwrap();
+    pickl::counting::CountingDistribution::from_frame_state(
+        basis_a,
+        basis_b,
+        &frame.to_frame(state, u, v).unwrap(),
+    )
+    .unwrap()
+}

@@ -33,7 +33,7 @@ use rayon::prelude::*;
 use super::rows::{add_product, add_scaled, add_weighted, dot, reals, reals_mut, set_product};
 use super::{interaction_energy, species_hamiltonian};
 use crate::fock::{FockBasis, HopChannels, SpeciesOperator};
-use crate::linalg::{hermitian_eigen, ordered_sum, LinearOperator, Update};
+use crate::linalg::{hermitian_eigenvalues, ordered_sum, LinearOperator, Update};
 use crate::model::Model;
 use crate::{Result, C64};
 
@@ -147,22 +147,24 @@ impl ManyBodyHamiltonian {
         let occupations_a = (0..basis_a.dim())
             .flat_map(|a| basis_a.occupation(a).iter().map(|&n| n as f64))
             .collect();
+        // g_x(b) = Σ_y V₁₂(x − y) n^B_y(b)/(N₁+N₂) over the (at most N₂) occupied sites y of b:
+        // O(M·min(M, N₂)) per column, not a dense convolution.
         let mut field_b = vec![0.0; 2 * m * basis_b.dim()];
-        let mut density = vec![0.0; m];
+        let v12 = model.inter_potential();
         for b in 0..basis_b.dim() {
-            density
-                .iter_mut()
-                .zip(basis_b.occupation(b))
-                .for_each(|(d, &n)| *d = n as f64);
-            for (x, g) in model
-                .inter_potential()
-                .convolve(&density)
-                .iter()
-                .enumerate()
-            {
+            for (y, &n) in basis_b.occupation(b).iter().enumerate() {
+                if n == 0 {
+                    continue;
+                }
+                for (x, &v) in v12.row(y).iter().enumerate() {
+                    let at = 2 * (x * basis_b.dim() + b);
+                    field_b[at] += v * n as f64;
+                }
+            }
+            for x in 0..m {
                 let at = 2 * (x * basis_b.dim() + b);
-                field_b[at] = g / total;
-                field_b[at + 1] = g / total;
+                field_b[at] /= total;
+                field_b[at + 1] = field_b[at];
             }
         }
         let interactions = |basis: &FockBasis, species: &crate::model::Species| -> Vec<f64> {
@@ -177,7 +179,7 @@ impl ManyBodyHamiltonian {
         let interaction_b = interactions(basis_b, model.species_b());
         let mut one_body_range = (0.0, 0.0);
         for species in [model.species_a(), model.species_b()] {
-            let (values, _) = hermitian_eigen(species.hamiltonian.matrix())?;
+            let values = hermitian_eigenvalues(species.hamiltonian.matrix())?;
             let n = species.particles as f64;
             one_body_range.0 += n * values[0];
             one_body_range.1 += n * values[values.len() - 1];
@@ -218,12 +220,17 @@ impl ManyBodyHamiltonian {
             let per_row: Vec<(f64, f64)> = (0..self.rows)
                 .into_par_iter()
                 .map(|a| {
-                    let occupation = &self.occupations_a[a * self.modes..(a + 1) * self.modes];
+                    let occupied: Vec<(usize, f64)> = self.occupations_a
+                        [a * self.modes..(a + 1) * self.modes]
+                        .iter()
+                        .copied()
+                        .enumerate()
+                        .filter(|&(_, n)| n != 0.0)
+                        .collect();
                     (0..self.columns).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), b| {
-                        let coupling: f64 = occupation
+                        let coupling: f64 = occupied
                             .iter()
-                            .enumerate()
-                            .map(|(x, &n)| n * self.field_b[2 * (x * self.columns + b)])
+                            .map(|&(x, n)| n * self.field_b[2 * (x * self.columns + b)])
                             .sum();
                         let d = self.interaction_a[a] + self.interaction_b[b] + coupling;
                         (lo.min(d), hi.max(d))

@@ -1,8 +1,8 @@
 //! `counting`: Pickl's counting along the exact dynamics. At every output time the state is
 //! written in the condensate frame of the Hartree pair (u_t, v_t), giving the joint counting
 //! distribution π(k_A, k_B) = ⟨Ψ, P^A_{k_A} P^B_{k_B} Ψ⟩, the indicators α^(k₁,k₂), R^(1,1) and
-//! R^(2,2) from the reduced density matrices, the natural occupations, and the slack of
-//! Lemmas 3.1, 3.2, A.1 and A.2; and (2.25), α^(k₁,k₂) for every k₁ ≤ N₁, k₂ ≤ N₂ against
+//! R^(2,2) from the reduced density matrices, the natural occupations, the slack of
+//! Lemmas 3.1, 3.2, A.1 and A.2, and the first BBGKY equation (4.13) against (4.14); and (2.25), α^(k₁,k₂) for every k₁ ≤ N₁, k₂ ≤ N₂ against
 //! max(k₁,k₂) times the Grönwall bound, in `FILE_alpha_k.csv` with the figure `FILE_alpha_k`.
 //! Same flags and TOML keys as `dynamics`.
 

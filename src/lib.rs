@@ -23,7 +23,8 @@
 //!
 //! **Measurement.** [`observables`] — α^(1,1), α^(1,0), α^(0,1), ⟨H⟩ and ‖Ψ‖; [`counting`] —
 //! the condensate frame, the counting distribution π(k_A, k_B), α^(k₁,k₂) and (2.25);
-//! [`reduced`] — reduced density matrices γ^(k₁,k₂), R^(k₁,k₂), natural occupations.
+//! [`reduced`] — reduced density matrices γ^(k₁,k₂), R^(k₁,k₂), natural occupations;
+//! [`hierarchy`] — the first BBGKY equation (4.13) at finite N against its limit (4.14).
 //!
 //! **Proof.** [`lemmas`] — Lemmas 3.1, 3.2, A.1, A.2 as checks reporting both sides;
 //! [`proof`] — §5 at finite N: C_V1, C_V2, C_V12, their pairs, every bound (as printed and
@@ -50,6 +51,7 @@ pub mod experiment;
 pub mod fock;
 pub mod hamiltonian;
 pub mod hartree;
+pub mod hierarchy;
 pub mod lattice;
 pub mod lemmas;
 pub mod linalg;

@@ -166,7 +166,11 @@ pub const MAX_REDUCED_DIMENSION: usize = 2048;
 /// Lowering tables of one species: for each occupation m of k particles and each occupation n″
 /// of N − k particles, the rank of n″ + m and the factor Π_x √((n″_x + m_x)!/n″_x!)/√(m_x!),
 /// so that (Π_x a_x^{m_x}/√(m_x!) Ψ)[n″] = factor · Ψ[n″ + m].
-fn lowering(full: &FockBasis, kept: &FockBasis, rest: &FockBasis) -> (Vec<u32>, Vec<f64>) {
+pub(crate) fn lowering(
+    full: &FockBasis,
+    kept: &FockBasis,
+    rest: &FockBasis,
+) -> (Vec<u32>, Vec<f64>) {
     let m = full.modes();
     let mut ranks = Vec::with_capacity(kept.dim() * rest.dim());
     let mut factors = Vec::with_capacity(kept.dim() * rest.dim());

@@ -235,13 +235,30 @@ fn counting_writes_its_table_and_the_distribution() {
         "nat_a_0",
         "nat_b_2",
         "slack_3_6",
+        "bbgky_lhs",
+        "bbgky_residual",
+        "bbgky_limit_terms",
     ] {
         assert!(
             header.iter().any(|h| h == column),
             "missing column {column}"
         );
     }
-    assert_eq!(reader.records().count(), 3);
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (lhs, residual, limit) = (
+        column("bbgky_lhs"),
+        column("bbgky_residual"),
+        column("bbgky_limit_terms"),
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 3);
+    // (4.13) holds along the run (both sides by different routes); its limit form does not.
+    for row in &rows {
+        let value = |i: usize| row[i].parse::<f64>().unwrap();
+        assert!(value(lhs) > 1e-3, "{row:?}");
+        assert!(value(residual) < 1e-12 * (1.0 + value(lhs)), "{row:?}");
+        assert!(value(limit) > 1e-3, "{row:?}");
+    }
     // (2.25): every (k₁, k₂) ≠ (0, 0) at every time, α^(k₁,k₂) within Lemma 3.2 (3.8).
     let mut fractions = csv::Reader::from_path(dir.join("count_alpha_k.csv")).unwrap();
     assert_eq!(

@@ -1,12 +1,15 @@
 //! Counting along a run (the `counting` experiment as a library): at every output time the
 //! state in the condensate frame of (u_t, v_t), the counting distribution π(k_A, k_B), the
 //! indicators α^(k₁,k₂), R^(1,1) and R^(2,2) from the reduced density matrices, the natural
-//! occupations, the slack of Lemmas 3.1, 3.2, A.1 and A.2, and the rows of (2.25)
-//! ([`super::fractions`]).
+//! occupations, the slack of Lemmas 3.1, 3.2, A.1 and A.2, the rows of (2.25)
+//! ([`super::fractions`]), and the first BBGKY equation (4.13) against (4.14)
+//! ([`crate::hierarchy`]).
 
 use super::fractions::{fraction_rows, log_fraction_bound, FractionRow};
 use super::{CondensateFrame, CountingDistribution};
 use crate::dynamics::{DynamicsProblem, Moment};
+use crate::hamiltonian::ManyBodyHamiltonian;
+use crate::hierarchy::FirstEquation;
 use crate::lemmas::{
     lemma_3_1, lemma_3_2_higher, lemma_3_2_trace_norm, lemma_a_1, lemma_a_2_chain_13,
     lemma_a_2_chain_14, Component,
@@ -59,6 +62,9 @@ pub fn counting_columns(sites: usize) -> Vec<String> {
             "slack_A_13_b",
             "slack_A_14_a",
             "slack_A_14_b",
+            "bbgky_lhs",
+            "bbgky_residual",
+            "bbgky_limit_terms",
         ]
         .iter()
         .map(|s| s.to_string()),
@@ -106,6 +112,7 @@ pub struct CountingRun {
     f_values: Vec<f64>,
     covered: bool,
     frame: Option<CondensateFrame>,
+    hamiltonian: Option<ManyBodyHamiltonian>,
     alpha_zero: Option<f64>,
     output_index: usize,
 }
@@ -126,6 +133,7 @@ impl CountingRun {
             )?,
             covered: proof_covers(&problem.model),
             frame: None,
+            hamiltonian: None,
             alpha_zero: None,
             output_index: 0,
         })
@@ -239,6 +247,26 @@ impl CountingRun {
                 }));
             }
         }
+        // (4.13) at this N: |i∂_t γ^(1,1)|₁, the residual of the identity, and the terms that
+        // vanish in the limit (4.14).
+        let hamiltonian = match &self.hamiltonian {
+            Some(h) => h,
+            None => self.hamiltonian.insert(ManyBodyHamiltonian::new(
+                &self.model,
+                moment.basis_a,
+                moment.basis_b,
+            )?),
+        };
+        let equation = FirstEquation::evaluate(
+            &self.model,
+            hamiltonian,
+            moment.basis_a,
+            moment.basis_b,
+            moment.state,
+        )?;
+        cells.push(Some(equation.lhs_norm()?));
+        cells.push(Some(equation.residual()?));
+        cells.push(equation.limit_terms()?);
         Ok(CountingRows {
             t,
             alpha11,

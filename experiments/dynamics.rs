@@ -1,6 +1,7 @@
 //! `dynamics`: the exact many-body dynamics of a two-species mixture beside its Hartree
 //! equations (2.10), with α^(1,1), α^(1,0), α^(0,1), the many-body and Hartree energies and
-//! ‖Ψ‖ at every output time. See `dynamics --help` and SPEC §8.
+//! ‖Ψ‖ at every output time (with `--prefactors common`, also α^(1,1) against the pair of
+//! (2.10) written with the unscaled potentials). See `dynamics --help` and SPEC §8.
 
 use std::process::ExitCode;
 
@@ -38,7 +39,13 @@ fn run(cli: Cli) -> pickl::Result<()> {
     let mut experiment =
         Experiment::from_args("dynamics", cli.model, "results/dynamics_default.csv")?;
     let out = experiment.out.clone();
-    let mut tables = experiment.tables(&[(&out, &COLUMNS)])?;
+    // With prefactors other than the paper's, α^(1,1) against the pair of (2.10) too.
+    let compared = experiment.problem.hartree_2_10.is_some();
+    let mut columns = COLUMNS.to_vec();
+    if compared {
+        columns.push("alpha11_vs_2_10");
+    }
+    let mut tables = experiment.tables(&[(&out, &columns)])?;
     let table = &mut tables[0];
     let resume = experiment.resume()?;
     if let Some((resume, _)) = &resume {
@@ -49,7 +56,7 @@ fn run(cli: Cli) -> pickl::Result<()> {
         .evolve_from(resume.map(|(r, _)| r), |stage| match stage {
             Stage::Moment(moment) => {
                 let row = &moment.row;
-                table.write_row(&[
+                let mut cells = vec![
                     row.t,
                     row.alpha11,
                     row.alpha10,
@@ -59,7 +66,9 @@ fn run(cli: Cli) -> pickl::Result<()> {
                     row.norm,
                     row.error_estimate,
                     row.matvecs as f64,
-                ])?;
+                ];
+                cells.extend(row.alpha11_vs_2_10);
+                table.write_row(&cells)?;
                 experiment.advance(row.t, row.alpha11, row.matvecs);
                 Ok(())
             }

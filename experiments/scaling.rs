@@ -132,9 +132,13 @@ fn run(cli: Cli) -> pickl::Result<()> {
     };
     write_meta(&provenance)?;
     let title = format!(
-        "{} M = {}, N1:N2 = {ratio}",
+        "{} M = {}, N1:N2 = {ratio}{}",
         resolved_model.geometry.as_deref().unwrap_or("ring"),
-        plan[0].3.model.sites()
+        plan[0].3.model.sites(),
+        match resolved_model.prefactors.as_deref() {
+            Some("paper") | None => String::new(),
+            Some(other) => format!(", {other} prefactors"),
+        }
     );
     // The N → ∞ limit of the study's model (only the ratio enters), for fit.csv.
     let first = &plan[0].3;

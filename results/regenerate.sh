@@ -16,8 +16,8 @@ cargo build --release --bins
 ./target/release/bogoliubov --sites 128 --out results/bogoliubov_ring128.csv
 ./target/release/bogoliubov --sites 2 --v1 contact:0 --v2 contact:0 --v12 contact:-12 --u0 plane:0 --v0 plane:0 --t-max 3 --steps 6 --out results/bogoliubov_unstable_two_site.csv
 # The scaling studies start from scratch here; rerunning one of these commands alone resumes it.
-rm -rf results/scaling_default results/scaling_two_site results/scaling_attractive results/scaling_ring3
-for study in two_site attractive ring3_stable; do
+rm -rf results/scaling_default results/scaling_two_site results/scaling_attractive results/scaling_ring3 results/scaling_common
+for study in two_site attractive ring3_stable common_prefactors; do
     ./target/release/scaling --config "studies/$study.toml"
 done
 ./target/release/scaling

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dynamics::{output_times, DynamicsProblem};
 use crate::lattice::{Geometry, Lattice};
-use crate::model::{Model, Species};
+use crate::model::{Model, Prefactors, Species};
 use crate::one_body::{parse_reals, Kinetic, OneBodyHamiltonian, OrbitalSpec, PotentialSpec};
 use crate::propagation::{KrylovSettings, PropagatorChoice};
 use crate::{Error, Result};
@@ -117,6 +117,11 @@ pub struct Options {
     #[arg(long, value_name = "KIND")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kinetic: Option<String>,
+    /// Mean-field prefactors of the potentials (§4): paper (1/N1, 1/N2, 1/(N1+N2), (4.12)) |
+    /// common (1/(N1+N2) for every potential; the dynamics then follows (4.10)) [default: paper]
+    #[arg(long, value_name = "CHOICE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefactors: Option<String>,
     /// Output CSV file [default for the default model: results/dynamics_default.csv]
     #[arg(long, value_name = "FILE.csv")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,7 +141,7 @@ macro_rules! merge_fields {
 macro_rules! all_fields {
     ($mac:ident, $($args:tt)*) => {
         $mac!($($args)*; sites, n1, n2, hop1, hop2, phase1, phase2, v1, v2, v12, u0, v0, t_max, steps, tol,
-              hartree_tol, krylov_dim, propagator, checkpoint_every, geometry, trap1, trap2, kinetic, out)
+              hartree_tol, krylov_dim, propagator, checkpoint_every, geometry, trap1, trap2, kinetic, prefactors, out)
     };
 }
 
@@ -167,6 +172,7 @@ impl Options {
             trap1: None,
             trap2: None,
             kinetic: Some("schroedinger".into()),
+            prefactors: Some("paper".into()),
             out: None,
             provenance: None,
         }
@@ -326,7 +332,10 @@ impl Options {
             ["--n2", "--hop2", "--trap2", "--v2"],
         )?;
         let v12 = potential("--v12", &self.v12)?;
-        let model = Model::new(lattice.clone(), a, b, v12)?;
+        let potentials = Model::new(lattice.clone(), a, b, v12)?;
+        let prefactors: Prefactors = self.prefactors.as_deref().unwrap_or("paper").parse()?;
+        let model = prefactors.model(&potentials);
+        let hartree_2_10 = (prefactors != Prefactors::Paper).then_some(potentials);
         let hartree_tolerance = self.hartree_tol.ok_or_else(|| need("--hartree-tol"))?;
         if !(hartree_tolerance > 0.0 && hartree_tolerance < 1.0) {
             return Err(Error::invalid(
@@ -352,6 +361,7 @@ impl Options {
                 .parse::<PropagatorChoice>()?,
             hartree_tolerance,
             model,
+            hartree_2_10,
         })
     }
 }

@@ -31,6 +31,11 @@ pub struct DynamicsProblem {
     pub propagator: PropagatorChoice,
     /// Tolerance of the Hartree integrator.
     pub hartree_tolerance: f64,
+    /// With prefactors other than the paper's (4.12) ([`crate::model::Prefactors`]): the model
+    /// of the Hartree system (2.10) written with the unscaled potentials 𝒱_α, i.e. the pair one
+    /// would predict by ignoring the prefactors. The run then also reports α^(1,1) against that
+    /// pair, beside α^(1,1) against the model's own pair (4.10).
+    pub hartree_2_10: Option<Model>,
 }
 
 /// The figures recorded at one output time.
@@ -44,6 +49,8 @@ pub struct DynamicsRow {
     pub alpha10: f64,
     /// α^(0,1)(t).
     pub alpha01: f64,
+    /// α^(1,1)(t) against the pair of [`DynamicsProblem::hartree_2_10`], when the problem has one.
+    pub alpha11_vs_2_10: Option<f64>,
     /// ⟨Ψ(t), HΨ(t)⟩/(N₁+N₂).
     pub energy_mb: f64,
     /// E[u_t, v_t].
@@ -295,6 +302,14 @@ impl DynamicsProblem {
         let hartree = HartreeSystem::new(model);
         let (trajectory, hartree_stats) =
             hartree.solve(&self.u0, &self.v0, &self.times, self.hartree_tolerance)?;
+        let trajectory_2_10 = match &self.hartree_2_10 {
+            Some(potentials) => Some(
+                HartreeSystem::new(potentials)
+                    .solve(&self.u0, &self.v0, &self.times, self.hartree_tolerance)?
+                    .0,
+            ),
+            None => None,
+        };
 
         let basis_a = FockBasis::new(m, model.species_a().particles)?;
         let basis_b = FockBasis::new(m, model.species_b().particles)?;
@@ -332,11 +347,23 @@ impl DynamicsProblem {
             };
             let pair = &trajectory[snapshot.index];
             let indicators = workspace.indicators(snapshot.state, &pair.u, &pair.v)?;
+            let alpha11_vs_2_10 = match &trajectory_2_10 {
+                Some(trajectory) => {
+                    let other = &trajectory[snapshot.index];
+                    Some(
+                        workspace
+                            .indicators(snapshot.state, &other.u, &other.v)?
+                            .alpha11,
+                    )
+                }
+                None => None,
+            };
             let row = DynamicsRow {
                 t: snapshot.time,
                 alpha11: indicators.alpha11,
                 alpha10: indicators.alpha10,
                 alpha01: indicators.alpha01,
+                alpha11_vs_2_10,
                 energy_mb: energy_expectation(&hamiltonian, snapshot.state) / total,
                 energy_hartree: hartree.energy(&pair.u, &pair.v),
                 norm: state_norm(snapshot.state),

@@ -1,5 +1,5 @@
 //! A two-species model: the lattice, h₁, h₂, V₁, V₂, V₁₂ and the particle numbers N₁, N₂ of the
-//! mean-field Hamiltonian (2.8) (SPEC §2).
+//! mean-field Hamiltonian (2.8) (SPEC §2), and the choice of its mean-field prefactors (§4).
 
 use crate::lattice::Lattice;
 use crate::one_body::{OneBodyHamiltonian, PairPotential};
@@ -97,5 +97,67 @@ impl Model {
     /// c₂ = N₂/(N₁+N₂), exactly (SPEC §3).
     pub fn c2(&self) -> f64 {
         self.species_b.particles as f64 / self.total_particles() as f64
+    }
+}
+
+/// The mean-field prefactors m_α of (4.7) in front of the potentials 𝒱_α of H.
+///
+/// * `Paper`, (4.12): m₁ = 1/N₁, m₂ = 1/N₂, m₁₂ = 1/(N₁+N₂) — the Hamiltonian (2.8), whose
+///   dynamics follows the Hartree system (2.10).
+/// * `Common`: m_α = 1/(N₁+N₂) in front of every potential. Then k_α = lim (N₁+N₂) m_α = 1
+///   (4.9), and the dynamics follows (4.10), i∂_t u = h₁u + c₁(𝒱₁ * |u|²)u + c₂(𝒱₁₂ * |v|²)u
+///   (and the same for v), not (2.10).
+///
+/// Since 𝒱_j/(N₁+N₂) = (c_j 𝒱_j)/N_j, H with common prefactors *is* (2.8) with the potentials
+/// V_j = c_j 𝒱_j, and (4.10) is (2.10) with those potentials: [`Prefactors::model`] makes that
+/// model, on which the whole engine (and the proof) runs unchanged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Prefactors {
+    /// (4.12), the paper's choice (2.8).
+    #[default]
+    Paper,
+    /// 1/(N₁+N₂) in front of every potential.
+    Common,
+}
+
+impl std::str::FromStr for Prefactors {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        match text {
+            "paper" => Ok(Prefactors::Paper),
+            "common" => Ok(Prefactors::Common),
+            other => Err(Error::invalid(
+                "--prefactors",
+                format!("expected paper or common, got '{other}'"),
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Prefactors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Prefactors::Paper => "paper",
+            Prefactors::Common => "common",
+        })
+    }
+}
+
+impl Prefactors {
+    /// The model (2.8) whose Hamiltonian equals H with these prefactors in front of the
+    /// potentials 𝒱_α of `potentials` (a model read with the paper's prefactors): V_j = N_j m_j 𝒱_j,
+    /// V₁₂ = (N₁+N₂) m₁₂ 𝒱₁₂.
+    pub fn model(self, potentials: &Model) -> Model {
+        match self {
+            Prefactors::Paper => potentials.clone(),
+            Prefactors::Common => {
+                let mut model = potentials.clone();
+                let (c1, c2) = (model.c1(), model.c2());
+                model.species_a.potential = model.species_a.potential.scaled(c1);
+                model.species_b.potential = model.species_b.potential.scaled(c2);
+                model
+            }
+        }
     }
 }

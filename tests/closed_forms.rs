@@ -133,6 +133,7 @@ fn without_interaction_the_product_state_stays_a_product() {
         krylov: KrylovSettings::default(),
         propagator: Default::default(),
         hartree_tolerance: 1e-12,
+        hartree_2_10: None,
     };
     problem
         .run(|row| {
@@ -294,6 +295,7 @@ fn norm_energy_and_hartree_energy_are_conserved() {
         krylov: KrylovSettings::default(),
         propagator: Default::default(),
         hartree_tolerance: 1e-12,
+        hartree_2_10: None,
     };
     let mut first = None;
     let mut last = None;

@@ -24,6 +24,7 @@ fn check(model: Model, u0: &str, v0: &str, t0: f64) {
         krylov: KrylovSettings::new(1e-13, 30).unwrap(),
         propagator: Default::default(),
         hartree_tolerance: 1e-13,
+        hartree_2_10: None,
     };
     let mut alphas = Vec::new();
     let mut terms: Option<DerivativeTerms> = None;

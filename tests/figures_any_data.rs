@@ -31,6 +31,7 @@ fn row(n1: usize, n2: usize, t: f64, value: f64) -> ScalingRow {
         kappa_tight: 9.0,
         max_ratio_tight: value,
         error_estimate: value,
+        alpha11_vs_2_10: Some(value),
     }
 }
 

@@ -12,15 +12,20 @@ use pickl::fock::FockBasis;
 use pickl::hamiltonian::ManyBodyHamiltonian;
 use pickl::lattice::{Geometry, Lattice};
 use pickl::linalg::LinearOperator;
+use pickl::model::Prefactors;
 use pickl::one_body::Kinetic;
 
 fn check(model: &pickl::model::Model) {
+    check_against(model, &first_quantised_hamiltonian(model));
+}
+
+/// The engine's H on `model` against a first-quantised Hamiltonian of the same particles.
+fn check_against(model: &pickl::model::Model, h_fq: &faer::Mat<pickl::C64>) {
     let m = model.sites();
     let basis_a = FockBasis::new(m, model.species_a().particles).unwrap();
     let basis_b = FockBasis::new(m, model.species_b().particles).unwrap();
     let engine = ManyBodyHamiltonian::new(model, &basis_a, &basis_b).unwrap();
     let dense = dense_of(&engine);
-    let h_fq = first_quantised_hamiltonian(model);
     let (sa, sb) = (symmetriser(&basis_a), symmetriser(&basis_b));
     let (ca, cb) = (sa.nrows(), sb.nrows());
     // Columns of S = S_A ⊗ S_B as explicit vectors; H_Fock[i, j] = ⟨S e_i, H_fq S e_j⟩.
@@ -107,4 +112,28 @@ fn one_particle_each_has_no_intra_species_interaction() {
         ("contact:5", "contact:5", "gauss:1,1"),
     );
     check(&model);
+}
+
+/// §4: with `--prefactors common` the engine runs (2.8) on V_j = c_j 𝒱_j; that must be H with
+/// 1/(N₁+N₂) written in front of every potential 𝒱_α, particle label by particle label.
+#[test]
+fn common_prefactors_put_one_over_n_in_front_of_every_potential() {
+    let lattice = Lattice::ring(3).unwrap();
+    let potentials = model(
+        lattice,
+        Kinetic::Schroedinger,
+        (3, 2),
+        (1.0, 0.7),
+        (0.4, -0.25),
+        (&[0.2, 0.0, 0.5], &[]),
+        ("gauss:1.3,0.8", "gauss:-0.6,1.1", "gauss:0.9,0.7"),
+    );
+    let common = 1.0 / 5.0;
+    let reference = first_quantised_hamiltonian_with(&potentials, [common; 3]);
+    check_against(&Prefactors::Common.model(&potentials), &reference);
+    // and the paper's choice leaves the model as it is.
+    check_against(
+        &Prefactors::Paper.model(&potentials),
+        &first_quantised_hamiltonian_with(&potentials, [1.0 / 3.0, 1.0 / 2.0, common]),
+    );
 }

@@ -102,6 +102,7 @@ fn lemmas_hold_along_evolved_states() {
             krylov: KrylovSettings::default(),
             propagator: Default::default(),
             hartree_tolerance: 1e-12,
+            hartree_2_10: None,
         };
         let mut worst = f64::INFINITY;
         problem

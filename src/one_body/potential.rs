@@ -157,6 +157,14 @@ impl PairPotential {
         &self.values[x * self.sites..(x + 1) * self.sites]
     }
 
+    /// s·V.
+    pub fn scaled(&self, s: f64) -> PairPotential {
+        PairPotential {
+            sites: self.sites,
+            values: self.values.iter().map(|v| s * v).collect(),
+        }
+    }
+
     /// V² pointwise, the potential of Lemma 5.1 (5.12).
     pub fn squared(&self) -> PairPotential {
         PairPotential {

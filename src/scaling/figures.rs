@@ -250,18 +250,24 @@ struct LogLogFigure;
 impl Figure for LogLogFigure {
     fn draw<DB: DrawingBackend>(&self, study: &Study, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let times = chosen_times(study);
-        let at = |t: f64| -> Vec<(f64, f64)> {
+        let at_column = |t: f64, column: &str| -> Vec<(f64, f64)> {
             study
                 .series
                 .iter()
                 .filter_map(|s| {
                     let row = s.rows.iter().find(|r| r.get("t") == Some(t))?;
-                    Some((s.total as f64, row.get("alpha11")?))
+                    Some((s.total as f64, row.get(column)?))
                 })
                 .filter(|(_, a)| *a > 0.0)
                 .collect()
         };
-        let points: Vec<(f64, f64)> = times.iter().flat_map(|&t| at(t)).collect();
+        let at = |t: f64| at_column(t, "alpha11");
+        // With prefactors other than the paper's: α^(1,1) against the pair of (2.10) as well.
+        let against_2_10 = |t: f64| at_column(t, "alpha11_vs_2_10");
+        let points: Vec<(f64, f64)> = times
+            .iter()
+            .flat_map(|&t| at(t).into_iter().chain(against_2_10(t)))
+            .collect();
         let (Some(x_range), Some(y_range)) = (
             positive_range(points.iter().map(|p| p.0)),
             positive_range(points.iter().map(|p| p.1)),
@@ -307,6 +313,18 @@ impl Figure for LogLogFigure {
         ];
         for (k, &t) in times.iter().enumerate() {
             let c = palette[k % palette.len()];
+            let other = against_2_10(t);
+            if !other.is_empty() {
+                chart
+                    .draw_series(
+                        other
+                            .iter()
+                            .map(|&p| TriangleMarker::new(p, 7, c.stroke_width(2))),
+                    )
+                    .map_err(fail)?
+                    .label(format!("t = {t}: against the (2.10) pair"))
+                    .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 6, c.stroke_width(2)));
+            }
             let data = at(t);
             chart
                 .draw_series(data.iter().map(|&p| Circle::new(p, 6, c.filled())))

@@ -53,6 +53,9 @@ pub struct ScalingRow {
     pub max_ratio_tight: f64,
     /// Bound on ‖Ψ(t) − Ψ_exact(t)‖ of the propagation so far.
     pub error_estimate: f64,
+    /// α^(1,1)(t) against the pair of (2.10) with the unscaled potentials, when the prefactors
+    /// are not the paper's ([`DynamicsProblem::hartree_2_10`]).
+    pub alpha11_vs_2_10: Option<f64>,
 }
 
 impl ScalingRow {
@@ -137,6 +140,7 @@ pub fn run_size(
             kappa_tight: snapshot.tight.kappa,
             max_ratio_tight: snapshot.largest_ratios(ProofConstants::Tight).overall(),
             error_estimate: moment.row.error_estimate,
+            alpha11_vs_2_10: moment.row.alpha11_vs_2_10,
         };
         on_row(&row);
         rows.push(row);

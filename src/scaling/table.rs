@@ -12,7 +12,7 @@ use crate::report::{format_number, write_atomically};
 use crate::{Error, Result};
 
 /// Columns of `scaling.csv` (the first twelve as SPEC §6 and the issue name them).
-pub const SCALING_COLUMNS: [&str; 20] = [
+pub const SCALING_COLUMNS: [&str; 22] = [
     "n1",
     "n2",
     "t",
@@ -33,6 +33,8 @@ pub const SCALING_COLUMNS: [&str; 20] = [
     "gronwall_bound_tight",
     "log10_gronwall_bound_tight",
     "max_ratio_tight",
+    "alpha11_vs_2_10",
+    "n_alpha11_vs_2_10",
 ];
 
 /// Below this, α^(1,1) = 1 − ⟨N_u N_v⟩/(N₁N₂) is round-off, and the fits of its exponent at that
@@ -112,6 +114,8 @@ fn cells(row: &ScalingRow) -> Vec<String> {
                 .map(|l| l / std::f64::consts::LN_10),
         ),
         format_number(row.max_ratio_tight),
+        optional(row.alpha11_vs_2_10),
+        optional(row.alpha11_vs_2_10.map(|a| (row.n1 + row.n2) as f64 * a)),
     ]
 }
 
@@ -140,9 +144,14 @@ impl ScalingTable {
         if header.len() < SCALING_COLUMNS.len()
             && header.iter().zip(SCALING_COLUMNS).all(|(h, c)| h == c)
         {
-            return Err(bad(
-                "was written by an earlier pickl: its Grönwall bounds integrate f(t) with the trapezoid rule (not an upper bound) and it has no tight constants; move it away (or use another --out-dir) to run the study afresh".into(),
-            ));
+            let why = if header.len() < 20 {
+                "its Grönwall bounds integrate f(t) with the trapezoid rule (not an upper bound) and it has no tight constants"
+            } else {
+                "it has no columns for α^(1,1) against the (2.10) pair (--prefactors)"
+            };
+            return Err(bad(format!(
+                "was written by an earlier pickl: {why}; move it away (or use another --out-dir) to run the study afresh"
+            )));
         }
         if header != SCALING_COLUMNS {
             return Err(bad(format!(

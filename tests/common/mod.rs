@@ -103,6 +103,13 @@ pub fn configuration(index: usize, m: usize, n: usize) -> Vec<usize> {
 /// over particle labels: Σ_i (h₁)_i + (1/N₁) Σ_{i<j} V₁(x_i − x_j) + (same for B)
 /// + (1/(N₁+N₂)) Σ_{i,r} V₁₂(x_i − y_r). Index = a + M^{N₁} b.
 pub fn first_quantised_hamiltonian(model: &Model) -> Mat<C64> {
+    let (n1, n2) = (model.species_a().particles, model.species_b().particles);
+    let paper = [1.0 / n1 as f64, 1.0 / n2 as f64, 1.0 / (n1 + n2) as f64];
+    first_quantised_hamiltonian_with(model, paper)
+}
+
+/// The same with generic mean-field prefactors [m₁, m₂, m₁₂] (4.7) in front of the potentials.
+pub fn first_quantised_hamiltonian_with(model: &Model, [m1, m2, m12]: [f64; 3]) -> Mat<C64> {
     let m = model.sites();
     let (sa, sb) = (model.species_a(), model.species_b());
     let (n1, n2) = (sa.particles, sb.particles);
@@ -117,17 +124,17 @@ pub fn first_quantised_hamiltonian(model: &Model) -> Mat<C64> {
             let mut diag = 0.0;
             for i in 0..n1 {
                 for j in i + 1..n1 {
-                    diag += sa.potential.value(xs[i], xs[j]) / n1 as f64;
+                    diag += m1 * sa.potential.value(xs[i], xs[j]);
                 }
             }
             for r in 0..n2 {
                 for s in r + 1..n2 {
-                    diag += sb.potential.value(ys[r], ys[s]) / n2 as f64;
+                    diag += m2 * sb.potential.value(ys[r], ys[s]);
                 }
             }
             for &x in &xs {
                 for &y in &ys {
-                    diag += model.inter_potential().value(x, y) / (n1 + n2) as f64;
+                    diag += m12 * model.inter_potential().value(x, y);
                 }
             }
             h[(row, row)] += c(diag);
@@ -333,6 +340,7 @@ pub fn canonical_problem(
         krylov: pickl::propagation::KrylovSettings::default(),
         propagator: Default::default(),
         hartree_tolerance: 1e-12,
+        hartree_2_10: None,
     }
 }
 

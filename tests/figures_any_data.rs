@@ -32,6 +32,7 @@ fn row(n1: usize, n2: usize, t: f64, value: f64) -> ScalingRow {
         max_ratio_tight: value,
         error_estimate: value,
         alpha11_vs_2_10: Some(value),
+        log_gronwall_bound_energy: [Some(value.abs().ln() * 100.0), None],
     }
 }
 

@@ -80,6 +80,30 @@ pub fn mean_field_integral(
     tolerance: f64,
     exponents: &ExponentChoice,
 ) -> Result<Vec<f64>> {
+    let constants = MeanFieldConstants::new(model, exponents);
+    upper_integral(
+        model,
+        u0,
+        v0,
+        outputs,
+        tolerance,
+        |u, v| constants.sum(u, v),
+        integrand_lipschitz(model, exponents),
+    )
+}
+
+/// Upper bounds on ∫₀^{t_k} g(u_τ, v_τ) dτ at the (non-decreasing, starting at 0) times
+/// `outputs`, for an integrand g with Lipschitz constant `lipschitz` in τ along the Hartree
+/// solution from (u₀, v₀) (module docs: the tent rule).
+pub fn upper_integral(
+    model: &Model,
+    u0: &[C64],
+    v0: &[C64],
+    outputs: &[f64],
+    tolerance: f64,
+    integrand: impl Fn(&[C64], &[C64]) -> f64,
+    lipschitz: f64,
+) -> Result<Vec<f64>> {
     if outputs.first() != Some(&0.0) || outputs.windows(2).any(|w| w[1] < w[0] || w[1].is_nan()) {
         return Err(Error::invalid(
             "output times",
@@ -87,12 +111,10 @@ pub fn mean_field_integral(
         ));
     }
     let hartree = HartreeSystem::new(model);
-    let constants = MeanFieldConstants::new(model, exponents);
-    let lipschitz = integrand_lipschitz(model, exponents);
     // The integrand at the output times sets the piece counts.
     let mut coarse = Vec::with_capacity(outputs.len());
     hartree.solve_with(u0, v0, outputs, tolerance, |_, u, v| {
-        coarse.push(constants.sum(u, v));
+        coarse.push(integrand(u, v));
         Ok(())
     })?;
     let intervals = outputs.len() - 1;
@@ -132,12 +154,12 @@ pub fn mean_field_integral(
     });
     let mut next_output = boundaries.next();
     hartree.solve_with(u0, v0, &fine, tolerance, |time, u, v| {
-        let g1 = constants.sum(u, v);
+        let g1 = integrand(u, v);
         if let Some((t0, g0)) = previous {
             let (h, jump) = (time - t0, g1 - g0);
             if jump.abs() > lipschitz * h * (1.0 + 1e-9) + 1e-12 {
                 return Err(Error::Numerical(format!(
-                    "the mean-field constants changed by {jump:e} over dt = {h:e}, beyond their Lipschitz bound {lipschitz:e}"
+                    "the integrand of f(t) changed by {jump:e} over dt = {h:e}, beyond its Lipschitz bound {lipschitz:e}"
                 )));
             }
             let excess = if lipschitz > 0.0 {

@@ -9,6 +9,7 @@
 //! Its running values (α(0), the output times done) go into a checkpoint between rows.
 
 use super::bounds::ProofConstants;
+use super::energy::{energy_integral, kappa_energy};
 use super::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
 use super::ledger::{ledger, LedgerStep};
 use super::snapshot::{bound_ratio, ExponentChoice, ProofSnapshot, TermRow};
@@ -38,7 +39,7 @@ pub const STEP_COLUMNS: [&str; 8] = [
 ];
 
 /// Columns of the wide table, one row per output time ([`WideRow::cells`]).
-pub const WIDE_COLUMNS: [&str; 22] = [
+pub const WIDE_COLUMNS: [&str; 28] = [
     "t",
     "alpha11",
     "dalpha_terms",
@@ -61,6 +62,12 @@ pub const WIDE_COLUMNS: [&str; 22] = [
     "degenerate_bounds",
     "log10_bound_over_alpha",
     "log10_bound_tight_over_alpha",
+    "f_energy",
+    "kappa_energy",
+    "kappa_energy_tight",
+    "gronwall_bound_energy",
+    "log10_gronwall_bound_energy",
+    "log10_gronwall_bound_energy_tight",
 ];
 
 impl TermRow {
@@ -128,6 +135,12 @@ pub struct WideRow {
     pub kappa: [f64; 2],
     /// Bounded terms with both sides round-off, over both forms.
     pub degenerate_bounds: usize,
+    /// f_E(t) of the energy-space form (§2.5, [`super::energy`]), an upper bound.
+    pub f_energy: f64,
+    /// κ_E as printed and tight.
+    pub kappa_energy: [f64; 2],
+    /// ln of the energy-space Grönwall bound (α(0) + 1/N)e^{κ_E f_E(t)}, κ_E as printed and tight.
+    pub log_gronwall_bound_energy: [Option<f64>; 2],
 }
 
 impl WideRow {
@@ -166,6 +179,12 @@ impl WideRow {
             Some(self.degenerate_bounds as f64),
             over_alpha(printed),
             over_alpha(tight),
+            Some(self.f_energy),
+            Some(self.kappa_energy[0]),
+            Some(self.kappa_energy[1]),
+            self.log_gronwall_bound_energy[0].map(f64::exp),
+            self.log_gronwall_bound_energy[0].map(|l| l / ln10),
+            self.log_gronwall_bound_energy[1].map(|l| l / ln10),
         ]
     }
 }
@@ -209,6 +228,7 @@ pub struct ProofRun {
     outputs: Vec<f64>,
     step: f64,
     f_at_output: Vec<f64>,
+    f_energy_at_output: Vec<f64>,
     covered: bool,
     frame: Option<CondensateFrame>,
     window: Vec<f64>,
@@ -241,11 +261,19 @@ impl ProofRun {
             problem.hartree_tolerance,
             &exponents,
         )?;
+        let f_energy_at_output = energy_integral(
+            &problem.model,
+            &problem.u0,
+            &problem.v0,
+            &outputs,
+            problem.hartree_tolerance,
+        )?;
         Ok(ProofRun {
             model: problem.model.clone(),
             exponents,
             step: (0.01f64).min(spacing / 4.0),
             f_at_output,
+            f_energy_at_output,
             covered: proof_covers(&problem.model),
             outputs,
             frame: None,
@@ -395,6 +423,16 @@ impl ProofRun {
             self.covered
                 .then(|| gronwall_log_bound(a0, total, s.bounds(constants).kappa, f_t))
         };
+        let f_energy = self.f_energy_at_output[p.index];
+        let (c1, c2) = (self.model.c1(), self.model.c2());
+        let kappa_energy = [
+            kappa_energy(c1, c2, ProofConstants::AsPrinted),
+            kappa_energy(c1, c2, ProofConstants::Tight),
+        ];
+        let log_bound_energy = |kappa| {
+            self.covered
+                .then(|| gronwall_log_bound(a0, total, kappa, f_energy))
+        };
         WideRow {
             t: self.outputs[p.index],
             alpha11: p.alpha,
@@ -412,6 +450,9 @@ impl ProofRun {
             kappa: [s.printed.kappa, s.tight.kappa],
             degenerate_bounds: s.largest_ratios(ProofConstants::AsPrinted).degenerate
                 + s.largest_ratios(ProofConstants::Tight).degenerate,
+            f_energy,
+            kappa_energy,
+            log_gronwall_bound_energy: kappa_energy.map(log_bound_energy),
         }
     }
 }

@@ -4,6 +4,7 @@
 use crate::counting::CondensateFrame;
 use crate::dynamics::{DynamicsProblem, DynamicsSummary};
 use crate::proof::bounds::ProofConstants;
+use crate::proof::energy::{energy_integral, kappa_energy};
 use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
 use crate::proof::snapshot::{ExponentChoice, ProofSnapshot};
 use crate::Result;
@@ -56,6 +57,9 @@ pub struct ScalingRow {
     /// α^(1,1)(t) against the pair of (2.10) with the unscaled potentials, when the prefactors
     /// are not the paper's ([`DynamicsProblem::hartree_2_10`]).
     pub alpha11_vs_2_10: Option<f64>,
+    /// ln of the energy-space Grönwall bound (§2.5), κ_E as printed and tight
+    /// ([`crate::proof::energy`]); `None` where the proof does not cover the size.
+    pub log_gronwall_bound_energy: [Option<f64>; 2],
 }
 
 impl ScalingRow {
@@ -83,6 +87,15 @@ pub fn run_size(
         problem.hartree_tolerance,
         exponents,
     )?;
+    let f_energy = energy_integral(
+        model,
+        &problem.u0,
+        &problem.v0,
+        &problem.times,
+        problem.hartree_tolerance,
+    )?;
+    let kappa_energy = [ProofConstants::AsPrinted, ProofConstants::Tight]
+        .map(|constants| kappa_energy(model.c1(), model.c2(), constants));
     let covered = proof_covers(model);
     let mut frame: Option<CondensateFrame> = None;
     let mut rows = Vec::with_capacity(problem.times.len());
@@ -141,6 +154,9 @@ pub fn run_size(
             max_ratio_tight: snapshot.largest_ratios(ProofConstants::Tight).overall(),
             error_estimate: moment.row.error_estimate,
             alpha11_vs_2_10: moment.row.alpha11_vs_2_10,
+            log_gronwall_bound_energy: kappa_energy.map(|kappa| {
+                covered.then(|| gronwall_log_bound(alpha_zero, total, kappa, f_energy[rows.len()]))
+            }),
         };
         on_row(&row);
         rows.push(row);

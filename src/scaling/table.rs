@@ -12,7 +12,7 @@ use crate::report::{format_number, write_atomically};
 use crate::{Error, Result};
 
 /// Columns of `scaling.csv` (the first twelve as SPEC §6 and the issue name them).
-pub const SCALING_COLUMNS: [&str; 22] = [
+pub const SCALING_COLUMNS: [&str; 25] = [
     "n1",
     "n2",
     "t",
@@ -35,6 +35,9 @@ pub const SCALING_COLUMNS: [&str; 22] = [
     "max_ratio_tight",
     "alpha11_vs_2_10",
     "n_alpha11_vs_2_10",
+    "gronwall_bound_energy",
+    "log10_gronwall_bound_energy",
+    "log10_gronwall_bound_energy_tight",
 ];
 
 /// Below this, α^(1,1) = 1 − ⟨N_u N_v⟩/(N₁N₂) is round-off, and the fits of its exponent at that
@@ -116,6 +119,9 @@ fn cells(row: &ScalingRow) -> Vec<String> {
         format_number(row.max_ratio_tight),
         optional(row.alpha11_vs_2_10),
         optional(row.alpha11_vs_2_10.map(|a| (row.n1 + row.n2) as f64 * a)),
+        optional(row.log_gronwall_bound_energy[0].map(f64::exp)),
+        optional(row.log_gronwall_bound_energy[0].map(|l| l / std::f64::consts::LN_10)),
+        optional(row.log_gronwall_bound_energy[1].map(|l| l / std::f64::consts::LN_10)),
     ]
 }
 
@@ -147,7 +153,7 @@ impl ScalingTable {
             let why = if header.len() < 20 {
                 "its Grönwall bounds integrate f(t) with the trapezoid rule (not an upper bound) and it has no tight constants"
             } else {
-                "it has no columns for α^(1,1) against the (2.10) pair (--prefactors)"
+                "it has no columns for α^(1,1) against the (2.10) pair (--prefactors) or for the energy-space bound (§2.5)"
             };
             return Err(bad(format!(
                 "was written by an earlier pickl: {why}; move it away (or use another --out-dir) to run the study afresh"

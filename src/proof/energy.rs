@@ -24,10 +24,11 @@
 //!   κ₁,E,tight = max(6, 4/c₁) (8 at c₁ = ½). As printed (each term's coefficient of (α + 1/N)
 //!   added, the printed 2 for √(N₁/(N₁−1)) and 2/c₁ for N/N₁ kept): 2/c₁ + 4 + 8/c₁, so
 //!   κ₁,E = 10/c₁ + 4 (24 at c₁ = ½).
-//! * C_V12. Tight: 2(|T(pq,qp)| + |T(qp,qq)| + |T(pq,qq)| + |T(pp,qq)|) ≤ 2[(c₁Eᵘ + c₂Eᵛ)α
-//!   + c₁(Eᵘ + Eᵛ)α + c₂(Eᵘ + Eᵛ)α + Eᵛ(c₁α + 1/(2N)) + Eᵘ(c₂α + 1/(2N)) + Eᵘ/N]
-//!   = 4Eᵘα + 4Eᵛα + 3Eᵘ/N + Eᵛ/N, so κ₁₂,E,tight = 4. As printed (√2A → E in every printed
-//!   step): 6(Eᵘ + Eᵛ)α + (8/c₁)Eᵛ(α + 1/N) + (4/c₂)Eᵘ(α + 1/N) + 2Eᵘ/N, so
+//! * C_V12. Tight: 2(|T(pq,qp)| + |T(qp,qq)| + |T(pq,qq)| + |T(pp,qq)|) is at most twice
+//!   (c₁Eᵘ + c₂Eᵛ)α (5.40)–(5.41), c₁(Eᵘ + Eᵛ)α and c₂(Eᵘ + Eᵛ)α (5.42), and
+//!   Eᵛ(c₁α + 1/(2N)), Eᵘ(c₂α + 1/(2N)), Eᵘ/N (the three parts of (pp,qq)), which sum to
+//!   4Eᵘα + 4Eᵛα + 3Eᵘ/N + Eᵛ/N: κ₁₂,E,tight = 4. As printed (√2A → E in every printed step):
+//!   6(Eᵘ + Eᵛ)α, (8/c₁)Eᵛ(α + 1/N), (4/c₂)Eᵘ(α + 1/N) and 2Eᵘ/N, so
 //!   κ₁₂,E = max(8 + 4/c₂, 6 + 8/c₁) (22 at c = ½).
 //!
 //! Then dα/dt ≤ κ_E (E₁ + E₂ + Eᵘ + Eᵛ)(α + 1/N) with κ_E = max(κ₁,E, κ₂,E, κ₁₂,E), and Grönwall

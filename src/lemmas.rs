@@ -85,13 +85,7 @@ pub fn lemma_3_2_higher(alpha_k: f64, k1: usize, k2: usize, alpha11: f64) -> Ine
 }
 
 /// Which species a one-species lemma is applied to (the other one is a spectator).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Component {
-    /// Species A.
-    A,
-    /// Species B.
-    B,
-}
+pub use crate::model::Component;
 
 /// Lemma A.1 for one species and a weight f ≥ 0: (A.10) ⟨f̂ q₁⟩ = ⟨f̂ m̂⟩ (an equality, reported as
 /// two inequalities' worth: left = ⟨f̂ q₁⟩, right = ⟨f̂ m̂⟩) and (A.11)
@@ -142,7 +136,7 @@ pub fn lemma_a_1(
 /// ≤ 2‖q₂^A Ψ‖²; with A ↔ B for species B. Needs N ≥ 2 in the chosen species.
 pub fn lemma_a_2_chain_13(pi: &CountingDistribution, component: Component) -> [Inequality; 3] {
     let (n, pick) = split(pi, component);
-    let (other_n, other) = split(pi, other_component(component));
+    let (other_n, other) = split(pi, component.other());
     let spectator_p = move |ka: usize, kb: usize| (other_n - other(ka, kb) as f64) / other_n;
     let inverse_squared = |k: usize| if k == 0 { 0.0 } else { n / k as f64 };
     let pairs = |k: usize| {
@@ -188,7 +182,7 @@ pub fn lemma_a_2_chain_13(pi: &CountingDistribution, component: Component) -> [I
 /// ≤ 2‖q₁^B Ψ‖²; with A ↔ B for species B. Needs N ≥ 2 in the chosen species.
 pub fn lemma_a_2_chain_14(pi: &CountingDistribution, component: Component) -> [Inequality; 2] {
     let (n, pick) = split(pi, component);
-    let (other_n, other) = split(pi, other_component(component));
+    let (other_n, other) = split(pi, component.other());
     let spectator_q = move |ka: usize, kb: usize| other(ka, kb) as f64 / other_n;
     let inverse_squared = |k: usize| if k == 0 { 0.0 } else { n / k as f64 };
     let left = pi.expectation(|ka, kb| {
@@ -217,13 +211,6 @@ pub fn lemma_a_2_chain_14(pi: &CountingDistribution, component: Component) -> [I
             right: depletion,
         },
     ]
-}
-
-fn other_component(component: Component) -> Component {
-    match component {
-        Component::A => Component::B,
-        Component::B => Component::A,
-    }
 }
 
 /// The particle number of a species and the function picking its count from (k_A, k_B).

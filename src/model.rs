@@ -16,6 +16,27 @@ pub struct Species {
     pub potential: PairPotential,
 }
 
+/// One component of the mixture: species A (N₁ bosons, the rows of Ψ) or species B (N₂ bosons,
+/// the columns of Ψ). The one name for "which species" everywhere (reduced densities, lemmas,
+/// proof terms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Component {
+    /// Species A.
+    A,
+    /// Species B.
+    B,
+}
+
+impl Component {
+    /// The other species.
+    pub fn other(self) -> Component {
+        match self {
+            Component::A => Component::B,
+            Component::B => Component::A,
+        }
+    }
+}
+
 /// A validated two-species model.
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -77,6 +98,14 @@ impl Model {
     /// Species B (N₂ bosons).
     pub fn species_b(&self) -> &Species {
         &self.species_b
+    }
+
+    /// One species by its label.
+    pub fn component(&self, which: Component) -> &Species {
+        match which {
+            Component::A => &self.species_a,
+            Component::B => &self.species_b,
+        }
     }
 
     /// The inter-species potential V₁₂.

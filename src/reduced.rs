@@ -29,26 +29,19 @@ fn hop(basis: &FockBasis, to: usize, from: usize) -> Result<SpeciesOperator> {
     SpeciesOperator::from_one_body(basis, &t, |_| 0.0)
 }
 
-/// Which species a one-body reduced density matrix belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Species {
-    /// Species A (rows of Ψ).
-    A,
-    /// Species B (columns of Ψ).
-    B,
-}
+pub use crate::model::Component;
 
 /// γ^(1,0) (species A) or γ^(0,1) (species B) of a normalised state.
 pub fn one_body_density(
     basis_a: &FockBasis,
     basis_b: &FockBasis,
     state: &[C64],
-    species: Species,
+    species: Component,
 ) -> Result<Mat<C64>> {
     let (rows, columns) = (basis_a.dim(), basis_b.dim());
     let basis = match species {
-        Species::A => basis_a,
-        Species::B => basis_b,
+        Component::A => basis_a,
+        Component::B => basis_b,
     };
     let m = basis.modes();
     let n = basis.particles() as f64;
@@ -59,10 +52,10 @@ pub fn one_body_density(
         for x2 in 0..m {
             let op = hop(basis, x2, x)?;
             let value = match species {
-                Species::A => {
+                Component::A => {
                     apply_two_species(Some(&op), None, None, rows, columns, state, &mut scratch)
                 }
-                Species::B => {
+                Component::B => {
                     apply_two_species(None, Some(&op), None, rows, columns, state, &mut scratch)
                 }
             };

@@ -127,7 +127,7 @@ fn three_and_two_on_four_sites() {
 
 #[test]
 fn reduced_density_matrices_equal_the_partial_traces() {
-    use pickl::reduced::{one_body_density, two_species_density, Species};
+    use pickl::reduced::{one_body_density, two_species_density, Component};
     for (m, n1, n2, seed) in [(3, 2, 3, 31u64), (2, 3, 3, 32), (4, 2, 2, 33)] {
         let (basis_a, basis_b) = (
             FockBasis::new(m, n1).unwrap(),
@@ -137,8 +137,8 @@ fn reduced_density_matrices_equal_the_partial_traces() {
         let psi = first_quantised_state(&basis_a, &basis_b, &state);
         let reference = gamma11_brute_force(&psi, m, n1, n2);
         let gamma11 = two_species_density(&basis_a, &basis_b, &state).unwrap();
-        let gamma10 = one_body_density(&basis_a, &basis_b, &state, Species::A).unwrap();
-        let gamma01 = one_body_density(&basis_a, &basis_b, &state, Species::B).unwrap();
+        let gamma10 = one_body_density(&basis_a, &basis_b, &state, Component::A).unwrap();
+        let gamma01 = one_body_density(&basis_a, &basis_b, &state, Component::B).unwrap();
         let mut worst = 0.0f64;
         for i in 0..m * m {
             for j in 0..m * m {

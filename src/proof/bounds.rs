@@ -151,12 +151,10 @@ impl IntraSpeciesBounds {
         exponents: Exponents,
         constants: ProofConstants,
     ) -> Self {
-        let (species, c) = match component {
-            Component::A => (model.species_a(), model.c1()),
-            Component::B => (model.species_b(), model.c2()),
-        };
+        let species = model.component(component);
         let n = species.particles as f64;
         let total_particles = model.total_particles() as f64;
+        let c = n / total_particles;
         let (s1, s2) = suprema(&species.potential, orbital);
         let a = mean_field_constant(&species.potential, orbital, exponents);
         let shifted_alpha = alpha11 + 1.0 / total_particles;

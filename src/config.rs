@@ -220,7 +220,7 @@ impl Options {
     /// The options with every default filled in, and the output file chosen: `--out`, or
     /// `default_out` for the default model; an error asks for `--out` otherwise.
     pub fn resolved(&self, default_out: &str) -> Result<Options> {
-        let mut full = self.clone().or(Options::defaults());
+        let mut full = self.completed()?;
         if full.out.is_none() {
             if !self.is_default_model() {
                 return Err(Error::invalid(
@@ -230,6 +230,13 @@ impl Options {
             }
             full.out = Some(PathBuf::from(default_out));
         }
+        Ok(full)
+    }
+
+    /// The options with every default filled in, no output file chosen (for callers that write
+    /// nothing, such as the Python module).
+    pub fn completed(&self) -> Result<Options> {
+        let mut full = self.clone().or(Options::defaults());
         // A torus fixes M; a ring or chain takes --sites.
         let geometry: Geometry = full.geometry.as_deref().unwrap_or("ring").parse()?;
         if let Geometry::Torus(_) = geometry {

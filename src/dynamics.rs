@@ -242,6 +242,16 @@ impl DynamicsProblem {
         Ok(width / 2.0)
     }
 
+    /// The propagator a run on this machine uses: [`DynamicsProblem::check_memory`] against
+    /// the available memory (refusing a problem that cannot fit), or the plan with unlimited
+    /// memory where the available memory is unknown.
+    pub fn decided_propagator(&self) -> Result<PropagatorChoice> {
+        match crate::report::available_memory() {
+            Some(available) => self.check_memory(available),
+            None => self.plan(None),
+        }
+    }
+
     /// Refuses, with the figures, a problem whose estimated memory exceeds `available` bytes
     /// with every propagator it may use; otherwise returns the propagator the run will use.
     pub fn check_memory(&self, available: usize) -> Result<PropagatorChoice> {

@@ -16,7 +16,7 @@ use crate::checkpoint::{self, Checkpoint, CheckpointHeader};
 use crate::config::Options;
 use crate::dynamics::{DynamicsProblem, DynamicsSummary, Resume};
 use crate::propagation::{Progress, PropagatorChoice};
-use crate::report::{available_memory, provenance_path, write_provenance, CsvTable};
+use crate::report::{provenance_path, write_provenance, CsvTable};
 use crate::{Error, Result, C64};
 
 /// The model arguments every experiment accepts: a TOML config file and the flags of SPEC §8.
@@ -109,10 +109,7 @@ impl Experiment {
         };
         let options = flags.or(from_file).resolved(default_out)?;
         let mut problem = options.problem()?;
-        let fresh_plan = match available_memory() {
-            Some(available) => problem.check_memory(available)?,
-            None => problem.plan(None)?,
-        };
+        let fresh_plan = problem.decided_propagator()?;
         let out = options
             .out
             .clone()

@@ -1,0 +1,239 @@
+//! `pickl` for Python: the experiments of the command line, run in-process, with the experiments'
+//! flags as keyword arguments (dashes become underscores) and their tables returned as dicts
+//! from column name to NumPy array. The GIL is released while the library computes; Ctrl-C is
+//! honoured between output times. Library errors become `ValueError` (bad input),
+//! `MemoryError` (a size that would not fit) or `RuntimeError`, with the binaries' messages.
+
+use std::collections::BTreeMap;
+
+use numpy::IntoPyArray;
+use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+
+use pickl_core::config::Options;
+use pickl_core::counting::run::{
+    counting_columns, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
+};
+use pickl_core::dynamics::DynamicsProblem;
+use pickl_core::Error;
+
+/// The Python exception for a library error, with the message the binaries print.
+fn to_python(error: Error) -> PyErr {
+    let message = error.to_string();
+    match error {
+        Error::InvalidInput { .. } => PyValueError::new_err(message),
+        Error::TooLarge(_) => PyMemoryError::new_err(message),
+        _ => PyRuntimeError::new_err(message),
+    }
+}
+
+/// Keyword arguments that name files or checkpoints: the Python functions write nothing.
+const FILE_ARGUMENTS: [&str; 3] = ["out", "config", "checkpoint_every"];
+
+/// The options of the command line from keyword arguments (`t_max` is `--t-max`), with the
+/// same defaults and validation (an unknown name is a `ValueError`).
+fn options_from(flags: Option<&Bound<'_, PyDict>>) -> PyResult<Options> {
+    let mut table = toml::Table::new();
+    if let Some(flags) = flags {
+        for (key, value) in flags.iter() {
+            let name: String = key.extract()?;
+            if FILE_ARGUMENTS.contains(&name.as_str()) {
+                return Err(PyValueError::new_err(format!(
+                    "{name}: the Python functions return their tables and write no file"
+                )));
+            }
+            let value = if value.is_none() {
+                continue;
+            } else if value.is_instance_of::<PyBool>() {
+                return Err(PyValueError::new_err(format!(
+                    "{name}: expected a number or a string, got a bool"
+                )));
+            } else if value.is_instance_of::<PyInt>() {
+                toml::Value::Integer(value.extract()?)
+            } else if value.is_instance_of::<PyFloat>() {
+                toml::Value::Float(value.extract()?)
+            } else if value.is_instance_of::<PyString>() {
+                toml::Value::String(value.extract()?)
+            } else if let Ok(number) = value.extract::<f64>() {
+                // NumPy scalars and the like.
+                toml::Value::Float(number)
+            } else {
+                return Err(PyValueError::new_err(format!(
+                    "{name}: expected a number or a string, got {}",
+                    value.get_type().name()?
+                )));
+            };
+            table.insert(name.replace('_', "-"), value);
+        }
+    }
+    let options: Options = table.try_into().map_err(|e: toml::de::Error| {
+        PyValueError::new_err(format!("keyword arguments: {}", e.message()))
+    })?;
+    Ok(options)
+}
+
+/// The problem of the options, with its propagator decided for this machine (refused, as the
+/// binaries refuse it, when it cannot fit in memory).
+fn problem_from(options: &Options) -> Result<DynamicsProblem, Error> {
+    let mut problem = options.completed()?.problem()?;
+    problem.propagator = problem.decided_propagator()?;
+    Ok(problem)
+}
+
+/// Columns being filled, by name, in the order of the experiment's CSV.
+struct Columns {
+    order: Vec<String>,
+    values: BTreeMap<String, Vec<f64>>,
+}
+
+impl Columns {
+    fn new(names: &[&str]) -> Self {
+        Columns {
+            order: names.iter().map(|s| s.to_string()).collect(),
+            values: names.iter().map(|s| (s.to_string(), Vec::new())).collect(),
+        }
+    }
+
+    /// One row; an empty cell is NaN.
+    fn push(&mut self, cells: &[Option<f64>]) {
+        for (name, cell) in self.order.iter().zip(cells) {
+            if let Some(column) = self.values.get_mut(name) {
+                column.push(cell.unwrap_or(f64::NAN));
+            }
+        }
+    }
+
+    fn into_dict(self, py: Python<'_>) -> PyResult<Py<PyDict>> {
+        let dict = PyDict::new(py);
+        let mut values = self.values;
+        for name in &self.order {
+            let column = values.remove(name).unwrap_or_default();
+            dict.set_item(name, column.into_pyarray(py))?;
+        }
+        Ok(dict.unbind())
+    }
+}
+
+/// Runs the dynamics with the GIL released, `observe` called at every output time; Ctrl-C
+/// (checked at every output time) stops the run with `KeyboardInterrupt`.
+fn run_dynamics(
+    py: Python<'_>,
+    problem: &DynamicsProblem,
+    mut observe: impl FnMut(&pickl_core::dynamics::Moment<'_>) -> pickl_core::Result<()> + Send,
+) -> PyResult<()> {
+    let mut interrupted = None;
+    let result = py.detach(|| {
+        problem.evolve(|moment| {
+            if let Err(e) = Python::attach(|py| py.check_signals()) {
+                interrupted = Some(e);
+                return Err(Error::Numerical("interrupted".into()));
+            }
+            observe(moment)
+        })
+    });
+    if let Some(e) = interrupted {
+        return Err(e);
+    }
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => Err(to_python(e)),
+    }
+}
+
+/// The `dynamics` experiment: the exact many-body dynamics beside the Hartree system (2.10).
+///
+/// Keyword arguments are the flags of `dynamics --help` with underscores (``sites``, ``n1``,
+/// ``n2``, ``t_max``, ``steps``, ``v12="gauss:0.5,1"``, ``prefactors="common"``, …), with the same
+/// defaults. Returns a dict from the columns of the CSV (``t``, ``alpha11``, ``alpha10``,
+/// ``alpha01``, ``energy_mb``, ``energy_hartree``, ``norm``, ``error_estimate``, ``matvecs``, and
+/// ``alpha11_vs_2_10`` with common prefactors) to NumPy arrays.
+///
+/// Example: ``pickl.dynamics(sites=4, n1=10, n2=10, t_max=3, steps=30)["alpha11"]``.
+#[pyfunction]
+#[pyo3(signature = (**flags))]
+fn dynamics(py: Python<'_>, flags: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyDict>> {
+    let options = options_from(flags)?;
+    let problem = problem_from(&options).map_err(to_python)?;
+    let mut names = vec![
+        "t",
+        "alpha11",
+        "alpha10",
+        "alpha01",
+        "energy_mb",
+        "energy_hartree",
+        "norm",
+        "error_estimate",
+        "matvecs",
+    ];
+    if problem.hartree_2_10.is_some() {
+        names.push("alpha11_vs_2_10");
+    }
+    let mut columns = Columns::new(&names);
+    run_dynamics(py, &problem, |moment| {
+        let row = &moment.row;
+        columns.push(&[
+            Some(row.t),
+            Some(row.alpha11),
+            Some(row.alpha10),
+            Some(row.alpha01),
+            Some(row.energy_mb),
+            Some(row.energy_hartree),
+            Some(row.norm),
+            Some(row.error_estimate),
+            Some(row.matvecs as f64),
+            row.alpha11_vs_2_10,
+        ]);
+        Ok(())
+    })?;
+    columns.into_dict(py)
+}
+
+/// The `counting` experiment: Pickl's counting along the exact dynamics.
+///
+/// Same keyword arguments as :func:`dynamics`. Returns ``(table, pi, alpha_k)``, each a dict of
+/// NumPy arrays: the main table (the columns of the CSV: ``t``, ``alpha11``, …, the natural
+/// occupations, the lemma slacks and the BBGKY columns; empty cells are NaN), the counting
+/// distribution in long form (``FILE_pi.csv``: ``t``, ``k_a``, ``k_b``, ``probability``) and the
+/// (2.25) table (``FILE_alpha_k.csv``: ``t``, ``k1``, ``k2``, ``alpha``, …).
+#[pyfunction]
+#[pyo3(signature = (**flags))]
+fn counting(
+    py: Python<'_>,
+    flags: Option<&Bound<'_, PyDict>>,
+) -> PyResult<(Py<PyDict>, Py<PyDict>, Py<PyDict>)> {
+    let options = options_from(flags)?;
+    let problem = problem_from(&options).map_err(to_python)?;
+    let names = counting_columns(problem.model.sites());
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut table = Columns::new(&name_refs);
+    let mut pi = Columns::new(&DISTRIBUTION_COLUMNS);
+    let mut fractions = Columns::new(&FRACTION_COLUMNS);
+    let mut run = CountingRun::new(&problem).map_err(to_python)?;
+    run_dynamics(py, &problem, |moment| {
+        let rows = run.observe(moment)?;
+        table.push(&rows.cells);
+        for row in &rows.distribution {
+            pi.push(&row.map(Some));
+        }
+        for cells in rows.fraction_cells() {
+            fractions.push(&cells);
+        }
+        Ok(())
+    })?;
+    Ok((
+        table.into_dict(py)?,
+        pi.into_dict(py)?,
+        fractions.into_dict(py)?,
+    ))
+}
+
+/// pickl: finite-N tests of the mean-field theorem for a mixture of two Bose–Einstein
+/// condensates (Michelangeli–Olgiati), from Python.
+#[pymodule]
+fn pickl(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(dynamics, module)?)?;
+    module.add_function(wrap_pyfunction!(counting, module)?)?;
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,127 @@
+"""pickl from Python against the command line on the same model: the functions call the same
+library, so every column must equal the CSV the binary writes (to round-off), and bad input must
+raise the exception of its kind with the binaries' message."""
+
+import csv
+import math
+import os
+import pathlib
+import subprocess
+
+import numpy as np
+import pytest
+
+import pickl
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+MODEL = dict(sites=3, n1=3, n2=2, t_max=1.0, steps=4, v12="gauss:-0.4,1", trap1="0.2,0,0.1")
+
+
+def binary(name):
+    """The experiment binary of this checkout: from $PICKL_BIN_DIR (scripts/test.sh points it at
+    the binaries `cargo test` has just built), or built here in release."""
+    directory = os.environ.get("PICKL_BIN_DIR")
+    if directory:
+        return ROOT / directory / name
+    subprocess.run(["cargo", "build", "--release", "--bin", name], cwd=ROOT, check=True)
+    return ROOT / "target" / "release" / name
+
+
+def flags(model):
+    out = []
+    for key, value in model.items():
+        out += ["--" + key.replace("_", "-"), str(value)]
+    return out
+
+
+def run_cli(name, model, tmp_path):
+    out = tmp_path / f"{name}.csv"
+    subprocess.run(
+        [str(binary(name)), *flags(model), "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    columns = list(rows[0].keys())
+    return {c: np.array([float(r[c]) if r[c] != "" else math.nan for r in rows]) for c in columns}
+
+
+def assert_same_table(python, cli):
+    assert list(python.keys()) == list(cli.keys())
+    for name, expected in cli.items():
+        got = python[name]
+        assert isinstance(got, np.ndarray) and got.dtype == np.float64, name
+        assert got.shape == expected.shape, name
+        both_nan = np.isnan(got) & np.isnan(expected)
+        assert np.all(both_nan | (np.abs(got - expected) <= 1e-13 * (1 + np.abs(expected)))), name
+
+
+def test_dynamics_equals_the_cli(tmp_path):
+    python = pickl.dynamics(**MODEL)
+    assert_same_table(python, read_csv(run_cli("dynamics", MODEL, tmp_path)))
+    assert python["t"][-1] == 1.0 and len(python["t"]) == 5
+
+
+def test_dynamics_with_common_prefactors_has_the_2_10_column(tmp_path):
+    model = dict(MODEL, prefactors="common")
+    python = pickl.dynamics(**model)
+    assert "alpha11_vs_2_10" in python
+    assert_same_table(python, read_csv(run_cli("dynamics", model, tmp_path)))
+
+
+def test_counting_equals_the_cli(tmp_path):
+    table, pi, alpha_k = pickl.counting(**MODEL)
+    out = run_cli("counting", MODEL, tmp_path)
+    assert_same_table(table, read_csv(out))
+    assert_same_table(pi, read_csv(out.with_name("counting_pi.csv")))
+    assert_same_table(alpha_k, read_csv(out.with_name("counting_alpha_k.csv")))
+
+
+def test_defaults_are_the_default_model():
+    result = pickl.dynamics(steps=2, t_max=0.2)
+    assert len(result["t"]) == 3
+    # The default model: N1 = N2 = 10 on a ring of 4 sites, α^(1,1)(0) = 0 up to round-off.
+    assert abs(result["alpha11"][0]) < 1e-12
+
+
+def test_bad_input_raises_value_error_with_the_message():
+    with pytest.raises(ValueError, match="n1"):
+        pickl.dynamics(n1=0)
+    with pytest.raises(ValueError, match="no_such_flag|no-such-flag"):
+        pickl.dynamics(no_such_flag=1)
+    with pytest.raises(ValueError, match="paper or common"):
+        pickl.dynamics(prefactors="half")
+    with pytest.raises(ValueError):
+        pickl.dynamics(out="x.csv")
+    with pytest.raises(ValueError):
+        pickl.dynamics(sites=[1, 2])
+
+
+def test_a_size_that_cannot_fit_raises_memory_error():
+    with pytest.raises(MemoryError, match="GiB"):
+        pickl.dynamics(sites=4, n1=400, n2=400)
+
+
+def test_ctrl_c_stops_a_run_between_output_times():
+    import signal
+    import sys
+    import time
+
+    code = "import pickl; pickl.dynamics(n1=16, n2=16, t_max=30, steps=3000)"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stderr=subprocess.PIPE, text=True
+    )
+    time.sleep(3.0)
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert "KeyboardInterrupt" in stderr
+    assert time.monotonic() - started < 30

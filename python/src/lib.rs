@@ -16,6 +16,8 @@ use pickl_core::counting::run::{
     counting_columns, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
 };
 use pickl_core::dynamics::DynamicsProblem;
+use pickl_core::proof::run::{ProofRun, STEP_COLUMNS, TERM_COLUMNS, WIDE_COLUMNS};
+use pickl_core::proof::snapshot::ExponentChoice;
 use pickl_core::Error;
 
 /// The Python exception for a library error, with the message the binaries print.
@@ -228,12 +230,104 @@ fn counting(
     ))
 }
 
+/// Text columns (the long tables of `proof`, whose `group` and `term` are names): a column whose
+/// every cell reads as a number becomes a float array (empty cells NaN), any other an array of
+/// strings.
+struct TextColumns {
+    order: Vec<String>,
+    cells: Vec<Vec<Option<String>>>,
+}
+
+impl TextColumns {
+    fn new(names: &[&str]) -> Self {
+        TextColumns {
+            order: names.iter().map(|s| s.to_string()).collect(),
+            cells: vec![Vec::new(); names.len()],
+        }
+    }
+
+    fn push(&mut self, row: Vec<Option<String>>) {
+        for (column, cell) in self.cells.iter_mut().zip(row) {
+            column.push(cell);
+        }
+    }
+
+    fn into_dict(self, py: Python<'_>) -> PyResult<Py<PyDict>> {
+        let dict = PyDict::new(py);
+        let numpy = py.import("numpy")?;
+        for (name, column) in self.order.iter().zip(self.cells) {
+            let numbers: Option<Vec<f64>> = column
+                .iter()
+                .map(|cell| match cell.as_deref() {
+                    None | Some("") => Some(f64::NAN),
+                    Some(text) => text.parse().ok(),
+                })
+                .collect();
+            match numbers {
+                Some(values) => dict.set_item(name, values.into_pyarray(py))?,
+                None => {
+                    let texts: Vec<String> =
+                        column.into_iter().map(Option::unwrap_or_default).collect();
+                    dict.set_item(name, numpy.call_method1("array", (texts,))?)?
+                }
+            }
+        }
+        Ok(dict.unbind())
+    }
+}
+
+/// The `proof` experiment: §5 of the paper at finite N along the exact dynamics.
+///
+/// Keyword arguments as :func:`dynamics`, plus ``r_s`` (the exponents of (A2): ``"scan"``,
+/// ``"r:s"`` or ``"r1:s1,r2:s2,r12:s12"``). Returns ``(terms, steps, wide)``: the long table of
+/// every term against its bounds (``FILE.csv``; ``group`` and ``term`` as strings), the ledger of
+/// every step (``FILE_steps.csv``) and the wide table (``FILE_wide.csv``), each a dict of NumPy
+/// arrays.
+#[pyfunction]
+#[pyo3(signature = (r_s = "scan", **flags))]
+fn proof(
+    py: Python<'_>,
+    r_s: &str,
+    flags: Option<&Bound<'_, PyDict>>,
+) -> PyResult<(Py<PyDict>, Py<PyDict>, Py<PyDict>)> {
+    let exponents: ExponentChoice = r_s.parse().map_err(to_python)?;
+    let options = options_from(flags)?;
+    let problem = problem_from(&options).map_err(to_python)?;
+    let mut run = ProofRun::new(&problem, exponents).map_err(to_python)?;
+    let mut evaluated = problem.clone();
+    evaluated.times = run.evaluation_times();
+    let mut terms = TextColumns::new(&TERM_COLUMNS);
+    let mut steps = TextColumns::new(&STEP_COLUMNS);
+    let mut wide = Columns::new(&WIDE_COLUMNS);
+    run_dynamics(py, &evaluated, |moment| {
+        let observed = run.observe(moment)?;
+        if let Some(output) = observed.output {
+            for row in &output.terms {
+                terms.push(row.cells(output.t));
+            }
+            for step in &output.steps {
+                steps.push(step.cells(output.t));
+            }
+        }
+        if let Some(row) = observed.wide {
+            wide.push(&row.cells());
+        }
+        Ok(())
+    })?;
+    Ok((
+        terms.into_dict(py)?,
+        steps.into_dict(py)?,
+        wide.into_dict(py)?,
+    ))
+}
+
 /// pickl: finite-N tests of the mean-field theorem for a mixture of two Bose–Einstein
 /// condensates (Michelangeli–Olgiati), from Python.
 #[pymodule]
 fn pickl(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(dynamics, module)?)?;
     module.add_function(wrap_pyfunction!(counting, module)?)?;
+    module.add_function(wrap_pyfunction!(proof, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

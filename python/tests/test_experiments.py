@@ -125,3 +125,24 @@ def test_ctrl_c_stops_a_run_between_output_times():
     _, stderr = process.communicate(timeout=60)
     assert "KeyboardInterrupt" in stderr
     assert time.monotonic() - started < 30
+
+
+def test_proof_equals_the_cli(tmp_path):
+    terms, steps, wide = pickl.proof(**MODEL)
+    out = run_cli("proof", MODEL, tmp_path)
+    assert_same_table(wide, read_csv(out.with_name("proof_wide.csv")))
+    for python, path in ((terms, out), (steps, out.with_name("proof_steps.csv"))):
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert list(python.keys()) == list(rows[0].keys())
+        for name in python:
+            got = python[name]
+            assert len(got) == len(rows), name
+            if got.dtype.kind == "U":
+                assert list(got) == [r[name] for r in rows], name
+            else:
+                expected = np.array([float(r[name]) if r[name] != "" else math.nan for r in rows])
+                same = (np.isnan(got) & np.isnan(expected)) | (got == expected)
+                assert np.all(same), name
+    with pytest.raises(ValueError):
+        pickl.proof(r_s="1:2:3", **MODEL)

@@ -20,7 +20,7 @@ MODEL = dict(sites=3, n1=3, n2=2, t_max=1.0, steps=4, v12="gauss:-0.4,1", trap1=
 
 def binary(name):
     """The experiment binary of this checkout: from $PICKL_BIN_DIR (scripts/test.sh points it at
-    the binaries `cargo test` has just built), or built here in release."""
+    the binaries `cargo test --release` has just built), or built here in release."""
     directory = os.environ.get("PICKL_BIN_DIR")
     if directory:
         return ROOT / directory / name

@@ -19,18 +19,6 @@ struct Cli {
     model: ModelArgs,
 }
 
-const COLUMNS: [&str; 9] = [
-    "t",
-    "alpha11",
-    "alpha10",
-    "alpha01",
-    "energy_mb",
-    "energy_hartree",
-    "norm",
-    "error_estimate",
-    "matvecs",
-];
-
 fn main() -> ExitCode {
     exit_with(run(Cli::parse()))
 }
@@ -39,12 +27,7 @@ fn run(cli: Cli) -> pickl::Result<()> {
     let mut experiment =
         Experiment::from_args("dynamics", cli.model, "results/dynamics_default.csv")?;
     let out = experiment.out.clone();
-    // With prefactors other than the paper's, α^(1,1) against the pair of (2.10) too.
-    let compared = experiment.problem.hartree_2_10.is_some();
-    let mut columns = COLUMNS.to_vec();
-    if compared {
-        columns.push("alpha11_vs_2_10");
-    }
+    let columns = experiment.problem.columns();
     let mut tables = experiment.tables(&[(&out, &columns)])?;
     let table = &mut tables[0];
     let resume = experiment.resume()?;
@@ -56,19 +39,7 @@ fn run(cli: Cli) -> pickl::Result<()> {
         .evolve_from(resume.map(|(r, _)| r), |stage| match stage {
             Stage::Moment(moment) => {
                 let row = &moment.row;
-                let mut cells = vec![
-                    row.t,
-                    row.alpha11,
-                    row.alpha10,
-                    row.alpha01,
-                    row.energy_mb,
-                    row.energy_hartree,
-                    row.norm,
-                    row.error_estimate,
-                    row.matvecs as f64,
-                ];
-                cells.extend(row.alpha11_vs_2_10);
-                table.write_row(&cells)?;
+                table.write_cells(&row.cells())?;
                 experiment.advance(row.t, row.alpha11, row.matvecs);
                 Ok(())
             }

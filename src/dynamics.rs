@@ -63,6 +63,52 @@ pub struct DynamicsRow {
     pub matvecs: usize,
 }
 
+/// Columns of the `dynamics` table (SPEC §8, then the propagator's figures).
+pub const DYNAMICS_COLUMNS: [&str; 9] = [
+    "t",
+    "alpha11",
+    "alpha10",
+    "alpha01",
+    "energy_mb",
+    "energy_hartree",
+    "norm",
+    "error_estimate",
+    "matvecs",
+];
+
+impl DynamicsProblem {
+    /// The columns of this problem's `dynamics` table: [`DYNAMICS_COLUMNS`], and
+    /// `alpha11_vs_2_10` when the prefactors are not the paper's.
+    pub fn columns(&self) -> Vec<&'static str> {
+        let mut columns = DYNAMICS_COLUMNS.to_vec();
+        if self.hartree_2_10.is_some() {
+            columns.push("alpha11_vs_2_10");
+        }
+        columns
+    }
+}
+
+impl DynamicsRow {
+    /// The cells of the row, in the order of [`DynamicsProblem::columns`].
+    pub fn cells(&self) -> Vec<Option<f64>> {
+        let mut cells = vec![
+            Some(self.t),
+            Some(self.alpha11),
+            Some(self.alpha10),
+            Some(self.alpha01),
+            Some(self.energy_mb),
+            Some(self.energy_hartree),
+            Some(self.norm),
+            Some(self.error_estimate),
+            Some(self.matvecs as f64),
+        ];
+        if let Some(alpha) = self.alpha11_vs_2_10 {
+            cells.push(Some(alpha));
+        }
+        cells
+    }
+}
+
 /// Everything known at one output time.
 #[derive(Debug)]
 pub struct Moment<'a> {

@@ -157,35 +157,9 @@ fn run_dynamics(
 fn dynamics(py: Python<'_>, flags: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyDict>> {
     let options = options_from(flags)?;
     let problem = problem_from(&options).map_err(to_python)?;
-    let mut names = vec![
-        "t",
-        "alpha11",
-        "alpha10",
-        "alpha01",
-        "energy_mb",
-        "energy_hartree",
-        "norm",
-        "error_estimate",
-        "matvecs",
-    ];
-    if problem.hartree_2_10.is_some() {
-        names.push("alpha11_vs_2_10");
-    }
-    let mut columns = Columns::new(&names);
+    let mut columns = Columns::new(&problem.columns());
     run_dynamics(py, &problem, |moment| {
-        let row = &moment.row;
-        columns.push(&[
-            Some(row.t),
-            Some(row.alpha11),
-            Some(row.alpha10),
-            Some(row.alpha01),
-            Some(row.energy_mb),
-            Some(row.energy_hartree),
-            Some(row.norm),
-            Some(row.error_estimate),
-            Some(row.matvecs as f64),
-            row.alpha11_vs_2_10,
-        ]);
+        columns.push(&moment.row.cells());
         Ok(())
     })?;
     columns.into_dict(py)

@@ -37,7 +37,7 @@
 //! f is larger, and f_E is what the steps give.
 
 use super::bounds::ProofConstants;
-use super::gronwall::upper_integral;
+use super::gronwall::{hartree_speeds, upper_integral};
 use crate::linalg::hermitian_eigen;
 use crate::model::{Model, Species};
 use crate::one_body::PairPotential;
@@ -137,21 +137,8 @@ impl EnergySpaceConstants {
             forms[1].constant(&b.potential)?,
         ];
         let inter = [forms[0].constant(v12)?, forms[1].constant(v12)?];
-        // |d/dt ‖u‖_D| = |Re⟨∂_t u, K u⟩|/‖u‖_D ≤ ‖∂_t u‖₂ ‖K‖^{1/2}, and ‖∂_t u‖₂ ≤ D_u
-        // = ‖h₁‖ + max|V₁| + c₂ max|V₁₂| by (2.10) (as in `gronwall`).
-        let max_abs = |p: &PairPotential| {
-            (0..p.sites())
-                .flat_map(|x| p.row(x).iter().map(|v| v.abs()))
-                .fold(0.0, f64::max)
-        };
-        let operator_norm = |species: &Species| {
-            let h = species.hamiltonian.matrix();
-            (0..h.nrows())
-                .map(|r| (0..h.ncols()).map(|c| h[(r, c)].norm()).sum::<f64>())
-                .fold(0.0, f64::max)
-        };
-        let d_u = operator_norm(a) + max_abs(&a.potential) + model.c2() * max_abs(v12);
-        let d_v = operator_norm(b) + max_abs(&b.potential) + model.c1() * max_abs(v12);
+        // |d/dt ‖u‖_D| = |Re⟨∂_t u, K u⟩|/‖u‖_D ≤ ‖∂_t u‖₂ ‖K‖^{1/2}, with ‖∂_t u‖₂ ≤ D_u.
+        let [d_u, d_v] = hartree_speeds(model);
         let lipschitz = (intra[0].sqrt() + inter[0].sqrt()) * d_u * forms[0].norm.sqrt()
             + (intra[1].sqrt() + inter[1].sqrt()) * d_v * forms[1].norm.sqrt();
         Ok(EnergySpaceConstants {

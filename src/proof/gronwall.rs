@@ -37,15 +37,10 @@ pub const MIN_PIECES: usize = 20;
 /// (at least one), so that the work stays bounded; the result is an upper bound all the same.
 pub const TOTAL_PIECES: usize = 400_000;
 
-/// A Lipschitz constant of g(t) = A₁ + A₂ + A^u + A^v along any solution of (2.10) (module docs).
-pub fn integrand_lipschitz(model: &Model, exponents: &ExponentChoice) -> f64 {
-    let largest_norm = |potential: &PairPotential, index: usize| {
-        exponents
-            .candidates(index)
-            .into_iter()
-            .map(|e| sum_space_norm(potential, e))
-            .fold(0.0, f64::max)
-    };
+/// Bounds [D_u, D_v] on ‖∂_t u‖₂ and ‖∂_t v‖₂ along any solution of (2.10):
+/// D_u = ‖h₁‖ + max|V₁| + c₂ max|V₁₂| (‖V * |u|²‖_∞ ≤ max|V| as ‖u‖₂ = 1; ‖h₁‖ bounded by its
+/// largest absolute row sum), D_v likewise.
+pub fn hartree_speeds(model: &Model) -> [f64; 2] {
     let max_abs = |p: &PairPotential| {
         (0..p.sites())
             .flat_map(|x| p.row(x).iter().map(|v| v.abs()))
@@ -62,8 +57,27 @@ pub fn integrand_lipschitz(model: &Model, exponents: &ExponentChoice) -> f64 {
         model.species_b(),
         model.inter_potential(),
     );
-    let d_u = operator_norm(a) + max_abs(&a.potential) + model.c2() * max_abs(v12);
-    let d_v = operator_norm(b) + max_abs(&b.potential) + model.c1() * max_abs(v12);
+    [
+        operator_norm(a) + max_abs(&a.potential) + model.c2() * max_abs(v12),
+        operator_norm(b) + max_abs(&b.potential) + model.c1() * max_abs(v12),
+    ]
+}
+
+/// A Lipschitz constant of g(t) = A₁ + A₂ + A^u + A^v along any solution of (2.10) (module docs).
+pub fn integrand_lipschitz(model: &Model, exponents: &ExponentChoice) -> f64 {
+    let largest_norm = |potential: &PairPotential, index: usize| {
+        exponents
+            .candidates(index)
+            .into_iter()
+            .map(|e| sum_space_norm(potential, e))
+            .fold(0.0, f64::max)
+    };
+    let (a, b, v12) = (
+        model.species_a(),
+        model.species_b(),
+        model.inter_potential(),
+    );
+    let [d_u, d_v] = hartree_speeds(model);
     2.0 * largest_norm(&a.potential, 0) * d_u
         + 2.0 * largest_norm(&b.potential, 1) * d_v
         + 2.0 * largest_norm(v12, 2) * (d_u + d_v)

@@ -18,32 +18,6 @@ use pickl::model::Model;
 use pickl::one_body::Kinetic;
 use pickl::C64;
 
-/// Σ_rest f(X, Y; rest) conj(g(X′, Y′; rest)) over the last N₁−k₁ A- and N₂−k₂ B-particles,
-/// indexed X + M^{k₁} Y: the cross marginal of two first-quantised vectors.
-fn cross_marginal(
-    f: &[C64],
-    g: &[C64],
-    m: usize,
-    (n1, n2): (usize, usize),
-    (k1, k2): (usize, usize),
-) -> Mat<C64> {
-    let (da, db) = (m.pow(n1 as u32), m.pow(n2 as u32));
-    let (ka, kb) = (m.pow(k1 as u32), m.pow(k2 as u32));
-    let mut out = Mat::zeros(ka * kb, ka * kb);
-    for ra in 0..da / ka {
-        for rb in 0..db / kb {
-            for i in 0..ka * kb {
-                let left = f[(i % ka + ka * ra) + da * (i / ka + kb * rb)];
-                for j in 0..ka * kb {
-                    let right = g[(j % ka + ka * ra) + da * (j / ka + kb * rb)];
-                    out[(i, j)] += left * right.conj();
-                }
-            }
-        }
-    }
-    out
-}
-
 /// The right sides of (4.13) and (4.14) written out from the marginals (None for (4.14) and for
 /// the γ^(2,·) terms when a species has one particle).
 fn right_sides(model: &Model, psi: &[C64]) -> (Mat<C64>, Option<Mat<C64>>) {

@@ -285,26 +285,36 @@ pub fn gamma_brute_force(
     (n1, n2): (usize, usize),
     (k1, k2): (usize, usize),
 ) -> Mat<C64> {
+    cross_marginal(psi, psi, m, (n1, n2), (k1, k2))
+}
+
+/// Σ_rest f(X, Y; rest) conj(g(X′, Y′; rest)) over the last N₁−k₁ A- and N₂−k₂ B-particles of two
+/// first-quantised vectors, indexed X + M^{k₁} Y: the partial trace of |f⟩⟨g|.
+pub fn cross_marginal(
+    f: &[C64],
+    g: &[C64],
+    m: usize,
+    (n1, n2): (usize, usize),
+    (k1, k2): (usize, usize),
+) -> Mat<C64> {
     let (da, db) = (m.pow(n1 as u32), m.pow(n2 as u32));
     let (ka, kb) = (m.pow(k1 as u32), m.pow(k2 as u32));
-    let (rest_a, rest_b) = (da / ka, db / kb);
-    let mut gamma = Mat::zeros(ka * kb, ka * kb);
-    for ra in 0..rest_a {
-        for rb in 0..rest_b {
+    let mut out = Mat::zeros(ka * kb, ka * kb);
+    for ra in 0..da / ka {
+        for rb in 0..db / kb {
             for i in 0..ka * kb {
-                let (x, y) = (i % ka, i / ka);
-                let left = psi[(x + ka * ra) + da * (y + kb * rb)];
+                let left = f[(i % ka + ka * ra) + da * (i / ka + kb * rb)];
                 if left == c(0.0) {
                     continue;
                 }
                 for j in 0..ka * kb {
-                    let (x2, y2) = (j % ka, j / ka);
-                    gamma[(i, j)] += left * psi[(x2 + ka * ra) + da * (y2 + kb * rb)].conj();
+                    let right = g[(j % ka + ka * ra) + da * (j / ka + kb * rb)];
+                    out[(i, j)] += left * right.conj();
                 }
             }
         }
     }
-    gamma
+    out
 }
 
 /// The fixed set of canonical models of the proof's regression tests: ring M = 3 and 4, gauss and

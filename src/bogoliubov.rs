@@ -165,6 +165,23 @@ impl BogoliubovProblem {
         16.0 * (16.0 * state + 4.0 * n * n)
     }
 
+    /// The flags with N₁, N₂ set from `ratio` (a:b) when it is given; refused together with
+    /// N₁ or N₂.
+    pub fn with_ratio(flags: Options, ratio: Option<&str>) -> Result<Options> {
+        let mut flags = flags;
+        if let Some(text) = ratio {
+            if flags.n1.is_some() || flags.n2.is_some() {
+                return Err(Error::invalid(
+                    "--ratio",
+                    "give either --ratio or --n1 --n2, not both",
+                ));
+            }
+            let (a, b) = text.parse::<crate::scaling::Ratio>()?.parts();
+            (flags.n1, flags.n2) = (Some(a), Some(b));
+        }
+        Ok(flags)
+    }
+
     /// The options of a run: `flags` over the config file (a scaling study's file gives its
     /// model; its `[scaling]` table is not read) over the defaults, with `ratio` (a:b) giving
     /// N₁, N₂ in lowest terms (only c₁, c₂ enter). The default model of `dynamics` at any 1:1
@@ -178,18 +195,7 @@ impl BogoliubovProblem {
             Some(path) => Options::from_toml_file_without(path, &["scaling"])?,
             None => Options::default(),
         };
-        let mut flags = flags;
-        if let Some(text) = ratio {
-            if flags.n1.is_some() || flags.n2.is_some() {
-                return Err(Error::invalid(
-                    "--ratio",
-                    "give either --ratio or --n1 --n2, not both",
-                ));
-            }
-            let (a, b) = text.parse::<crate::scaling::Ratio>()?.parts();
-            (flags.n1, flags.n2) = (Some(a), Some(b));
-        }
-        let merged = flags.or(from_file);
+        let merged = Self::with_ratio(flags, ratio)?.or(from_file);
         // The default model of `dynamics` is N1 = N2 = 10: any 1:1 ratio is the same limit.
         let one_to_one = matches!((merged.n1, merged.n2), (Some(a), Some(b)) if a == b)
             || (merged.n1.is_none() && merged.n2.is_none());

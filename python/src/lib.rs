@@ -11,6 +11,7 @@ use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 
+use pickl_core::bogoliubov::{BogoliubovProblem, BOGOLIUBOV_COLUMNS};
 use pickl_core::config::Options;
 use pickl_core::counting::run::{
     counting_columns, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
@@ -18,6 +19,7 @@ use pickl_core::counting::run::{
 use pickl_core::dynamics::DynamicsProblem;
 use pickl_core::proof::run::{ProofRun, STEP_COLUMNS, TERM_COLUMNS, WIDE_COLUMNS};
 use pickl_core::proof::snapshot::ExponentChoice;
+use pickl_core::report::available_memory;
 use pickl_core::Error;
 
 /// The Python exception for a library error, with the message the binaries print.
@@ -204,6 +206,45 @@ fn counting(
     ))
 }
 
+/// The `bogoliubov` experiment: the N → ∞ side, the exact limit curves of N·α from the
+/// Bogoliubov fluctuations of the mixture.
+///
+/// Keyword arguments as :func:`dynamics` (only c₁, c₂ of N₁, N₂ enter), plus ``ratio``
+/// (``"a:b"``, instead of ``n1``, ``n2``). Returns a dict of NumPy arrays with the columns of the
+/// CSV (``t``, ``n_alpha11_limit``, …).
+#[pyfunction]
+#[pyo3(signature = (ratio = None, **flags))]
+fn bogoliubov(
+    py: Python<'_>,
+    ratio: Option<&str>,
+    flags: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Py<PyDict>> {
+    let options = BogoliubovProblem::with_ratio(options_from(flags)?, ratio)
+        .and_then(|o| o.completed())
+        .map_err(to_python)?;
+    let problem = BogoliubovProblem::from_options(&options).map_err(to_python)?;
+    if let Some(available) = available_memory() {
+        problem.check_memory(available).map_err(to_python)?;
+    }
+    let mut columns = Columns::new(&BOGOLIUBOV_COLUMNS);
+    let mut interrupted = None;
+    let result = py.detach(|| {
+        problem.run(|row| {
+            if let Err(e) = Python::attach(|py| py.check_signals()) {
+                interrupted = Some(e);
+                return Err(Error::Numerical("interrupted".into()));
+            }
+            columns.push(&row.cells().map(Some));
+            Ok(())
+        })
+    });
+    if let Some(e) = interrupted {
+        return Err(e);
+    }
+    result.map_err(to_python)?;
+    columns.into_dict(py)
+}
+
 /// Text columns (the long tables of `proof`, whose `group` and `term` are names): a column whose
 /// every cell reads as a number becomes a float array (empty cells NaN), any other an array of
 /// strings.
@@ -302,6 +343,7 @@ fn pickl(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(dynamics, module)?)?;
     module.add_function(wrap_pyfunction!(counting, module)?)?;
     module.add_function(wrap_pyfunction!(proof, module)?)?;
+    module.add_function(wrap_pyfunction!(bogoliubov, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

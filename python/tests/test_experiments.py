@@ -146,3 +146,18 @@ def test_proof_equals_the_cli(tmp_path):
                 assert np.all(same), name
     with pytest.raises(ValueError):
         pickl.proof(r_s="1:2:3", **MODEL)
+
+
+def test_bogoliubov_equals_the_cli(tmp_path):
+    model = dict(sites=3, t_max=1.0, steps=4, v12="gauss:-0.4,1", trap1="0.2,0,0.1")
+    python = pickl.bogoliubov(ratio="2:1", **model)
+    out = tmp_path / "bog.csv"
+    subprocess.run(
+        [str(binary("bogoliubov")), *flags(model), "--ratio", "2:1", "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    assert_same_table(python, read_csv(out))
+    with pytest.raises(ValueError, match="ratio"):
+        pickl.bogoliubov(ratio="2:1", n1=4)

@@ -5,8 +5,13 @@
 //! `MemoryError` (a size that would not fit) or `RuntimeError`, with the binaries' messages.
 
 use std::collections::BTreeMap;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::Mutex;
 
-use numpy::IntoPyArray;
+use numpy::{
+    Complex64, IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    PyUntypedArrayMethods,
+};
 use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
@@ -17,6 +22,8 @@ use pickl_core::counting::run::{
     counting_columns, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
 };
 use pickl_core::dynamics::DynamicsProblem;
+use pickl_core::fock::FockBasis;
+use pickl_core::observables::IndicatorWorkspace;
 use pickl_core::proof::run::{ProofRun, STEP_COLUMNS, TERM_COLUMNS, WIDE_COLUMNS};
 use pickl_core::proof::snapshot::ExponentChoice;
 use pickl_core::report::available_memory;
@@ -245,6 +252,221 @@ fn bogoliubov(
     columns.into_dict(py)
 }
 
+/// A model, validated as the command line validates it: the flags of :func:`dynamics` as
+/// keyword arguments. It holds the output times (``t_max``, ``steps``) and the initial pair.
+#[pyclass(name = "Model", module = "pickl", frozen)]
+struct PyModel {
+    problem: DynamicsProblem,
+    basis_a: FockBasis,
+    basis_b: FockBasis,
+}
+
+/// An occupation table, one row per Fock state in rank order (the row index of Ψ for species A,
+/// the column index for B).
+fn occupation_table<'py>(py: Python<'py>, basis: &FockBasis) -> Bound<'py, PyArray2<i64>> {
+    let rows: Vec<Vec<i64>> = (0..basis.dim())
+        .map(|i| basis.occupation(i).iter().map(|&n| n as i64).collect())
+        .collect();
+    PyArray2::from_vec2(py, &rows).expect("rows of equal length")
+}
+
+fn complex_array<'py>(
+    py: Python<'py>,
+    values: &[pickl_core::C64],
+) -> Bound<'py, PyArray1<Complex64>> {
+    values
+        .iter()
+        .map(|z| Complex64::new(z.re, z.im))
+        .collect::<Vec<_>>()
+        .into_pyarray(py)
+}
+
+#[pymethods]
+impl PyModel {
+    #[new]
+    #[pyo3(signature = (**flags))]
+    fn new(flags: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let options = options_from(flags)?;
+        let problem = problem_from(&options).map_err(to_python)?;
+        let m = problem.model.sites();
+        let basis = |n| FockBasis::new(m, n).map_err(to_python);
+        Ok(PyModel {
+            basis_a: basis(problem.model.species_a().particles)?,
+            basis_b: basis(problem.model.species_b().particles)?,
+            problem,
+        })
+    }
+
+    /// Number of sites M.
+    #[getter]
+    fn sites(&self) -> usize {
+        self.problem.model.sites()
+    }
+
+    /// (N₁, N₂).
+    #[getter]
+    fn particles(&self) -> (usize, usize) {
+        (self.basis_a.particles(), self.basis_b.particles())
+    }
+
+    /// (D_A, D_B), the shape of Ψ.
+    #[getter]
+    fn shape(&self) -> (usize, usize) {
+        (self.basis_a.dim(), self.basis_b.dim())
+    }
+
+    /// The output times t_k = kT/K.
+    #[getter]
+    fn times<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.problem.times.clone().into_pyarray(py)
+    }
+
+    /// The initial orbitals (u₀, v₀).
+    #[getter]
+    fn initial_orbitals<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> (
+        Bound<'py, PyArray1<Complex64>>,
+        Bound<'py, PyArray1<Complex64>>,
+    ) {
+        (
+            complex_array(py, &self.problem.u0),
+            complex_array(py, &self.problem.v0),
+        )
+    }
+
+    /// The occupation tables of species A and B: row i holds (n_0, …, n_{M−1}) of Fock state i.
+    fn occupations<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> (Bound<'py, PyArray2<i64>>, Bound<'py, PyArray2<i64>>) {
+        (
+            occupation_table(py, &self.basis_a),
+            occupation_table(py, &self.basis_b),
+        )
+    }
+}
+
+/// One output time of a run, as the worker thread hands it over.
+struct Snapshot {
+    t: f64,
+    state: Vec<pickl_core::C64>,
+    u: Vec<pickl_core::C64>,
+    v: Vec<pickl_core::C64>,
+    row: pickl_core::dynamics::DynamicsRow,
+}
+
+/// The iterator :func:`evolve` returns: the run proceeds in a worker thread one output time
+/// ahead of the reader (one state held at a time), and stops when the iterator is dropped.
+#[pyclass(module = "pickl")]
+struct Evolution {
+    receiver: Mutex<Receiver<Result<Snapshot, Error>>>,
+    shape: (usize, usize),
+}
+
+#[pymethods]
+impl Evolution {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyDict>>> {
+        let received: PyResult<Option<Result<Snapshot, Error>>> = py.detach(|| {
+            // Wait in slices so that Ctrl-C is seen while a long step runs.
+            loop {
+                let receiver = self.receiver.lock().expect("the receiver is not shared");
+                match receiver.recv_timeout(std::time::Duration::from_millis(200)) {
+                    Ok(item) => return Ok(Some(item)),
+                    Err(RecvTimeoutError::Disconnected) => return Ok(None),
+                    Err(RecvTimeoutError::Timeout) => {
+                        drop(receiver);
+                        Python::attach(|py| py.check_signals())?;
+                    }
+                }
+            }
+        });
+        let snapshot = match received? {
+            None => return Ok(None),
+            Some(Err(e)) => return Err(to_python(e)),
+            Some(Ok(snapshot)) => snapshot,
+        };
+        let dict = PyDict::new(py);
+        let psi = complex_array(py, &snapshot.state).reshape([self.shape.0, self.shape.1])?;
+        dict.set_item("t", snapshot.t)?;
+        dict.set_item("psi", psi)?;
+        dict.set_item("u", complex_array(py, &snapshot.u))?;
+        dict.set_item("v", complex_array(py, &snapshot.v))?;
+        let row = snapshot.row;
+        dict.set_item("alpha11", row.alpha11)?;
+        dict.set_item("alpha10", row.alpha10)?;
+        dict.set_item("alpha01", row.alpha01)?;
+        dict.set_item("energy_mb", row.energy_mb)?;
+        dict.set_item("energy_hartree", row.energy_hartree)?;
+        dict.set_item("error_estimate", row.error_estimate)?;
+        Ok(Some(dict.unbind()))
+    }
+}
+
+/// Runs a model's dynamics and yields, at every output time, a dict with ``t``, ``psi`` (Ψ(t) as
+/// a complex array of shape (D_A, D_B), a copy; rows and columns are the Fock states of
+/// :meth:`Model.occupations`), the Hartree pair ``u``, ``v`` and the figures of the
+/// ``dynamics`` table (``alpha11``, …).
+#[pyfunction]
+fn evolve(model: &PyModel) -> Evolution {
+    let (sender, receiver) = sync_channel(1);
+    let problem = model.problem.clone();
+    std::thread::spawn(move || {
+        let result = problem.evolve(|moment| {
+            let snapshot = Snapshot {
+                t: moment.row.t,
+                state: moment.state.to_vec(),
+                u: moment.hartree.u.clone(),
+                v: moment.hartree.v.clone(),
+                row: moment.row,
+            };
+            sender
+                .send(Ok(snapshot))
+                .map_err(|_| Error::Numerical("the reader has gone".into()))
+        });
+        if let Err(e) = result {
+            let _ = sender.send(Err(e));
+        }
+    });
+    Evolution {
+        receiver: Mutex::new(receiver),
+        shape: (model.basis_a.dim(), model.basis_b.dim()),
+    }
+}
+
+/// α^(1,1), α^(1,0), α^(0,1) of a state Ψ (shape (D_A, D_B)) of a model against orbitals u, v.
+#[pyfunction]
+fn indicators(
+    model: &PyModel,
+    psi: PyReadonlyArray2<'_, Complex64>,
+    u: PyReadonlyArray1<'_, Complex64>,
+    v: PyReadonlyArray1<'_, Complex64>,
+) -> PyResult<(f64, f64, f64)> {
+    let convert = |z: &Complex64| pickl_core::C64::new(z.re, z.im);
+    let state: Vec<pickl_core::C64> = psi.as_array().iter().map(convert).collect();
+    if psi.shape() != [model.basis_a.dim(), model.basis_b.dim()] {
+        return Err(PyValueError::new_err(format!(
+            "psi has shape {:?}, the model's states have ({}, {})",
+            psi.shape(),
+            model.basis_a.dim(),
+            model.basis_b.dim()
+        )));
+    }
+    let (u, v): (Vec<_>, Vec<_>) = (
+        u.as_array().iter().map(convert).collect(),
+        v.as_array().iter().map(convert).collect(),
+    );
+    let found = IndicatorWorkspace::new(&model.basis_a, &model.basis_b)
+        .indicators(&state, &u, &v)
+        .map_err(to_python)?;
+    Ok((found.alpha11, found.alpha10, found.alpha01))
+}
+
 /// Text columns (the long tables of `proof`, whose `group` and `term` are names): a column whose
 /// every cell reads as a number becomes a float array (empty cells NaN), any other an array of
 /// strings.
@@ -344,6 +566,10 @@ fn pickl(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(counting, module)?)?;
     module.add_function(wrap_pyfunction!(proof, module)?)?;
     module.add_function(wrap_pyfunction!(bogoliubov, module)?)?;
+    module.add_function(wrap_pyfunction!(evolve, module)?)?;
+    module.add_function(wrap_pyfunction!(indicators, module)?)?;
+    module.add_class::<PyModel>()?;
+    module.add_class::<Evolution>()?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

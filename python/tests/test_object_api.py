@@ -1,0 +1,91 @@
+"""The object API (Model, evolve, indicators) against a first-quantised computation done here in
+NumPy: the Fock state written out as a symmetric function of the particles' sites, γ^(1,1) by
+partial trace, and the product state u^{⊗N₁} ⊗ v^{⊗N₂} built from its definition."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import pickl
+
+MODEL = dict(sites=3, n1=3, n2=2, t_max=1.0, steps=4, v12="gauss:-0.4,1", trap1="0.2,0,0.1")
+
+
+def first_quantised(psi, occupations_a, occupations_b, m):
+    """Ψ(x₁..x_{N₁}; y₁..y_{N₂}) of a Fock state: a configuration with occupation n carries the
+    coefficient of |n⟩ divided by √(N!/Π n_x!)."""
+    n1, n2 = int(occupations_a[0].sum()), int(occupations_b[0].sum())
+    index_a = {tuple(o): i for i, o in enumerate(occupations_a)}
+    index_b = {tuple(o): i for i, o in enumerate(occupations_b)}
+
+    def locate(configuration, index, n):
+        occupation = tuple(np.bincount(configuration, minlength=m))
+        weight = math.factorial(n) / np.prod([math.factorial(k) for k in occupation])
+        return index[occupation], 1.0 / math.sqrt(weight)
+
+    full = np.zeros((m,) * (n1 + n2), dtype=complex)
+    for xs in itertools.product(range(m), repeat=n1):
+        a, wa = locate(xs, index_a, n1)
+        for ys in itertools.product(range(m), repeat=n2):
+            b, wb = locate(ys, index_b, n2)
+            full[xs + ys] = psi[a, b] * wa * wb
+    return full
+
+
+def gamma11(full, n1):
+    """γ^(1,1)((x,y),(x′,y′)) = Σ_rest Ψ(x, rest_A; y, rest_B) conj Ψ(x′, rest_A; y′, rest_B)."""
+    m = full.shape[0]
+    moved = np.moveaxis(full, n1, 1)  # axes: x₁, y₁, the rest
+    flat = moved.reshape(m * m, -1)
+    return flat @ flat.conj().T  # index x₁ M + y₁
+
+
+def test_evolve_yields_states_whose_marginals_give_the_run_alpha():
+    model = pickl.Model(**MODEL)
+    occupations_a, occupations_b = model.occupations()
+    assert model.shape == (len(occupations_a), len(occupations_b))
+    u0, v0 = model.initial_orbitals
+    n1, n2 = model.particles
+    m = model.sites
+    table = pickl.dynamics(**MODEL)
+    steps = list(pickl.evolve(model))
+    assert [s["t"] for s in steps] == list(model.times)
+    for k, step in enumerate(steps):
+        psi = step["psi"]
+        assert psi.shape == model.shape and psi.dtype == np.complex128
+        full = first_quantised(psi, occupations_a, occupations_b, m)
+        # ‖Ψ‖ as the run reports it (within the propagator's tolerance of 1).
+        assert abs(math.sqrt(np.vdot(full, full).real) - table["norm"][k]) < 1e-13
+        g = gamma11(full, n1) / np.vdot(full, full).real  # γ of the normalised state (SPEC §4)
+        w = np.kron(step["u"], step["v"])  # index x M + y, as gamma11's
+        alpha = 1.0 - np.vdot(w, g @ w).real
+        assert abs(alpha - step["alpha11"]) < 1e-12
+        assert abs(alpha - table["alpha11"][k]) < 1e-12
+        assert abs(pickl.indicators(model, psi, step["u"], step["v"])[0] - alpha) < 1e-12
+    # At t = 0 the state is the double condensate: coefficient √(N!/Π n!) Π u_x^{n_x} per species.
+    def coefficients(occupations, orbital, n):
+        return np.array(
+            [
+                math.sqrt(math.factorial(n) / np.prod([math.factorial(k) for k in o]))
+                * np.prod(orbital ** o)
+                for o in occupations
+            ]
+        )
+
+    product = np.outer(coefficients(occupations_a, u0, n1), coefficients(occupations_b, v0, n2))
+    assert np.max(np.abs(steps[0]["psi"] - product)) < 1e-13
+
+
+def test_an_abandoned_evolution_stops_and_bad_shapes_are_refused():
+    model = pickl.Model(**MODEL)
+    evolution = pickl.evolve(model)
+    first = next(evolution)
+    assert first["t"] == 0.0
+    del evolution
+    u, v = model.initial_orbitals
+    with pytest.raises(ValueError, match="shape"):
+        pickl.indicators(model, np.zeros((2, 2), dtype=complex), u, v)
+    with pytest.raises(ValueError):
+        pickl.Model(sites=0)

@@ -21,6 +21,7 @@ use pickl_core::config::Options;
 use pickl_core::counting::run::{
     counting_columns, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
 };
+use pickl_core::counting::{CondensateFrame, CountingDistribution};
 use pickl_core::dynamics::DynamicsProblem;
 use pickl_core::fock::FockBasis;
 use pickl_core::observables::IndicatorWorkspace;
@@ -439,6 +440,34 @@ fn evolve(model: &PyModel) -> Evolution {
     }
 }
 
+/// An orbital (any NumPy layout) as the library's vector.
+fn to_library(values: &PyReadonlyArray1<'_, Complex64>) -> Vec<pickl_core::C64> {
+    values
+        .as_array()
+        .iter()
+        .map(|z| pickl_core::C64::new(z.re, z.im))
+        .collect()
+}
+
+impl PyModel {
+    /// Ψ as the library's row-major vector, refused unless it has the model's shape.
+    fn state(&self, psi: &PyReadonlyArray2<'_, Complex64>) -> PyResult<Vec<pickl_core::C64>> {
+        if psi.shape() != [self.basis_a.dim(), self.basis_b.dim()] {
+            return Err(PyValueError::new_err(format!(
+                "psi has shape {:?}, the model's states have ({}, {})",
+                psi.shape(),
+                self.basis_a.dim(),
+                self.basis_b.dim()
+            )));
+        }
+        Ok(psi
+            .as_array()
+            .iter()
+            .map(|z| pickl_core::C64::new(z.re, z.im))
+            .collect())
+    }
+}
+
 /// α^(1,1), α^(1,0), α^(0,1) of a state Ψ (shape (D_A, D_B)) of a model against orbitals u, v.
 #[pyfunction]
 fn indicators(
@@ -447,24 +476,72 @@ fn indicators(
     u: PyReadonlyArray1<'_, Complex64>,
     v: PyReadonlyArray1<'_, Complex64>,
 ) -> PyResult<(f64, f64, f64)> {
-    let convert = |z: &Complex64| pickl_core::C64::new(z.re, z.im);
-    let state: Vec<pickl_core::C64> = psi.as_array().iter().map(convert).collect();
-    if psi.shape() != [model.basis_a.dim(), model.basis_b.dim()] {
-        return Err(PyValueError::new_err(format!(
-            "psi has shape {:?}, the model's states have ({}, {})",
-            psi.shape(),
-            model.basis_a.dim(),
-            model.basis_b.dim()
-        )));
-    }
-    let (u, v): (Vec<_>, Vec<_>) = (
-        u.as_array().iter().map(convert).collect(),
-        v.as_array().iter().map(convert).collect(),
-    );
+    let state = model.state(&psi)?;
+    let (u, v) = (to_library(&u), to_library(&v));
     let found = IndicatorWorkspace::new(&model.basis_a, &model.basis_b)
         .indicators(&state, &u, &v)
         .map_err(to_python)?;
     Ok((found.alpha11, found.alpha10, found.alpha01))
+}
+
+/// γ^(k₁,k₂) of a state (SPEC §4) in the orthonormal occupation basis of k₁ A- and k₂
+/// B-particles: returns ``(gamma, occupations_a, occupations_b)``, the matrix indexed
+/// i·len(occupations_b) + j and the occupation tables of its two factors (for k = 1 the rows are
+/// the sites, in rank order).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn reduced_density<'py>(
+    py: Python<'py>,
+    model: &PyModel,
+    psi: PyReadonlyArray2<'_, Complex64>,
+    k1: usize,
+    k2: usize,
+) -> PyResult<(
+    Bound<'py, PyArray2<Complex64>>,
+    Bound<'py, PyArray2<i64>>,
+    Bound<'py, PyArray2<i64>>,
+)> {
+    let state = model.state(&psi)?;
+    let gamma =
+        pickl_core::reduced::reduced_density(&model.basis_a, &model.basis_b, &state, k1, k2)
+            .map_err(to_python)?;
+    let n = gamma.matrix.nrows();
+    let rows: Vec<Vec<Complex64>> = (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| Complex64::new(gamma.matrix[(i, j)].re, gamma.matrix[(i, j)].im))
+                .collect()
+        })
+        .collect();
+    Ok((
+        PyArray2::from_vec2(py, &rows).expect("a square matrix"),
+        occupation_table(py, &gamma.basis_a),
+        occupation_table(py, &gamma.basis_b),
+    ))
+}
+
+/// The joint counting distribution π(k_A, k_B) = ⟨Ψ, P^A_{k_A} P^B_{k_B} Ψ⟩ of a state against
+/// orbitals u, v (the numbers of particles outside the condensates), as an array of shape
+/// (N₁ + 1, N₂ + 1).
+#[pyfunction]
+fn counting_distribution<'py>(
+    py: Python<'py>,
+    model: &PyModel,
+    psi: PyReadonlyArray2<'_, Complex64>,
+    u: PyReadonlyArray1<'_, Complex64>,
+    v: PyReadonlyArray1<'_, Complex64>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let state = model.state(&psi)?;
+    let (u, v) = (to_library(&u), to_library(&v));
+    let frame = CondensateFrame::new(&model.basis_a, &model.basis_b).map_err(to_python)?;
+    let in_frame = frame.to_frame(&state, &u, &v).map_err(to_python)?;
+    let pi = CountingDistribution::from_frame_state(&model.basis_a, &model.basis_b, &in_frame)
+        .map_err(to_python)?;
+    let (n1, n2) = (model.basis_a.particles(), model.basis_b.particles());
+    let rows: Vec<Vec<f64>> = (0..=n1)
+        .map(|ka| (0..=n2).map(|kb| pi.probability(ka, kb)).collect())
+        .collect();
+    Ok(PyArray2::from_vec2(py, &rows).expect("rows of equal length"))
 }
 
 /// Text columns (the long tables of `proof`, whose `group` and `term` are names): a column whose
@@ -568,6 +645,8 @@ fn pickl(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(bogoliubov, module)?)?;
     module.add_function(wrap_pyfunction!(evolve, module)?)?;
     module.add_function(wrap_pyfunction!(indicators, module)?)?;
+    module.add_function(wrap_pyfunction!(reduced_density, module)?)?;
+    module.add_function(wrap_pyfunction!(counting_distribution, module)?)?;
     module.add_class::<PyModel>()?;
     module.add_class::<Evolution>()?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -89,3 +89,53 @@ def test_an_abandoned_evolution_stops_and_bad_shapes_are_refused():
         pickl.indicators(model, np.zeros((2, 2), dtype=complex), u, v)
     with pytest.raises(ValueError):
         pickl.Model(sites=0)
+
+
+def projections(orbital):
+    p = np.outer(orbital, orbital.conj())
+    return p, np.eye(len(orbital)) - p
+
+
+def apply_on_axis(tensor, matrix, axis):
+    return np.moveaxis(np.tensordot(matrix, tensor, axes=([1], [axis])), 0, axis)
+
+
+def test_counting_distribution_and_reduced_density_against_first_quantisation():
+    model = pickl.Model(**MODEL)
+    occupations_a, occupations_b = model.occupations()
+    n1, n2 = model.particles
+    m = model.sites
+    steps = list(pickl.evolve(model))
+    step = steps[-1]
+    psi, u, v = step["psi"], step["u"], step["v"]
+    full = first_quantised(psi, occupations_a, occupations_b, m)
+    norm2 = np.vdot(full, full).real
+    # π(k_A, k_B) from (A.2): the sum over particle patterns of products of p and q.
+    pu, qu = projections(u)
+    pv, qv = projections(v)
+    expected = np.zeros((n1 + 1, n2 + 1))
+    for pattern in itertools.product((0, 1), repeat=n1 + n2):
+        projected = full
+        for axis, outside in enumerate(pattern):
+            if axis < n1:
+                projected = apply_on_axis(projected, qu if outside else pu, axis)
+            else:
+                projected = apply_on_axis(projected, qv if outside else pv, axis)
+        expected[sum(pattern[:n1]), sum(pattern[n1:])] += np.vdot(full, projected).real / norm2
+    pi = pickl.counting_distribution(model, psi, u, v)
+    assert pi.shape == (n1 + 1, n2 + 1)
+    assert np.max(np.abs(pi - expected)) < 1e-12
+    assert abs(expected.sum() - 1.0) < 1e-12
+    # γ^(1,1) in the one-particle occupation bases: row i of each table is e_x for one site x.
+    gamma, kept_a, kept_b = pickl.reduced_density(model, psi, 1, 1)
+    site_a, site_b = kept_a.argmax(axis=1), kept_b.argmax(axis=1)
+    reference = gamma11(full, n1) / norm2  # index x M + y
+    for i in range(m):
+        for j in range(m):
+            for i2 in range(m):
+                for j2 in range(m):
+                    ours = gamma[i * m + j, i2 * m + j2]
+                    theirs = reference[site_a[i] * m + site_b[j], site_a[i2] * m + site_b[j2]]
+                    assert abs(ours - theirs) < 1e-12
+    with pytest.raises(ValueError):
+        pickl.reduced_density(model, psi, n1 + 1, 0)

@@ -1,32 +1,5 @@
-//! The condensate frame: Ψ written in one-body frames whose orbital 0 is u (species A) and v
-//! (species B).
-//!
-//! With a one-body unitary W such that W u = e₀ (its first row is u†), the new modes are
-//! b_k = Σ_x W_kx a_x, so b₀ = a(u), and the coefficients of Ψ in the occupation basis of the b's
-//! are Γ(W)Ψ, where Γ(W) is the many-body representation, Γ(W)|x⟩^{⊗} = (W|x⟩)^{⊗}. For two
-//! species the frame is Γ(W_A) ⊗ Γ(W_B): Ψ′ = Γ(W_A) Ψ Γ(W_B)ᵀ on the D_A × D_B matrix.
-//!
-//! **Givens rotations.** W = g_1 ⋯ g_{M−1}, where g acting on modes (x−1, x) is
-//! R(θ) diag(e^{−iα}, e^{−iβ}) with R(θ) = [[cos θ, sin θ], [−sin θ, cos θ]], chosen to move
-//! the weight of component x onto x−1 and leave it real and positive; sweeping x = M−1, …, 1
-//! brings u to e₀ exactly (up to round-off). Only W's first row matters for p, q and P_k.
-//!
-//! **One rotation on the Fock space.** Γ(g) keeps n_i + n_j = s and the other occupations, so
-//! it acts block by block on the sectors {|n_i = k, n_j = s − k⟩ : k = 0..s}. There
-//! Γ(diag(e^{−iα}, e^{−iβ})) = e^{−i(αk + β(s−k))} and Γ(R(θ)) = e^{θ G_s} with
-//! G_s = dΓ([[0,1],[−1,0]]) = a_i†a_j − a_j†a_i = B − Bᵀ, B_{k+1,k} = √((k+1)(s−k)).
-//! With D = diag(i^k), D G_s D⁻¹ = i S, S = B + Bᵀ real symmetric with the exact eigenvalues
-//! σ_l = −s + 2l (S = 2J_x in Schwinger's representation), so
-//!
-//!   e^{θ G_s} = D⁻¹ V diag(e^{iθσ}) Vᵀ D,     S = V diag(σ) Vᵀ,
-//!
-//! the Wigner-d block of spin s/2, computed stably for any s from the eigenvectors V of S (faer),
-//! which depend on s only and are cached. Per factor, the whole sector action
-//! M_s = diag(post) V e^{iθσ} Vᵀ diag(pre) is formed once per sector size; it then acts on the rows
-//! of species A (contiguous row combinations, or one faer product for large sectors) and on the
-//! columns of species B in place (row by row), with no transposes. The cost per factor is
-//! Σ over sectors of (s+1)² × (row length), at most O(D · N) per species and factor,
-//! O(D (N₁+N₂) M) in all; the extra memory is one sector's rows per thread.
+//! One species' frame change Γ(W) on the rows (species A) or the columns (species B) of Ψ,
+//! factor by factor and sector by sector (the doc of `counting::frame`).
 
 use std::collections::BTreeMap;
 
@@ -34,108 +7,10 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 use rayon::prelude::*;
 
+use super::givens::{givens_sequence, Givens};
+use super::sectors::{Sector, SectorEigen};
 use crate::fock::FockBasis;
-use crate::linalg::symmetric_eigen;
-use crate::state::check_state_len;
 use crate::{Error, Result, C64};
-
-/// One Givens factor g = R(θ) diag(e^{−iα}, e^{−iβ}) on modes (x−1, x).
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Givens {
-    /// The pair is (mode − 1, mode).
-    mode: usize,
-    angle: f64,
-    phase_low: f64,
-    phase_high: f64,
-}
-
-/// The Givens factors of a unitary W with W u = e₀, in the order they act.
-fn givens_sequence(orbital: &[C64]) -> Vec<Givens> {
-    let mut w = orbital.to_vec();
-    let mut sequence = Vec::new();
-    for x in (1..w.len()).rev() {
-        let (low, high) = (w[x - 1], w[x]);
-        let r = low.norm().hypot(high.norm());
-        let angle = high.norm().atan2(low.norm());
-        sequence.push(Givens {
-            mode: x,
-            angle,
-            phase_low: low.arg(),
-            phase_high: high.arg(),
-        });
-        w[x - 1] = C64::new(r, 0.0);
-        w[x] = C64::new(0.0, 0.0);
-    }
-    sequence
-}
-
-/// The one-body unitary W = g_{M−1} ⋯ g_1 of the frame, with W u = e₀ (its first row is u†),
-/// as an M × M matrix: the new modes are b_k = Σ_x W_kx a_x.
-pub fn frame_unitary(orbital: &[C64]) -> Mat<C64> {
-    let m = orbital.len();
-    let mut w = Mat::from_fn(m, m, |i, j| C64::new(if i == j { 1.0 } else { 0.0 }, 0.0));
-    if m == 1 {
-        w[(0, 0)] = C64::from_polar(1.0, -orbital[0].arg());
-        return w;
-    }
-    for g in givens_sequence(orbital) {
-        let (i, j) = (g.mode - 1, g.mode);
-        let (c, s) = (g.angle.cos(), g.angle.sin());
-        let (di, dj) = (
-            C64::from_polar(1.0, -g.phase_low),
-            C64::from_polar(1.0, -g.phase_high),
-        );
-        for col in 0..m {
-            let (a, b) = (di * w[(i, col)], dj * w[(j, col)]);
-            w[(i, col)] = c * a + s * b;
-            w[(j, col)] = -s * a + c * b;
-        }
-    }
-    w
-}
-
-/// The states of one sector: ranks of |…, n_{x−1} = k, n_x = s − k, …⟩ for k = 0..s.
-#[derive(Clone, Debug)]
-struct Sector {
-    ranks: Vec<u32>,
-}
-
-/// Eigen-decomposition S = V diag(σ) Vᵀ of the sector generator of size s + 1.
-#[derive(Clone, Debug)]
-struct SectorEigen {
-    vectors: Mat<f64>,
-    values: Vec<f64>,
-}
-
-impl SectorEigen {
-    fn new(s: usize) -> Result<Self> {
-        let n = s + 1;
-        let b = |k: usize| (((k + 1) * (s - k)) as f64).sqrt();
-        let matrix = Mat::from_fn(n, n, |i, j| {
-            if i == j + 1 {
-                b(j)
-            } else if j == i + 1 {
-                b(i)
-            } else {
-                0.0
-            }
-        });
-        let (computed, vectors) = symmetric_eigen(&matrix)?;
-        // The spectrum is exactly {−s, −s+2, …, s}; use the exact values.
-        let values: Vec<f64> = (0..n).map(|l| 2.0 * l as f64 - s as f64).collect();
-        let worst = computed
-            .iter()
-            .zip(&values)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
-        if worst > 1e-8 * (s as f64).max(1.0) {
-            return Err(Error::Numerical(format!(
-                "sector eigenvalues of size {n} off by {worst:e}"
-            )));
-        }
-        Ok(SectorEigen { vectors, values })
-    }
-}
 
 /// Everything about one species' Fock space that the frame change needs and that does not
 /// depend on the orbital: the sectors of each mode pair and the cached sector eigenvectors.
@@ -404,7 +279,7 @@ impl SpeciesFrame {
 
     /// Γ(W) (or Γ(W)⁻¹) on the rows (`on_rows`) or the columns of `data`, where the other
     /// dimension is `other`.
-    fn transform(
+    pub(super) fn transform(
         &self,
         orbital: &[C64],
         data: &mut [C64],
@@ -454,87 +329,5 @@ impl SharedRows {
     unsafe fn row(&self, row: usize, length: usize) -> &mut [C64] {
         assert!((row + 1) * length <= self.1);
         std::slice::from_raw_parts_mut(self.0.add(row * length), length)
-    }
-}
-
-/// The condensate frame of a two-species state space.
-#[derive(Clone, Debug)]
-pub struct CondensateFrame {
-    species_a: SpeciesFrame,
-    species_b: SpeciesFrame,
-}
-
-impl CondensateFrame {
-    /// Precomputes both species' sectors (independent of the orbitals, reusable at every time).
-    pub fn new(basis_a: &FockBasis, basis_b: &FockBasis) -> Result<Self> {
-        Ok(CondensateFrame {
-            species_a: SpeciesFrame::new(basis_a)?,
-            species_b: SpeciesFrame::new(basis_b)?,
-        })
-    }
-
-    /// Ψ′ = Γ(W_A) Ψ Γ(W_B)ᵀ with W_A u = e₀, W_B v = e₀: the state in the condensate frame.
-    pub fn to_frame(&self, state: &[C64], u: &[C64], v: &[C64]) -> Result<Vec<C64>> {
-        self.transform(state, u, v, false)
-    }
-
-    /// The inverse change: from the condensate frame of (u, v) back to the site basis.
-    pub fn from_frame(&self, state: &[C64], u: &[C64], v: &[C64]) -> Result<Vec<C64>> {
-        self.transform(state, u, v, true)
-    }
-
-    fn transform(&self, state: &[C64], u: &[C64], v: &[C64], inverse: bool) -> Result<Vec<C64>> {
-        let (rows, columns) = (self.species_a.dim(), self.species_b.dim());
-        check_state_len(state, rows, columns)?;
-        let mut data = state.to_vec();
-        self.species_a
-            .transform(u, &mut data, columns, true, inverse)?;
-        self.species_b
-            .transform(v, &mut data, rows, false, inverse)?;
-        Ok(data)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn orbitals_of_the_wrong_length_are_refused_at_every_m() {
-        // At M = 1 the frame is a phase and the length check used to be skipped.
-        for m in [1, 2, 3] {
-            let (a, b) = (FockBasis::new(m, 2).unwrap(), FockBasis::new(m, 1).unwrap());
-            let frame = CondensateFrame::new(&a, &b).unwrap();
-            let state = vec![C64::new(1.0, 0.0); a.dim() * b.dim()];
-            let good = vec![C64::new(1.0, 0.0); m];
-            for bad in [vec![], vec![C64::new(1.0, 0.0); m + 1]] {
-                assert!(frame.to_frame(&state, &bad, &good).is_err(), "M = {m}");
-                assert!(frame.to_frame(&state, &good, &bad).is_err(), "M = {m}");
-            }
-        }
-    }
-
-    #[test]
-    fn givens_sequence_maps_the_orbital_to_the_first_unit_vector() {
-        let u = [
-            C64::new(0.3, 0.1),
-            C64::new(-0.2, 0.5),
-            C64::new(0.0, -0.4),
-            C64::new(0.6, 0.2),
-        ];
-        let n = u.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
-        let mut w: Vec<C64> = u.iter().map(|z| z / n).collect();
-        for g in givens_sequence(&w.clone()) {
-            let (i, j) = (g.mode - 1, g.mode);
-            let (a, b) = (
-                w[i] * C64::from_polar(1.0, -g.phase_low),
-                w[j] * C64::from_polar(1.0, -g.phase_high),
-            );
-            let (c, s) = (g.angle.cos(), g.angle.sin());
-            w[i] = c * a + s * b;
-            w[j] = -s * a + c * b;
-        }
-        assert!((w[0] - C64::new(1.0, 0.0)).norm() < 1e-15);
-        assert!(w[1..].iter().all(|z| z.norm() < 1e-15));
     }
 }

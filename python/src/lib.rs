@@ -4,7 +4,6 @@
 //! honoured between output times. Library errors become `ValueError` (bad input),
 //! `MemoryError` (a size that would not fit) or `RuntimeError`, with the binaries' messages.
 
-use std::collections::BTreeMap;
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 use std::sync::Mutex;
 
@@ -62,7 +61,9 @@ fn options_from(flags: Option<&Bound<'_, PyDict>>) -> PyResult<Options> {
                     "{name}: expected a number or a string, got a bool"
                 )));
             } else if value.is_instance_of::<PyInt>() {
-                toml::Value::Integer(value.extract()?)
+                toml::Value::Integer(value.extract().map_err(|_| {
+                    PyValueError::new_err(format!("{name}: {value} is out of range"))
+                })?)
             } else if value.is_instance_of::<PyFloat>() {
                 toml::Value::Float(value.extract()?)
             } else if value.is_instance_of::<PyString>() {
@@ -94,63 +95,73 @@ fn problem_from(options: &Options) -> Result<DynamicsProblem, Error> {
 }
 
 /// Columns being filled, by name, in the order of the experiment's CSV.
-struct Columns {
-    order: Vec<String>,
-    values: BTreeMap<String, Vec<f64>>,
-}
+struct Columns(Vec<(String, Vec<f64>)>);
 
 impl Columns {
     fn new(names: &[&str]) -> Self {
-        Columns {
-            order: names.iter().map(|s| s.to_string()).collect(),
-            values: names.iter().map(|s| (s.to_string(), Vec::new())).collect(),
-        }
+        Columns(names.iter().map(|s| (s.to_string(), Vec::new())).collect())
     }
 
-    /// One row; an empty cell is NaN.
+    /// One row, a cell per column; an empty cell is NaN.
     fn push(&mut self, cells: &[Option<f64>]) {
-        for (name, cell) in self.order.iter().zip(cells) {
-            if let Some(column) = self.values.get_mut(name) {
-                column.push(cell.unwrap_or(f64::NAN));
-            }
+        debug_assert_eq!(
+            cells.len(),
+            self.0.len(),
+            "row length differs from the header"
+        );
+        for ((_, column), cell) in self.0.iter_mut().zip(cells) {
+            column.push(cell.unwrap_or(f64::NAN));
         }
     }
 
     fn into_dict(self, py: Python<'_>) -> PyResult<Py<PyDict>> {
         let dict = PyDict::new(py);
-        let mut values = self.values;
-        for name in &self.order {
-            let column = values.remove(name).unwrap_or_default();
+        for (name, column) in self.0 {
             dict.set_item(name, column.into_pyarray(py))?;
         }
         Ok(dict.unbind())
     }
 }
 
-/// Runs the dynamics with the GIL released, `observe` called at every output time; Ctrl-C
-/// (checked at every output time) stops the run with `KeyboardInterrupt`.
+/// Runs `work` with the GIL released. `work` is handed a check to call at every output time:
+/// it fails, stopping the run, once Ctrl-C has been pressed, and the call then raises
+/// `KeyboardInterrupt`; a library error is raised as [`to_python`] says.
+fn detached<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce(&mut dyn FnMut() -> pickl_core::Result<()>) -> pickl_core::Result<T> + Send,
+) -> PyResult<T> {
+    let mut interrupted = None;
+    let result = py.detach(|| {
+        let mut check = || match Python::attach(|py| py.check_signals()) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                interrupted = Some(e);
+                Err(Error::Numerical("interrupted".into()))
+            }
+        };
+        work(&mut check)
+    });
+    match interrupted {
+        Some(e) => Err(e),
+        None => result.map_err(to_python),
+    }
+}
+
+/// Runs the dynamics with the GIL released, `observe` called at every output time (Ctrl-C
+/// honoured there).
 fn run_dynamics(
     py: Python<'_>,
     problem: &DynamicsProblem,
     mut observe: impl FnMut(&pickl_core::dynamics::Moment<'_>) -> pickl_core::Result<()> + Send,
 ) -> PyResult<()> {
-    let mut interrupted = None;
-    let result = py.detach(|| {
-        problem.evolve(|moment| {
-            if let Err(e) = Python::attach(|py| py.check_signals()) {
-                interrupted = Some(e);
-                return Err(Error::Numerical("interrupted".into()));
-            }
-            observe(moment)
-        })
-    });
-    if let Some(e) = interrupted {
-        return Err(e);
-    }
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) => Err(to_python(e)),
-    }
+    detached(py, |check| {
+        problem
+            .evolve(|moment| {
+                check()?;
+                observe(moment)
+            })
+            .map(|_| ())
+    })
 }
 
 /// The `dynamics` experiment: the exact many-body dynamics beside the Hartree system (2.10).
@@ -235,21 +246,13 @@ fn bogoliubov(
         problem.check_memory(available).map_err(to_python)?;
     }
     let mut columns = Columns::new(&BOGOLIUBOV_COLUMNS);
-    let mut interrupted = None;
-    let result = py.detach(|| {
+    detached(py, |check| {
         problem.run(|row| {
-            if let Err(e) = Python::attach(|py| py.check_signals()) {
-                interrupted = Some(e);
-                return Err(Error::Numerical("interrupted".into()));
-            }
+            check()?;
             columns.push(&row.cells().map(Some));
             Ok(())
         })
-    });
-    if let Some(e) = interrupted {
-        return Err(e);
-    }
-    result.map_err(to_python)?;
+    })?;
     columns.into_dict(py)
 }
 
@@ -440,13 +443,13 @@ fn evolve(model: &PyModel) -> Evolution {
     }
 }
 
+fn from_numpy(z: &Complex64) -> pickl_core::C64 {
+    pickl_core::C64::new(z.re, z.im)
+}
+
 /// An orbital (any NumPy layout) as the library's vector.
 fn to_library(values: &PyReadonlyArray1<'_, Complex64>) -> Vec<pickl_core::C64> {
-    values
-        .as_array()
-        .iter()
-        .map(|z| pickl_core::C64::new(z.re, z.im))
-        .collect()
+    values.as_array().iter().map(from_numpy).collect()
 }
 
 impl PyModel {
@@ -460,11 +463,7 @@ impl PyModel {
                 self.basis_b.dim()
             )));
         }
-        Ok(psi
-            .as_array()
-            .iter()
-            .map(|z| pickl_core::C64::new(z.re, z.im))
-            .collect())
+        Ok(psi.as_array().iter().map(from_numpy).collect())
     }
 }
 

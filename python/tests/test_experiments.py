@@ -102,6 +102,10 @@ def test_bad_input_raises_value_error_with_the_message():
         pickl.dynamics(out="x.csv")
     with pytest.raises(ValueError):
         pickl.dynamics(sites=[1, 2])
+    with pytest.raises(ValueError, match="n1"):
+        pickl.dynamics(n1=2**63)
+    with pytest.raises(ValueError, match="t-max"):
+        pickl.dynamics(t_max=float("nan"))
 
 
 def test_a_size_that_cannot_fit_raises_memory_error():

@@ -10,21 +10,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
 use clap::Parser;
-use serde::Serialize;
 
-use pickl::bogoliubov::BogoliubovSystem;
 use pickl::config::Options;
-use pickl::dynamics::DynamicsProblem;
 use pickl::experiment::exit_with;
-use pickl::report::{
-    available_memory, progress_bar, utc_timestamp, write_atomically, Provenance as RunProvenance,
-};
-use pickl::scaling::figures::write_figures;
-use pickl::scaling::plan::{Settings, SizeRecord, StudyPlan};
-use pickl::scaling::{run_size, ScalingTable};
+use pickl::report::progress_bar;
+use pickl::scaling::{Settings, Study, StudyEvent, StudyPlan};
 
 /// The approach to the mean-field limit in N1+N2 at a fixed ratio N1:N2: rate, limit curve and
 /// tightness of every bound. With no arguments, runs the default study into
@@ -60,222 +52,94 @@ struct Cli {
     options: Options,
 }
 
-/// What `scaling.meta.toml` records: the model, the settings, and how the study went.
-#[derive(Serialize)]
-struct Meta<'a> {
-    #[serde(flatten)]
-    model: &'a Options,
-    scaling: &'a Settings,
-    provenance: &'a Provenance,
-}
-
-/// The study's provenance: the run's, and each finished size.
-#[derive(Serialize, Clone, Debug)]
-struct Provenance {
-    #[serde(flatten)]
-    run: RunProvenance,
-    sizes: Vec<SizeRecord>,
-}
-
 fn main() -> ExitCode {
     exit_with(run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> pickl::Result<()> {
-    let flags = Settings {
-        ratio: cli.ratio.clone(),
-        n_total: cli.n_total.clone(),
-        r_s: cli.r_s.clone(),
-        out_dir: cli.out_dir.clone(),
+    let settings = Settings {
+        ratio: cli.ratio,
+        n_total: cli.n_total,
+        r_s: cli.r_s,
+        out_dir: cli.out_dir,
     };
-    let study = StudyPlan::new(cli.options.clone(), flags, cli.config.as_deref())?;
-    let (settings, dir, ratio, exponents) = (
-        &study.settings,
-        &study.dir,
-        study.ratio,
-        study.exponents.clone(),
-    );
-    let (csv_path, fit_path, meta_path) = (study.table_path(), study.fit_path(), study.meta_path());
-    let plan: Vec<(usize, usize, Options, DynamicsProblem)> = study
-        .sizes
-        .iter()
-        .map(|s| (s.n1, s.n2, s.options.clone(), s.problem.clone()))
-        .collect();
-    let resolved_model = study.model.clone();
-    let (mut table, records) = study.resume()?;
-    let steps = plan[0].3.times.len();
-    let pending: Vec<usize> = (0..plan.len())
-        .filter(|&i| !table.has(plan[i].0, plan[i].1, steps))
-        .collect();
-    // Memory: refuse up front what cannot fit, with the figures.
-    if let Some(available) = available_memory() {
-        study.check_memory(&pending, available)?;
+    let plan = StudyPlan::new(cli.options, settings, cli.config.as_deref())?;
+    let mut study = Study::open(plan, "scaling")?;
+    for note in study.notes() {
+        eprintln!("scaling: {note}");
     }
-
-    let mut provenance = Provenance {
-        run: RunProvenance::start("scaling"),
-        sizes: records,
-    };
-    let write_meta = |provenance: &Provenance| -> pickl::Result<()> {
-        let text = toml::to_string(&Meta {
-            model: &resolved_model,
-            scaling: settings,
-            provenance,
-        })
-        .map_err(|e| pickl::Error::Numerical(format!("writing {}: {e}", meta_path.display())))?;
-        write_atomically(
-            &meta_path,
-            &format!(
-                "# How the scaling study in this directory was made. Rerun or resume with: scaling --config <this file>\n{text}"
-            ),
-        )
-    };
-    write_meta(&provenance)?;
-    let title = format!(
-        "{} M = {}, N1:N2 = {ratio}{}",
-        resolved_model.geometry.as_deref().unwrap_or("ring"),
-        plan[0].3.model.sites(),
-        match resolved_model.prefactors.as_deref() {
-            Some("paper") | None => String::new(),
-            Some(other) => format!(", {other} prefactors"),
-        }
-    );
-    // The N → ∞ limit of the study's model (only the ratio enters), for fit.csv.
-    let first = &plan[0].3;
-    // It is an addition to the study: where it fails (an unstable model whose fluctuations
-    // overflow), the study runs on with those columns empty.
-    let mut bogoliubov: Vec<(f64, f64)> = Vec::new();
-    if let Err(e) = BogoliubovSystem::new(&first.model).evolve(
-        &first.u0,
-        &first.v0,
-        &first.times,
-        first.hartree_tolerance,
-        |row| {
-            bogoliubov.push((row.t, row.n_alpha11_limit));
-            Ok(())
-        },
-    ) {
-        eprintln!("scaling: the Bogoliubov limit stops there ({e}); its columns stay empty after");
-    }
-    let write_outputs = |table: &ScalingTable| -> pickl::Result<()> {
-        table.write(&csv_path)?;
-        let fits = table.fits_against(&bogoliubov);
-        ScalingTable::write_fits(&fits, &fit_path)?;
-        write_figures(table, &fits, &title, dir)?;
-        Ok(())
-    };
-
-    for (n1, n2) in table.sizes() {
-        if plan.iter().any(|p| (p.0, p.1) == (n1, n2)) {
-            eprintln!(
-                "scaling: N = {} ({n1}+{n2}) is already in {}, skipped",
-                n1 + n2,
-                csv_path.display()
-            );
-        }
-    }
-    // Work of a size ∝ D (N1+N2): matvecs grow with ‖H‖ ∝ N, each costs ∝ D.
-    let cost = |p: &DynamicsProblem| {
-        p.dimensions().map(|d| d.total()).unwrap_or(1) as f64 * p.model.total_particles() as f64
-    };
-    let total_cost: f64 = pending.iter().map(|&i| cost(&plan[i].3)).sum();
-    let unit = 1e6 / total_cost.max(1.0);
     let progress = progress_bar(1_000_000, "{percent:>3}%");
-    let start = Instant::now();
-    for (done, &i) in pending.iter().enumerate() {
-        let (n1, n2, _, problem) = &plan[i];
-        let d = problem.dimensions()?;
-        // The memory available may have changed since the start.
-        if let Some(available) = available_memory() {
-            if let Err(e) = study.check_memory(&[i], available) {
-                progress.abandon();
-                return Err(pickl::Error::Stopped {
-                    at: String::new(),
-                    error: Box::new(e),
-                    table: csv_path.clone(),
-                });
+    let mut label = String::new();
+    let outcome = study.run(|event| {
+        match event {
+            StudyEvent::SizeStarted {
+                position,
+                pending,
+                n1,
+                n2,
+                dimension,
+            } => {
+                label = format!(
+                    "size {position}/{pending}: N = {} ({n1}+{n2}), D = {dimension}",
+                    n1 + n2
+                );
+                progress.set_message(label.clone());
+            }
+            StudyEvent::Row { row, done } => {
+                progress.set_message(format!("{label}, t = {:.3}", row.t));
+                progress.set_position((done * 1e6).round() as u64);
+            }
+            StudyEvent::SizeFinished(size) => {
+                let line = format!(
+                    "scaling: N = {} ({}+{}), D = {}: {:.1} s, {} matvecs, state error estimate {:.1e}",
+                    size.n1 + size.n2,
+                    size.n1,
+                    size.n2,
+                    size.dimension,
+                    size.wall_seconds,
+                    size.matvecs,
+                    size.krylov_error_estimate
+                );
+                // Without a terminal the bar is hidden, and so is its println.
+                if progress.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    progress.println(line);
+                }
             }
         }
-        let size_start = Instant::now();
-        let per_time = cost(problem) * unit / steps as f64;
-        let label = format!(
-            "size {}/{}: N = {} ({n1}+{n2}), D = {}",
-            done + 1,
-            pending.len(),
-            n1 + n2,
-            d.total()
-        );
-        progress.set_message(label.clone());
-        let (rows, summary) = run_size(problem, &exponents, |row| {
-            progress.set_message(format!("{label}, t = {:.3}", row.t));
-            progress.inc(per_time.round() as u64);
-        })
-        .map_err(|e| {
+        Ok(())
+    });
+    match outcome {
+        Ok(()) => progress.finish_and_clear(),
+        Err(e) => {
             progress.abandon();
-            pickl::Error::Stopped {
-                at: format!("N = {} ({n1}+{n2}): ", n1 + n2),
-                error: Box::new(e),
-                table: csv_path.clone(),
-            }
-        })?;
-        table.insert(&rows);
-        write_outputs(&table)?;
-        provenance.sizes.retain(|r| (r.n1, r.n2) != (*n1, *n2));
-        provenance.sizes.push(SizeRecord {
-            n1: *n1,
-            n2: *n2,
-            dimension: d.total(),
-            wall_seconds: size_start.elapsed().as_secs_f64(),
-            matvecs: summary.propagation.matvecs,
-            krylov_error_estimate: summary.propagation.error_estimate,
-            propagator: Some(summary.propagator.to_string()),
-            finished: utc_timestamp(),
-        });
-        provenance.sizes.sort_by_key(|r| (r.n1 + r.n2, r.n1));
-        write_meta(&provenance)?;
-        let line = format!(
-            "scaling: N = {} ({n1}+{n2}), D = {}: {:.1} s, {} matvecs, state error estimate {:.1e}",
-            n1 + n2,
-            d.total(),
-            size_start.elapsed().as_secs_f64(),
-            summary.propagation.matvecs,
-            summary.propagation.error_estimate
-        );
-        // Without a terminal the bar is hidden, and so is its println.
-        if progress.is_hidden() {
-            eprintln!("{line}");
-        } else {
-            progress.println(line);
+            return Err(e);
         }
     }
-    progress.finish_and_clear();
-    if pending.is_empty() {
-        write_outputs(&table)?;
-    }
-    provenance.run.complete(start.elapsed().as_secs_f64());
-    write_meta(&provenance)?;
-    for fit in table.fits_against(&bogoliubov) {
+    for fit in study.fits() {
         if let Some(gamma) = fit.gamma {
             let interval = match (fit.gamma_low, fit.gamma_high) {
                 (Some(lo), Some(hi)) => format!(" (95%: {lo:.4} .. {hi:.4})"),
                 _ => String::new(),
             };
+            let show = |x: Option<f64>| x.map_or("-".into(), |l| format!("{l:.5}"));
             eprintln!(
                 "scaling: t = {}: gamma = {gamma:.4}{interval}, lim N alpha11 = {} (Bogoliubov {})",
                 fit.t,
-                fit.limit.map_or("-".into(), |l| format!("{l:.5}")),
-                fit.bogoliubov_limit
-                    .map_or("-".into(), |l| format!("{l:.5}"))
+                show(fit.limit),
+                show(fit.bogoliubov_limit)
             );
         }
     }
-    eprintln!(
-        "scaling: done in {:.1} s; wrote {}, {}, the figures and {} in {}",
-        start.elapsed().as_secs_f64(),
-        csv_path.display(),
-        fit_path.display(),
-        meta_path.display(),
-        dir.display()
-    );
+    if let Some([table, fits, meta]) = study.files() {
+        eprintln!(
+            "scaling: done in {:.1} s; wrote {}, {}, the figures and {}",
+            study.elapsed_seconds(),
+            table.display(),
+            fits.display(),
+            meta.display(),
+        );
+    }
     Ok(())
 }

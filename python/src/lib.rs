@@ -27,6 +27,8 @@ use pickl_core::observables::IndicatorWorkspace;
 use pickl_core::proof::run::{ProofRun, STEP_COLUMNS, TERM_COLUMNS, WIDE_COLUMNS};
 use pickl_core::proof::snapshot::ExponentChoice;
 use pickl_core::report::available_memory;
+use pickl_core::scaling::table::{FIT_COLUMNS, SCALING_COLUMNS};
+use pickl_core::scaling::{Settings, Study, StudyPlan};
 use pickl_core::Error;
 
 /// The Python exception for a library error, with the message the binaries print.
@@ -634,6 +636,48 @@ fn proof(
     ))
 }
 
+/// The `scaling` experiment: the approach to N → ∞ at a fixed ratio N₁ : N₂, kept in memory
+/// (nothing is written; the command line's study writes and resumes a directory).
+///
+/// Keyword arguments as :func:`dynamics` without ``n1``, ``n2``, plus ``ratio`` (``"a:b"``,
+/// default ``"1:1"``), ``n_total`` (``"8..40:8"``, ``"16..2048:x2"`` or a list ``"10,20,40"``) and
+/// ``r_s`` (as for :func:`proof`). Returns ``(table, fits)``: the columns of ``scaling.csv``
+/// (one row per size and time: ``n1``, ``n2``, ``t``, ``alpha11``, ``n_alpha11``, the bounds, …)
+/// and of ``fit.csv`` (one row per time: ``gamma``, ``limit``, ``bogoliubov_limit``, …), each a
+/// dict of NumPy arrays (empty cells NaN).
+#[pyfunction]
+#[pyo3(signature = (ratio = None, n_total = None, r_s = None, **flags))]
+fn scaling(
+    py: Python<'_>,
+    ratio: Option<String>,
+    n_total: Option<String>,
+    r_s: Option<String>,
+    flags: Option<&Bound<'_, PyDict>>,
+) -> PyResult<(Py<PyDict>, Py<PyDict>)> {
+    let options = options_from(flags)?;
+    let settings = Settings {
+        ratio,
+        n_total,
+        r_s,
+        out_dir: None,
+    };
+    let plan = StudyPlan::in_memory(options, settings).map_err(to_python)?;
+    let study = detached(py, |check| {
+        let mut study = Study::open(plan, "pickl.scaling")?;
+        study.run(|_| check())?;
+        Ok(study)
+    })?;
+    let mut table = Columns::new(&SCALING_COLUMNS);
+    for row in study.table().numeric() {
+        table.push(&row.cells());
+    }
+    let mut fits = Columns::new(&FIT_COLUMNS);
+    for fit in study.fits() {
+        fits.push(&fit.cells());
+    }
+    Ok((table.into_dict(py)?, fits.into_dict(py)?))
+}
+
 /// pickl: finite-N tests of the mean-field theorem for a mixture of two Bose–Einstein
 /// condensates (Michelangeli–Olgiati), from Python.
 #[pymodule]
@@ -642,6 +686,7 @@ fn pickl(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(counting, module)?)?;
     module.add_function(wrap_pyfunction!(proof, module)?)?;
     module.add_function(wrap_pyfunction!(bogoliubov, module)?)?;
+    module.add_function(wrap_pyfunction!(scaling, module)?)?;
     module.add_function(wrap_pyfunction!(evolve, module)?)?;
     module.add_function(wrap_pyfunction!(indicators, module)?)?;
     module.add_function(wrap_pyfunction!(reduced_density, module)?)?;

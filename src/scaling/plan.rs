@@ -142,6 +142,13 @@ pub fn differences(a: &Options, b: &Options) -> Vec<String> {
         .collect()
 }
 
+/// The study's table, in its directory.
+pub const TABLE_FILE: &str = "scaling.csv";
+/// The fits per time.
+pub const FIT_FILE: &str = "fit.csv";
+/// The model, the settings and the provenance (a config file to resume with).
+pub const META_FILE: &str = "scaling.meta.toml";
+
 fn gib(bytes: f64) -> f64 {
     bytes / (1u64 << 30) as f64
 }
@@ -164,8 +171,8 @@ pub struct PlannedSize {
 pub struct StudyPlan {
     /// The settings, with the directory filled in.
     pub settings: Settings,
-    /// The study's directory.
-    pub dir: PathBuf,
+    /// The study's directory (`None` for a study kept in memory, [`StudyPlan::in_memory`]).
+    pub dir: Option<PathBuf>,
     /// N₁ : N₂.
     pub ratio: Ratio,
     /// The exponents of the proof's bounds.
@@ -178,8 +185,29 @@ pub struct StudyPlan {
 
 impl StudyPlan {
     /// Merges the flags (`options`, `settings`) over the config file over the defaults and
-    /// validates every size.
+    /// validates every size. The study lives in `settings.out_dir` (required unless it is the
+    /// default study, whose directory is `results/scaling_default`).
     pub fn new(options: Options, settings: Settings, config: Option<&Path>) -> Result<Self> {
+        Self::plan(options, settings, config, true)
+    }
+
+    /// The same study kept in memory: no directory, nothing read or written.
+    pub fn in_memory(options: Options, settings: Settings) -> Result<Self> {
+        if settings.out_dir.is_some() {
+            return Err(Error::invalid(
+                "out-dir",
+                "a study kept in memory writes no file; drop out-dir",
+            ));
+        }
+        Self::plan(options, settings, None, false)
+    }
+
+    fn plan(
+        options: Options,
+        settings: Settings,
+        config: Option<&Path>,
+        on_disk: bool,
+    ) -> Result<Self> {
         if options.n1.is_some() || options.n2.is_some() {
             return Err(Error::invalid(
                 "--n1/--n2",
@@ -212,32 +240,33 @@ impl StudyPlan {
             && given.n_total.is_none()
             && given.r_s.is_none();
         let settings = given.or(Settings::defaults());
-        let dir = match (&settings.out_dir, is_default_study) {
-            (Some(dir), _) => dir.clone(),
-            (None, true) => PathBuf::from("results/scaling_default"),
-            (None, false) => return Err(Error::invalid(
+        let dir = match (&settings.out_dir, is_default_study, on_disk) {
+            (_, _, false) => None,
+            (Some(dir), _, true) => Some(dir.clone()),
+            (None, true, true) => Some(PathBuf::from("results/scaling_default")),
+            (None, false, true) => return Err(Error::invalid(
                 "--out-dir",
                 "give the output directory (--out-dir DIR) when the study is not the default one",
             )),
         };
         let settings = Settings {
-            out_dir: Some(dir.clone()),
+            out_dir: dir.clone(),
             ..settings
         };
         let ratio: Ratio = settings.ratio.as_deref().unwrap_or("1:1").parse()?;
         let totals = parse_totals(settings.n_total.as_deref().unwrap_or(""))?;
         let exponents: ExponentChoice = settings.r_s.as_deref().unwrap_or("scan").parse()?;
-        let csv_path = dir.join("scaling.csv");
+        let csv_path = dir.as_ref().map(|d| d.join(TABLE_FILE));
         let mut sizes = Vec::with_capacity(totals.len());
         for &total in &totals {
             let (n1, n2) = ratio.split(total)?;
             let options = Options {
                 n1: Some(n1),
                 n2: Some(n2),
-                out: Some(csv_path.clone()),
+                out: csv_path.clone(),
                 ..model_options.clone()
             }
-            .resolved("")?;
+            .completed()?;
             let problem = options.problem()?;
             sizes.push(PlannedSize {
                 n1,
@@ -257,26 +286,22 @@ impl StudyPlan {
         })
     }
 
-    /// `DIR/scaling.csv`.
-    pub fn table_path(&self) -> PathBuf {
-        self.dir.join("scaling.csv")
+    /// `DIR/NAME`, when the study has a directory.
+    pub fn file(&self, name: &str) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join(name))
     }
 
-    /// `DIR/fit.csv`.
-    pub fn fit_path(&self) -> PathBuf {
-        self.dir.join("fit.csv")
-    }
-
-    /// `DIR/scaling.meta.toml`.
-    pub fn meta_path(&self) -> PathBuf {
-        self.dir.join("scaling.meta.toml")
-    }
-
-    /// The table and size records already in the directory (empty for a new study), refused
-    /// when they belong to another study (model, ratio or exponents differ) or cannot be
-    /// resumed safely; sizes with fewer rows than the time grid are dropped.
+    /// The table and size records already in the directory (empty for a new study or one kept
+    /// in memory), refused when they belong to another study (model, ratio or exponents differ)
+    /// or cannot be resumed safely; sizes with fewer rows than the time grid are dropped.
     pub fn resume(&self) -> Result<(ScalingTable, Vec<SizeRecord>)> {
-        let (csv_path, meta_path) = (self.table_path(), self.meta_path());
+        let (Some(csv_path), Some(meta_path), Some(dir)) = (
+            self.file(TABLE_FILE),
+            self.file(META_FILE),
+            self.dir.as_ref(),
+        ) else {
+            return Ok(Default::default());
+        };
         let mut table = ScalingTable::load(&csv_path)?.unwrap_or_default();
         let mut records: Vec<SizeRecord> = Vec::new();
         if meta_path.exists() {
@@ -297,7 +322,7 @@ impl StudyPlan {
             }
             if !changed.is_empty() {
                 return Err(Error::invalid(
-                    format!("{}", self.dir.display()),
+                    format!("{}", dir.display()),
                     format!(
                         "it holds a study of another model ({}); use another --out-dir, or remove the directory to start over",
                         changed.join("; ")

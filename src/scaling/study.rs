@@ -70,11 +70,11 @@ impl ScalingRow {
 }
 
 /// Runs one size: the dynamics of `problem` with the proof evaluated at every output time,
-/// handing each row to `on_row` as soon as it is known.
+/// handing each row to `on_row` as soon as it is known (an error from it stops the run).
 pub fn run_size(
     problem: &DynamicsProblem,
     exponents: &ExponentChoice,
-    mut on_row: impl FnMut(&ScalingRow),
+    mut on_row: impl FnMut(&ScalingRow) -> Result<()>,
 ) -> Result<(Vec<ScalingRow>, DynamicsSummary)> {
     let model = &problem.model;
     let (n1, n2) = (model.species_a().particles, model.species_b().particles);
@@ -158,7 +158,7 @@ pub fn run_size(
                 covered.then(|| gronwall_log_bound(alpha_zero, total, kappa, f_energy[rows.len()]))
             }),
         };
-        on_row(&row);
+        on_row(&row)?;
         rows.push(row);
         Ok(())
     })?;

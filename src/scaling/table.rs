@@ -79,6 +79,15 @@ pub struct NumericRow {
 }
 
 impl NumericRow {
+    /// The cells of the row, in the order of [`SCALING_COLUMNS`] (empty cells `None`).
+    pub fn cells(&self) -> Vec<Option<f64>> {
+        let sizes = [self.sizes.0, self.sizes.1].map(|n| Some(n as f64));
+        sizes
+            .into_iter()
+            .chain(self.values.iter().copied())
+            .collect()
+    }
+
     /// The value of a column of [`SCALING_COLUMNS`] (after n1, n2).
     pub fn get(&self, column: &str) -> Option<f64> {
         let index = SCALING_COLUMNS.iter().position(|c| *c == column)?;
@@ -339,25 +348,7 @@ impl ScalingTable {
     /// Writes fits (those of [`ScalingTable::fits`]) to `path` atomically.
     pub fn write_fits(fits: &[FitRow], path: &Path) -> Result<()> {
         let optional = |x: Option<f64>| x.map(format_number).unwrap_or_default();
-        let rows = fits.iter().map(|f| {
-            vec![
-                format_number(f.t),
-                optional(f.gamma),
-                optional(f.gamma_low),
-                optional(f.gamma_high),
-                optional(f.limit),
-                optional(f.limit_error),
-                f.sizes.to_string(),
-                optional(f.local_gamma),
-                optional(f.bogoliubov_limit),
-                optional(f.correction),
-                optional(f.correction_error),
-                optional(f.theorem_over_limit),
-                optional(f.best_constant),
-                optional(f.theorem_over_best),
-                optional(f.tight_theorem_over_limit),
-            ]
-        });
+        let rows = fits.iter().map(|f| f.cells().map(optional).to_vec());
         write_atomically(path, &csv_text(&FIT_COLUMNS, rows)?)
     }
 }
@@ -403,4 +394,27 @@ pub struct FitRow {
     pub theorem_over_best: Option<f64>,
     /// [`FitRow::theorem_over_limit`] with the tight κ of [`crate::proof::bounds`].
     pub tight_theorem_over_limit: Option<f64>,
+}
+
+impl FitRow {
+    /// The cells of the row, in the order of [`FIT_COLUMNS`] (empty cells `None`).
+    pub fn cells(&self) -> [Option<f64>; FIT_COLUMNS.len()] {
+        [
+            Some(self.t),
+            self.gamma,
+            self.gamma_low,
+            self.gamma_high,
+            self.limit,
+            self.limit_error,
+            Some(self.sizes as f64),
+            self.local_gamma,
+            self.bogoliubov_limit,
+            self.correction,
+            self.correction_error,
+            self.theorem_over_limit,
+            self.best_constant,
+            self.theorem_over_best,
+            self.tight_theorem_over_limit,
+        ]
+    }
 }

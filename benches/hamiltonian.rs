@@ -134,7 +134,9 @@ fn condensate_frame(c: &mut Criterion) {
 /// Everything the proof evaluates at one time (frame change, C_V1, C_V2, C_V12, 48 pairs, the
 /// split of T(pp,qq), the bounds), beside one H application on the same state for the ratio.
 fn proof_snapshot(c: &mut Criterion) {
-    use pickl::proof::snapshot::{ExponentChoice, ProofSnapshot};
+    use pickl::proof::ProofContext;
+    use pickl::proof::{norms::ExponentChoice, snapshot::ProofSnapshot};
+    use pickl::state::StateView;
     let mut group = c.benchmark_group("proof_snapshot");
     group.sample_size(10);
     let problem = default_problem(16, 1.0);
@@ -147,18 +149,9 @@ fn proof_snapshot(c: &mut Criterion) {
     let exponents = ExponentChoice::Scan;
     group.bench_function(format!("ring4/D={}", state.as_slice().len()), |b| {
         b.iter(|| {
-            ProofSnapshot::new(
-                &problem.model,
-                &basis,
-                &basis,
-                &frame,
-                state.as_slice(),
-                &u,
-                &v,
-                0.5,
-                &exponents,
-            )
-            .unwrap()
+            let view = StateView::new(&basis, &basis, state.as_slice()).unwrap();
+            let context = ProofContext::new(&problem.model, view, (&u, &v), &frame).unwrap();
+            ProofSnapshot::new(&context, 0.5, &exponents).unwrap()
         })
     });
     let mut out = vec![C64::new(0.0, 0.0); h.dim()];

@@ -18,8 +18,8 @@ use clap::Parser;
 use pickl::dynamics::Stage;
 use pickl::experiment::{exit_with, Experiment, ModelArgs};
 use pickl::proof::ledger_figures::write_ledger_figures;
+use pickl::proof::norms::ExponentChoice;
 use pickl::proof::run::{ProofRun, STEP_COLUMNS, TERM_COLUMNS, WIDE_COLUMNS};
-use pickl::proof::snapshot::ExponentChoice;
 use pickl::report::sibling_table;
 use pickl::Result;
 

@@ -11,7 +11,7 @@ use crate::propagation::{
     Chebyshev, Event, KrylovSettings, Lanczos, Progress, PropagationStats, Propagator,
     PropagatorChoice,
 };
-use crate::state::TwoSpeciesState;
+use crate::state::{StateView, TwoSpeciesState};
 use crate::{Error, Result, C64};
 
 /// Everything a dynamics run needs: model, initial orbitals, output times and accuracies.
@@ -122,6 +122,14 @@ pub struct Moment<'a> {
     pub basis_a: &'a FockBasis,
     /// Species B's basis.
     pub basis_b: &'a FockBasis,
+}
+
+impl<'a> Moment<'a> {
+    /// Ψ(t) with its bases.
+    pub fn state_view(&self) -> StateView<'a> {
+        StateView::new(self.basis_a, self.basis_b, self.state)
+            .expect("a run's state has the shape of its bases")
+    }
 }
 
 /// What a run hands out as it goes.

@@ -103,6 +103,49 @@ pub fn condensate_coefficients(basis: &FockBasis, orbital: &[C64]) -> Result<Vec
         .collect())
 }
 
+/// A borrowed two-species state with its bases: Ψ[a, b] in row-major order, a the rank in
+/// species A's basis, b in species B's (the shape is checked once, when the view is made).
+#[derive(Clone, Copy, Debug)]
+pub struct StateView<'a> {
+    /// Species A's basis (the rows).
+    pub basis_a: &'a FockBasis,
+    /// Species B's basis (the columns).
+    pub basis_b: &'a FockBasis,
+    values: &'a [C64],
+}
+
+impl<'a> StateView<'a> {
+    /// Views `values` as a D_A × D_B state; refused when the length is not D_A D_B.
+    pub fn new(basis_a: &'a FockBasis, basis_b: &'a FockBasis, values: &'a [C64]) -> Result<Self> {
+        check_state_len(values, basis_a.dim(), basis_b.dim())?;
+        Ok(StateView {
+            basis_a,
+            basis_b,
+            values,
+        })
+    }
+
+    /// The coefficients, row-major.
+    pub fn values(&self) -> &'a [C64] {
+        self.values
+    }
+
+    /// D_A.
+    pub fn rows(&self) -> usize {
+        self.basis_a.dim()
+    }
+
+    /// D_B.
+    pub fn columns(&self) -> usize {
+        self.basis_b.dim()
+    }
+
+    /// The same bases with other coefficients (a state derived from this one), checked alike.
+    pub fn with_values(&self, values: &'a [C64]) -> Result<Self> {
+        Self::new(self.basis_a, self.basis_b, values)
+    }
+}
+
 /// Refuses a D_A × D_B (`rows` × `columns`) state of another length, with both figures.
 pub(crate) fn check_state_len(state: &[C64], rows: usize, columns: usize) -> Result<()> {
     if state.len() != rows * columns {

@@ -34,9 +34,7 @@ fn check(model: Model, u0: &str, v0: &str, t0: f64) {
             if alphas.len() == 3 {
                 terms = Some(derivative_terms(
                     &problem.model,
-                    moment.basis_a,
-                    moment.basis_b,
-                    moment.state,
+                    moment.state_view(),
                     &moment.hartree.u,
                     &moment.hartree.v,
                 )?);

@@ -8,7 +8,8 @@ mod common;
 use common::*;
 use pickl::hartree::HartreeSystem;
 use pickl::proof::gronwall::{integrand_lipschitz, mean_field_integral, RELATIVE_EXCESS};
-use pickl::proof::snapshot::{constant_sum, ExponentChoice};
+use pickl::proof::norms::ExponentChoice;
+use pickl::proof::snapshot::constant_sum;
 
 /// ∫₀^{t_k} g by composite Simpson with `pieces` (even) intervals per output interval.
 fn simpson(

@@ -11,11 +11,12 @@ use common::*;
 use pickl::counting::CondensateFrame;
 use pickl::lemmas::Component;
 use pickl::proof::bounds::{IntraSpeciesBounds, ProofConstants};
+use pickl::proof::ProofContext;
 
 /// The two forms of the constants, in the order of the pins.
 const FORMS: [ProofConstants; 2] = [ProofConstants::AsPrinted, ProofConstants::Tight];
 use pickl::proof::norms::{best_exponents, Exponents};
-use pickl::proof::{derivative_terms, intra_species_pairs, PROJECTIONS};
+use pickl::proof::{derivative_terms, intra_species_pairs, Projection};
 
 /// Regression pins: the largest measured/bound ratio of each bound per canonical model, as measured
 /// when the bounds were introduced (relative tolerance 1e-6). A change in any term or bound shows
@@ -95,24 +96,16 @@ fn pairs_of_c_v1_and_c_v2_stay_below_their_bounds() {
                     CondensateFrame::new(moment.basis_a, moment.basis_b).unwrap()
                 });
                 let (u, v) = (&moment.hartree.u, &moment.hartree.v);
-                let in_frame = frame.to_frame(moment.state, u, v)?;
+                let context = ProofContext::new(&model, moment.state_view(), (u, v), frame)?;
                 let terms =
-                    derivative_terms(&model, moment.basis_a, moment.basis_b, moment.state, u, v)?;
+                    derivative_terms(&model, moment.state_view(), u, v)?;
                 for (component, orbital, species, c_v) in [
                     (Component::A, u, model.species_a(), terms.c_v1),
                     (Component::B, v, model.species_b(), terms.c_v2),
                 ] {
                     let (exponents, _) =
                         best_exponents(&species.potential, orbital, &Exponents::default_scan())?;
-                    let pairs = intra_species_pairs(
-                        &model,
-                        moment.basis_a,
-                        moment.basis_b,
-                        &in_frame,
-                        u,
-                        v,
-                        component,
-                    )?;
+                    let pairs = intra_species_pairs(&context, component)?;
                     for (form, constants) in FORMS.into_iter().enumerate() {
                     let largest = &mut largest[form];
                     let bounds = IntraSpeciesBounds::new(
@@ -125,15 +118,15 @@ fn pairs_of_c_v1_and_c_v2_stay_below_their_bounds() {
                     );
                     for l in 0..4 {
                         for r in 0..4 {
-                            if let Some(bound) = bounds.pair(l, r) {
+                            if let Some(bound) = bounds.pair(Projection::ALL[l], Projection::ALL[r]) {
                                 // Round-off allowance: at t = 0, α^(1,1) is ±1e-16 and so are some bounds.
                                 let value = pairs.values[l][r].norm();
                                 assert!(
                                     value <= bound + 1e-13,
                                     "M={m} N=({n1},{n2}) t={} {constants:?} ({}, {}): |{}| > bound {bound}",
                                     moment.row.t,
-                                    PROJECTIONS[l],
-                                    PROJECTIONS[r],
+                                    Projection::ALL[l],
+                                    Projection::ALL[r],
                                     pairs.values[l][r]
                                 );
                                 if bound <= 1e-13 {
@@ -278,9 +271,8 @@ fn pairs_of_c_v12_stay_below_their_bounds() {
                 });
                 let (u, v) = (&moment.hartree.u, &moment.hartree.v);
                 let t = moment.row.t;
-                let in_frame = frame.to_frame(moment.state, u, v)?;
-                let terms =
-                    derivative_terms(&model, moment.basis_a, moment.basis_b, moment.state, u, v)?;
+                let context = ProofContext::new(&model, moment.state_view(), (u, v), frame)?;
+                let terms = derivative_terms(&model, moment.state_view(), u, v)?;
                 let v12 = model.inter_potential();
                 // One exponent pair for both A^u and A^v: the best for u + v together.
                 let exponents = Exponents::default_scan()
@@ -293,9 +285,8 @@ fn pairs_of_c_v12_stay_below_their_bounds() {
                         cost(a).total_cmp(&cost(b))
                     })
                     .unwrap();
-                let pairs =
-                    inter_species_pairs(&model, moment.basis_a, moment.basis_b, &in_frame, u, v)?;
-                let split = pp_qq_split(&model, moment.basis_a, moment.basis_b, &in_frame, u, v)?;
+                let pairs = inter_species_pairs(&context)?;
+                let split = pp_qq_split(&context)?;
                 for (form, constants) in FORMS.into_iter().enumerate() {
                     let bounds = InterSpeciesBounds::new(
                         &model,
@@ -307,7 +298,8 @@ fn pairs_of_c_v12_stay_below_their_bounds() {
                     );
                     for l in 0..4 {
                         for r in 0..4 {
-                            if let Some(bound) = bounds.pair(l, r) {
+                            if let Some(bound) = bounds.pair(Projection::ALL[l], Projection::ALL[r])
+                            {
                                 let slot = match (l.min(r), l.max(r)) {
                                     (1, 2) => 0,
                                     (0, 3) => continue, // checked part by part below
@@ -319,7 +311,7 @@ fn pairs_of_c_v12_stay_below_their_bounds() {
                                     slot,
                                     pairs.values[l][r].norm(),
                                     bound,
-                                    &format!("T({}, {})", PROJECTIONS[l], PROJECTIONS[r]),
+                                    &format!("T({}, {})", Projection::ALL[l], Projection::ALL[r]),
                                     t,
                                 );
                             }

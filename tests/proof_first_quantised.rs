@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use faer::Mat;
 use pickl::lemmas::Component;
-use pickl::proof::{inter_species_pairs, intra_species_pairs, pp_qq_split, PROJECTIONS};
+use pickl::proof::{inter_species_pairs, intra_species_pairs, pp_qq_split, Projection};
 use pickl::C64;
 
 /// The full first-quantised space: A-particles are digits 0..N₁ of the index, B-particles the next
@@ -117,6 +117,13 @@ fn pairs_of_c_v1_and_c_v2_equal_their_first_quantised_definitions() {
         (3, 2, 2, 162),
         (2, 2, 3, 163),
     ] {
+        let case = random_case(
+            m,
+            (n1, n2),
+            ("gauss:1.3,0.9", "gauss:-0.7,1.2", "gauss:0.8,0.9"),
+            seed,
+        );
+        let context = case.context();
         let RandomCase {
             model,
             basis_a,
@@ -124,15 +131,10 @@ fn pairs_of_c_v1_and_c_v2_equal_their_first_quantised_definitions() {
             state,
             u,
             v,
-            in_frame,
-        } = random_case(
-            m,
-            (n1, n2),
-            ("gauss:1.3,0.9", "gauss:-0.7,1.2", "gauss:0.8,0.9"),
-            seed,
-        );
+            ..
+        } = &case;
         let space = Space { m, n1, n2 };
-        let psi = first_quantised_state(&basis_a, &basis_b, &state);
+        let psi = first_quantised_state(basis_a, basis_b, state);
         for component in [Component::A, Component::B] {
             let species_a = component == Component::A;
             let (species, orbital, other, n, first, second, spectator) = if species_a {
@@ -169,9 +171,7 @@ fn pairs_of_c_v1_and_c_v2_equal_their_first_quantised_definitions() {
                 pi(true, true),
             ];
             let commutator = &x_op * &m_hat - &m_hat * &x_op;
-            let engine =
-                intra_species_pairs(&model, &basis_a, &basis_b, &in_frame, &u, &v, component)
-                    .unwrap();
+            let engine = intra_species_pairs(&context, component).unwrap();
             for l in 0..4 {
                 for r in 0..4 {
                     let op = &(&(&pis[l] * &commutator) * &pis[r]) * &p1_other;
@@ -180,8 +180,8 @@ fn pairs_of_c_v1_and_c_v2_equal_their_first_quantised_definitions() {
                     assert!(
                         difference < 1e-10,
                         "M={m} N=({n1},{n2}) {component:?} ({}, {}): engine {} vs definition {reference}",
-                        PROJECTIONS[l],
-                        PROJECTIONS[r],
+                        Projection::ALL[l],
+                        Projection::ALL[r],
                         engine.values[l][r]
                     );
                 }
@@ -197,6 +197,13 @@ fn pairs_of_c_v12_and_the_split_equal_their_first_quantised_definitions() {
         (3, 2, 2, 172),
         (2, 2, 3, 173),
     ] {
+        let case = random_case(
+            m,
+            (n1, n2),
+            ("gauss:1.3,0.9", "gauss:-0.7,1.2", "gauss:0.8,0.9"),
+            seed,
+        );
+        let context = case.context();
         let RandomCase {
             model,
             basis_a,
@@ -204,23 +211,18 @@ fn pairs_of_c_v12_and_the_split_equal_their_first_quantised_definitions() {
             state,
             u,
             v,
-            in_frame,
-        } = random_case(
-            m,
-            (n1, n2),
-            ("gauss:1.3,0.9", "gauss:-0.7,1.2", "gauss:0.8,0.9"),
-            seed,
-        );
+            ..
+        } = &case;
         let space = Space { m, n1, n2 };
-        let psi = first_quantised_state(&basis_a, &basis_b, &state);
+        let psi = first_quantised_state(basis_a, basis_b, state);
         let v12 = model.inter_potential();
-        let (field_u, field_v) = (v12.convolve_density(&u), v12.convolve_density(&v));
+        let (field_u, field_v) = (v12.convolve_density(u), v12.convolve_density(v));
         let (nf1, nf2, total) = (n1 as f64, n2 as f64, (n1 + n2) as f64);
         // Y on (A-particle 1, B-particle 1); S = Σ_{k,l} p_k^A p_l^B / (N₁N₂).
         let y_op =
             space.diagonal(|xs, ys| v12.value(xs[0], ys[0]) - field_v[xs[0]] - field_u[ys[0]]);
-        let (pa, qa) = projections(&u);
-        let (pb, qb) = projections(&v);
+        let (pa, qa) = projections(u);
+        let (pb, qb) = projections(v);
         let sum_pa = (0..n1).fold(Mat::<C64>::zeros(space.dim(), space.dim()), |acc, k| {
             acc + space.one(&pa, k)
         });
@@ -238,7 +240,7 @@ fn pairs_of_c_v12_and_the_split_equal_their_first_quantised_definitions() {
             pi(true, false),
             pi(true, true),
         ];
-        let engine = inter_species_pairs(&model, &basis_a, &basis_b, &in_frame, &u, &v).unwrap();
+        let engine = inter_species_pairs(&context).unwrap();
         for l in 0..4 {
             for r in 0..4 {
                 let op = &(&pis[l] * &commutator) * &pis[r];
@@ -247,8 +249,8 @@ fn pairs_of_c_v12_and_the_split_equal_their_first_quantised_definitions() {
                 assert!(
                     difference < 1e-10,
                     "M={m} N=({n1},{n2}) T({}, {}): engine {} vs definition {reference}",
-                    PROJECTIONS[l],
-                    PROJECTIONS[r],
+                    Projection::ALL[l],
+                    Projection::ALL[r],
                     engine.values[l][r]
                 );
             }
@@ -260,7 +262,7 @@ fn pairs_of_c_v12_and_the_split_equal_their_first_quantised_definitions() {
             let op = pp * &(&potential * &inner - &inner * &potential) * qq;
             expectation(&psi, &op) * weight
         };
-        let split = pp_qq_split(&model, &basis_a, &basis_b, &in_frame, &u, &v).unwrap();
+        let split = pp_qq_split(&context).unwrap();
         let p1a = space.one(&pa, 0);
         let p1b = space.one(&pb, n1);
         let checks = [

@@ -13,23 +13,14 @@ use common::*;
 use faer::Mat;
 use pickl::counting::CondensateFrame;
 use pickl::proof::ledger::{ledger, LedgerStep};
-use pickl::proof::snapshot::{ExponentChoice, ProofSnapshot};
+use pickl::proof::ProofContext;
+use pickl::proof::{norms::ExponentChoice, snapshot::ProofSnapshot};
 use pickl::C64;
 
 fn steps_of(case: &NearCondensate) -> (ProofSnapshot, Vec<LedgerStep>) {
     let snapshot = case.snapshot();
     let frame = CondensateFrame::new(&case.basis_a, &case.basis_b).unwrap();
-    let in_frame = frame.to_frame(&case.state, &case.u, &case.v).unwrap();
-    let steps = ledger(
-        &case.model,
-        &case.basis_a,
-        &case.basis_b,
-        &in_frame,
-        &case.u,
-        &case.v,
-        &snapshot,
-    )
-    .unwrap();
+    let steps = ledger(&case.context(&frame), &snapshot).unwrap();
     (snapshot, steps)
 }
 
@@ -269,27 +260,11 @@ fn chains_hold_along_the_dynamics() {
                     CondensateFrame::new(moment.basis_a, moment.basis_b).unwrap()
                 });
                 let (u, v) = (&moment.hartree.u, &moment.hartree.v);
-                let snapshot = ProofSnapshot::new(
-                    &problem.model,
-                    moment.basis_a,
-                    moment.basis_b,
-                    frame,
-                    moment.state,
-                    u,
-                    v,
-                    moment.row.alpha11,
-                    &ExponentChoice::Scan,
-                )?;
-                let in_frame = frame.to_frame(moment.state, u, v)?;
-                let steps = ledger(
-                    &problem.model,
-                    moment.basis_a,
-                    moment.basis_b,
-                    &in_frame,
-                    u,
-                    v,
-                    &snapshot,
-                )?;
+                let context =
+                    ProofContext::new(&problem.model, moment.state_view(), (u, v), frame)?;
+                let snapshot =
+                    ProofSnapshot::new(&context, moment.row.alpha11, &ExponentChoice::Scan)?;
+                let steps = ledger(&context, &snapshot)?;
                 if moment.row.t > 0.0 {
                     smallest = smallest.min(check_chains(
                         &snapshot,

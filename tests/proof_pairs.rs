@@ -12,7 +12,8 @@ use pickl::dynamics::{output_times, DynamicsProblem};
 use pickl::lattice::Lattice;
 use pickl::lemmas::Component;
 use pickl::one_body::Kinetic;
-use pickl::proof::{derivative_terms, intra_species_pairs, PairTerms, PROJECTIONS};
+use pickl::proof::ProofContext;
+use pickl::proof::{derivative_terms, intra_species_pairs, PairTerms, Projection};
 use pickl::propagation::KrylovSettings;
 use pickl::C64;
 
@@ -31,12 +32,12 @@ fn check_pairs(pairs: &PairTerms, i_c: C64, label: &str) {
     }
     for l in 0..4 {
         for r in 0..4 {
-            if PairTerms::q_count(l) == PairTerms::q_count(r) {
+            if Projection::ALL[l].q_count() == Projection::ALL[r].q_count() {
                 assert!(
                     pairs.values[l][r].norm() < 1e-12 * largest.max(1.0),
                     "{label}: ({}, {}) = {} should vanish",
-                    PROJECTIONS[l],
-                    PROJECTIONS[r],
+                    Projection::ALL[l],
+                    Projection::ALL[r],
                     pairs.values[l][r]
                 );
             }
@@ -92,22 +93,13 @@ fn pairs_add_up_to_the_terms_along_evolved_states() {
                     CondensateFrame::new(moment.basis_a, moment.basis_b).unwrap()
                 });
                 let (u, v) = (&moment.hartree.u, &moment.hartree.v);
-                let in_frame = frame.to_frame(moment.state, u, v)?;
-                let terms =
-                    derivative_terms(&model, moment.basis_a, moment.basis_b, moment.state, u, v)?;
+                let context = ProofContext::new(&model, moment.state_view(), (u, v), frame)?;
+                let terms = derivative_terms(&model, moment.state_view(), u, v)?;
                 for (component, c_v, label) in [
                     (Component::A, terms.c_v1, "C_V1"),
                     (Component::B, terms.c_v2, "C_V2"),
                 ] {
-                    let pairs = intra_species_pairs(
-                        &model,
-                        moment.basis_a,
-                        moment.basis_b,
-                        &in_frame,
-                        u,
-                        v,
-                        component,
-                    )?;
+                    let pairs = intra_species_pairs(&context, component)?;
                     check_pairs(&pairs, C64::i() * c_v, label);
                     largest_term = largest_term.max(c_v.norm());
                 }
@@ -128,28 +120,20 @@ fn pairs_add_up_on_random_states() {
         (4, 2, 3, 112),
         (2, 5, 4, 113),
     ] {
-        let RandomCase {
-            model,
-            basis_a,
-            basis_b,
-            state,
-            u,
-            v,
-            in_frame,
-        } = random_case(
+        let case = random_case(
             m,
             (n1, n2),
             ("gauss:1.3,0.9", "gauss:-0.7,1.2", "gauss:0.5,1"),
             seed,
         );
-        let terms = derivative_terms(&model, &basis_a, &basis_b, &state, &u, &v).unwrap();
+        let context = case.context();
+        let RandomCase { model, u, v, .. } = &case;
+        let terms = derivative_terms(model, case.view(), u, v).unwrap();
         for (component, c_v, label) in [
             (Component::A, terms.c_v1, "C_V1"),
             (Component::B, terms.c_v2, "C_V2"),
         ] {
-            let pairs =
-                intra_species_pairs(&model, &basis_a, &basis_b, &in_frame, &u, &v, component)
-                    .unwrap();
+            let pairs = intra_species_pairs(&context, component).unwrap();
             check_pairs(&pairs, C64::i() * c_v, label);
         }
     }
@@ -181,22 +165,16 @@ fn inter_species_pairs_add_up_to_minus_c_v12() {
         (4, 2, 3, 122),
         (2, 5, 4, 123),
     ] {
-        let RandomCase {
-            model,
-            basis_a,
-            basis_b,
-            state,
-            u,
-            v,
-            in_frame,
-        } = random_case(
+        let case = random_case(
             m,
             (n1, n2),
             ("gauss:1,1", "gauss:1,1", "gauss:0.8,0.9"),
             seed,
         );
-        let terms = derivative_terms(&model, &basis_a, &basis_b, &state, &u, &v).unwrap();
-        let pairs = inter_species_pairs(&model, &basis_a, &basis_b, &in_frame, &u, &v).unwrap();
+        let context = case.context();
+        let RandomCase { model, u, v, .. } = &case;
+        let terms = derivative_terms(model, case.view(), u, v).unwrap();
+        let pairs = inter_species_pairs(&context).unwrap();
         let total = pairs.total();
         assert!(
             (total + terms.c_v12).norm() <= 1e-10 * terms.c_v12.norm().max(1e-6),
@@ -216,8 +194,8 @@ fn inter_species_pairs_add_up_to_minus_c_v12() {
                 assert!(
                     defect <= 1e-12 * largest.max(1e-6),
                     "({}, {}): {defect:e}",
-                    PROJECTIONS[l],
-                    PROJECTIONS[r]
+                    Projection::ALL[l],
+                    Projection::ALL[r]
                 );
             }
         }
@@ -243,22 +221,16 @@ fn the_split_of_t_pp_qq_adds_up() {
         (3, 2, 1, 133),
         (2, 1, 3, 134),
     ] {
-        let RandomCase {
-            model,
-            basis_a,
-            basis_b,
-            u,
-            v,
-            in_frame,
-            ..
-        } = random_case(
+        let case = random_case(
             m,
             (n1, n2),
             ("gauss:1,1", "gauss:1,1", "gauss:0.8,0.9"),
             seed,
         );
-        let pairs = inter_species_pairs(&model, &basis_a, &basis_b, &in_frame, &u, &v).unwrap();
-        let split = pp_qq_split(&model, &basis_a, &basis_b, &in_frame, &u, &v).unwrap();
+        let context = case.context();
+        let RandomCase { .. } = &case;
+        let pairs = inter_species_pairs(&context).unwrap();
+        let split = pp_qq_split(&context).unwrap();
         let t_pp_qq = pairs.values[0][3];
         let difference = (split.total() - t_pp_qq).norm();
         eprintln!(

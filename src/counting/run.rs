@@ -17,7 +17,7 @@ use crate::lemmas::{
 use crate::model::Model;
 use crate::proof::bounds::{kappa, ProofConstants};
 use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
-use crate::proof::snapshot::ExponentChoice;
+use crate::proof::norms::ExponentChoice;
 use crate::reduced::{natural_occupations, reduced_density};
 use crate::Result;
 

@@ -76,7 +76,7 @@ use crate::lemmas::Component;
 use crate::model::Model;
 use crate::one_body::PairPotential;
 use crate::proof::norms::{mean_field_constant, orbital_weight, sum_space_norm, Exponents};
-use crate::proof::pairs::PairTerms;
+use crate::proof::pairs::Projection;
 use crate::C64;
 
 /// Which constants a bound is written with.
@@ -177,10 +177,10 @@ impl IntraSpeciesBounds {
         }
     }
 
-    /// The bound of pair (left, right) in the order of [`crate::proof::PROJECTIONS`], or `None`
-    /// for the pairs that vanish (equal numbers of q), where the paper states no bound.
-    pub fn pair(&self, left: usize, right: usize) -> Option<f64> {
-        let (ql, qr) = (PairTerms::q_count(left), PairTerms::q_count(right));
+    /// The bound of pair (left, right), or `None` for the pairs that vanish (equal numbers of
+    /// q), where the paper states no bound.
+    pub fn pair(&self, left: Projection, right: Projection) -> Option<f64> {
+        let (ql, qr) = (left.q_count(), right.q_count());
         match (ql.min(qr), ql.max(qr)) {
             (0, 1) => Some(self.pp_qp),
             (1, 2) => Some(self.qp_qq),
@@ -266,11 +266,14 @@ impl InterSpeciesBounds {
         }
     }
 
-    /// The bound of T(left, right) in the order of [`crate::proof::PROJECTIONS`] (pp, pq, qp, qq), or
-    /// `None` for the pairs shown to vanish.
-    pub fn pair(&self, left: usize, right: usize) -> Option<f64> {
-        let (pp, pq, qp, qq) = (0, 1, 2, 3);
-        let key = (left.min(right), left.max(right));
+    /// The bound of T(left, right), or `None` for the pairs shown to vanish.
+    pub fn pair(&self, left: Projection, right: Projection) -> Option<f64> {
+        use Projection::{PP as pp, PQ as pq, QP as qp, QQ as qq};
+        let key = if left.index() <= right.index() {
+            (left, right)
+        } else {
+            (right, left)
+        };
         if key == (pq, qp) {
             Some(self.pq_qp)
         } else if key == (qp, qq) {

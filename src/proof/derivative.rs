@@ -13,10 +13,10 @@
 
 use rayon::prelude::*;
 
-use crate::fock::{FockBasis, SpeciesOperator};
+use crate::fock::SpeciesOperator;
 use crate::hamiltonian::{apply_two_species, interaction_energy, PairDiagonal};
 use crate::model::Model;
-use crate::state::check_state_len;
+use crate::state::StateView;
 use crate::{Result, C64};
 
 /// C_V1, C_V2, C_V12 at one time; each is purely imaginary.
@@ -49,14 +49,13 @@ fn one_body_diagonal(field: &[f64], occupation: &[u32]) -> f64 {
 /// C_V1, C_V2, C_V12 of a normalised state Ψ(t) with the Hartree pair (u_t, v_t).
 pub fn derivative_terms(
     model: &Model,
-    basis_a: &FockBasis,
-    basis_b: &FockBasis,
-    state: &[C64],
+    state: StateView,
     u: &[C64],
     v: &[C64],
 ) -> Result<DerivativeTerms> {
-    let (rows, columns) = (basis_a.dim(), basis_b.dim());
-    check_state_len(state, rows, columns)?;
+    let (basis_a, basis_b) = (state.basis_a, state.basis_b);
+    let (rows, columns) = (state.rows(), state.columns());
+    let state = state.values();
     let (sa, sb, v12) = (
         model.species_a(),
         model.species_b(),

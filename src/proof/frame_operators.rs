@@ -25,12 +25,13 @@ use crate::fock::{FockBasis, HopTable};
 use crate::C64;
 
 /// Sums over the 16 (row pattern, column pattern) bins, indexed in the order of
-/// [`super::PROJECTIONS`]: pp, pq, qp, qq.
+/// [`super::Projection::index`]: pp, pq, qp, qq.
 pub(crate) type Bins = [[C64; 4]; 4];
 
 const ZERO: C64 = C64::new(0.0, 0.0);
 
-/// Pattern of a two-particle frame index (first, second): 0 pp, 1 pq, 2 qp, 3 qq.
+/// Pattern of a two-particle frame index (first, second), as [`super::Projection::index`]:
+/// 0 pp, 1 pq, 2 qp, 3 qq.
 #[inline]
 fn pattern(first: usize, second: usize) -> usize {
     2 * usize::from(first != 0) + usize::from(second != 0)

@@ -20,7 +20,8 @@ use crate::hartree::HartreeSystem;
 use crate::model::Model;
 use crate::one_body::PairPotential;
 use crate::proof::norms::sum_space_norm;
-use crate::proof::snapshot::{ExponentChoice, MeanFieldConstants};
+use crate::proof::norms::ExponentChoice;
+use crate::proof::snapshot::MeanFieldConstants;
 use crate::{Error, Result, C64};
 
 /// The excess of the upper rule over the integral that the piece count aims at, relative to

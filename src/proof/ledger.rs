@@ -25,7 +25,9 @@
 
 use faer::Mat;
 
-use super::frame_operators::{condensate_counts, transpose, weighted_one_body};
+use super::context::ProofContext;
+use super::frame_operators::{transpose, weighted_one_body};
+use super::pairs::Projection;
 use super::snapshot::{bound_ratio, ProofSnapshot};
 use crate::counting::{frame_unitary, CountingDistribution};
 use crate::fock::FockBasis;
@@ -128,9 +130,9 @@ struct Side<'a> {
     rows: std::borrow::Cow<'a, [C64]>,
     columns: usize,
     /// n₀ of every own state (condensate count in the frame).
-    own_n0: Vec<f64>,
+    own_n0: &'a [f64],
     /// n₀ of every other state.
-    other_n0: Vec<f64>,
+    other_n0: &'a [f64],
     orbital: &'a [C64],
 }
 
@@ -164,19 +166,13 @@ struct Species<'a> {
 /// The chains of every bound at one time: Proposition 5.1 for C_V1 and C_V2 (absent when that
 /// species has one particle), Proposition 5.2 for C_V12, the assembly of (5.26) and (5.33), and
 /// the Grönwall step (5.2)–(5.3).
-#[allow(clippy::too_many_arguments)]
-pub fn ledger(
-    model: &Model,
-    basis_a: &FockBasis,
-    basis_b: &FockBasis,
-    frame_state: &[C64],
-    u: &[C64],
-    v: &[C64],
-    snapshot: &ProofSnapshot,
-) -> Result<Vec<LedgerStep>> {
+pub fn ledger(context: &ProofContext, snapshot: &ProofSnapshot) -> Result<Vec<LedgerStep>> {
+    let (model, u, v) = (context.model, context.u, context.v);
+    let (basis_a, basis_b) = (context.state.basis_a, context.state.basis_b);
+    let frame_state = &context.frame_state[..];
     let pi = CountingDistribution::from_frame_state(basis_a, basis_b, frame_state)?;
     let (rows, columns) = (basis_a.dim(), basis_b.dim());
-    let (n0_a, n0_b) = (condensate_counts(basis_a), condensate_counts(basis_b));
+    let [n0_a, n0_b] = &context.condensed;
     let (n1, n2) = (
         model.species_a().particles as f64,
         model.species_b().particles as f64,
@@ -186,8 +182,8 @@ pub fn ledger(
             basis: basis_a,
             rows: std::borrow::Cow::Borrowed(frame_state),
             columns,
-            own_n0: n0_a.clone(),
-            other_n0: n0_b.clone(),
+            own_n0: n0_a,
+            other_n0: n0_b,
             orbital: u,
         },
         n: n1,
@@ -302,8 +298,8 @@ fn intra_chains(
     let q2pb = moment(&|k, ko| k * (no - ko)) / (n * no);
     // ⟨q₁ (V²*|u|²)₁ q₁ p₂⟩ = ⟨dΓ(qWq) n₀⟩/(N(N−1)).
     let e_v2 = s.side.one_body(&field2, |own, _| own)? / (n * (n - 1.0));
-    let pair = |l: usize, r: usize| pairs.values[l][r].norm();
-    let (pp, qp, qq) = (0, 2, 3);
+    let pair = |l: Projection, r: Projection| pairs.get(l, r).norm();
+    let (pp, qp, qq) = (Projection::PP, Projection::QP, Projection::QQ);
     let shifted = alpha + 1.0 / total_n;
 
     chain(out, group, "(pp,qp)", pair(pp, qp))
@@ -489,8 +485,8 @@ fn inter_chains(
     let qa_p1p2_b = m(&|ka, kb| ka / n1 * pair_norm(kb, n2));
     let pa_pb = m(&|ka, kb| (n1 - ka) * (n2 - kb)) / (n1 * n2);
     let qa_qb = m(&|ka, kb| ka * kb) / (n1 * n2);
-    let value = |l: usize, r: usize| snapshot.pairs_v12.values[l][r].norm();
-    let (pq, qp, qq) = (1, 2, 3);
+    let value = |l: Projection, r: Projection| snapshot.pairs_v12.get(l, r).norm();
+    let (pq, qp, qq) = (Projection::PQ, Projection::QP, Projection::QQ);
     let (f1, f2) = ((n1 - 1.0) / n, (n2 - 1.0) / n);
 
     chain(out, group, "(pq,qp)", value(pq, qp))

@@ -6,6 +6,7 @@
 //! [`energy`]).
 
 pub mod bounds;
+pub mod context;
 mod derivative;
 pub mod energy;
 mod frame_operators;
@@ -17,7 +18,8 @@ mod pairs;
 pub mod run;
 pub mod snapshot;
 
+pub use context::ProofContext;
 pub use derivative::{derivative_terms, DerivativeTerms};
 pub use pairs::{
-    inter_species_pairs, intra_species_pairs, pp_qq_split, PairTerms, PpQqSplit, PROJECTIONS,
+    inter_species_pairs, intra_species_pairs, pp_qq_split, PairTerms, PpQqSplit, Projection,
 };

@@ -26,6 +26,7 @@
 //! Hölder step holds at every x, so it is the one used.
 
 use std::fmt;
+use std::str::FromStr;
 
 use crate::lemmas::Inequality;
 use crate::one_body::{lp_norm, PairPotential};
@@ -180,4 +181,59 @@ pub fn lemma_5_1(
             right: 2.0 * (norm * weight).powi(2),
         },
     ]
+}
+
+/// How the exponents (r, s) of each potential are chosen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExponentChoice {
+    /// For each potential, the pair of [`Exponents::default_scan`] with the smallest constant.
+    Scan,
+    /// The same pair for V₁, V₂ and V₁₂.
+    Same(Exponents),
+    /// One pair each for V₁, V₂, V₁₂.
+    Each([Exponents; 3]),
+}
+
+impl FromStr for ExponentChoice {
+    type Err = Error;
+
+    /// `scan`, `r:s` (for all potentials) or `r1:s1,r2:s2,r12:s12`; `inf` for ∞.
+    fn from_str(text: &str) -> Result<Self> {
+        let parse_pair = |t: &str| -> Result<Exponents> {
+            let (r, s) = t.split_once(':').ok_or_else(|| {
+                Error::invalid("--r-s", format!("'{t}' should read r:s, e.g. 2:inf"))
+            })?;
+            let number = |x: &str| -> Result<f64> {
+                match x.trim() {
+                    "inf" | "infinity" => Ok(f64::INFINITY),
+                    other => other
+                        .parse()
+                        .map_err(|_| Error::invalid("--r-s", format!("'{other}' is not a number"))),
+                }
+            };
+            Exponents::new(number(r)?, number(s)?)
+        };
+        match text.trim() {
+            "scan" => Ok(ExponentChoice::Scan),
+            t if t.contains(',') => {
+                let pairs = t.split(',').map(parse_pair).collect::<Result<Vec<_>>>()?;
+                let pairs: [Exponents; 3] = pairs.try_into().map_err(|_| {
+                    Error::invalid("--r-s", "give one pair, or three (for V1, V2, V12)")
+                })?;
+                Ok(ExponentChoice::Each(pairs))
+            }
+            t => Ok(ExponentChoice::Same(parse_pair(t)?)),
+        }
+    }
+}
+
+impl ExponentChoice {
+    /// The pairs this choice can pick for a potential (index 0: V₁, 1: V₂, 2: V₁₂).
+    pub fn candidates(&self, index: usize) -> Vec<Exponents> {
+        match self {
+            ExponentChoice::Same(e) => vec![*e],
+            ExponentChoice::Each(list) => vec![list[index]],
+            ExponentChoice::Scan => Exponents::default_scan(),
+        }
+    }
 }

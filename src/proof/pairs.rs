@@ -16,21 +16,62 @@
 
 use faer::Mat;
 
-use super::frame_operators::{condensate_counts, mixed_binned, transpose, two_body_binned, Bins};
+use super::context::ProofContext;
+use super::frame_operators::{mixed_binned, transpose, two_body_binned, Bins};
 use crate::counting::frame_unitary;
-use crate::fock::FockBasis;
-use crate::lemmas::Component;
-use crate::model::Model;
-use crate::state::check_state_len;
+use crate::model::{Component, Model};
 use crate::{Error, Result, C64};
 
-/// Names of the projections on particles 1, 2, in the order used by [`PairTerms`].
-pub const PROJECTIONS: [&str; 4] = ["pp", "pq", "qp", "qq"];
+/// A projection Π on two particles (particles 1, 2 of one species for C_V1, C_V2; A-particle 1
+/// and B-particle 1 for C_V12): p or q on the first, p or q on the second (the paper's
+/// pp = p₁p₂, pq = p₁q₂, qp = q₁p₂, qq = q₁q₂).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Projection {
+    /// p₁p₂.
+    PP,
+    /// p₁q₂.
+    PQ,
+    /// q₁p₂.
+    QP,
+    /// q₁q₂.
+    QQ,
+}
 
-/// The 16 values (Π_L, Π_R), indexed [left][right] in the order of [`PROJECTIONS`].
+impl Projection {
+    /// The four, in the order of [`PairTerms::values`]' indices.
+    pub const ALL: [Projection; 4] = [
+        Projection::PP,
+        Projection::PQ,
+        Projection::QP,
+        Projection::QQ,
+    ];
+
+    /// Its index in [`Projection::ALL`]: 2·[q on the first] + [q on the second].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// `pp`, `pq`, `qp` or `qq`.
+    pub fn name(self) -> &'static str {
+        ["pp", "pq", "qp", "qq"][self.index()]
+    }
+
+    /// The number of q's in it.
+    pub fn q_count(self) -> usize {
+        [0, 1, 1, 2][self.index()]
+    }
+}
+
+impl std::fmt::Display for Projection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The 16 values (Π_L, Π_R), indexed [left][right] by [`Projection::index`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PairTerms {
-    /// values[l][r] = (PROJECTIONS[l], PROJECTIONS[r]).
+    /// values[l][r] = (Π_L, Π_R) with Π_L = `Projection::ALL[l]`, Π_R = `Projection::ALL[r]`.
     pub values: [[C64; 4]; 4],
 }
 
@@ -40,9 +81,9 @@ impl PairTerms {
         self.values.iter().flatten().sum()
     }
 
-    /// Number of q's in projection `index` of [`PROJECTIONS`].
-    pub fn q_count(index: usize) -> usize {
-        [0, 1, 1, 2][index]
+    /// The pair (left, right).
+    pub fn get(&self, left: Projection, right: Projection) -> C64 {
+        self.values[left.index()][right.index()]
     }
 }
 
@@ -55,27 +96,18 @@ fn to_frame(t: &Mat<C64>, w1: &Mat<C64>, w2: &Mat<C64>) -> Mat<C64> {
 
 /// The 16 pairs of C_V1 (`Component::A`) or C_V2 (`Component::B`) from the state in the condensate
 /// frame of (u, v). Needs at least two particles in that species.
-pub fn intra_species_pairs(
-    model: &Model,
-    basis_a: &FockBasis,
-    basis_b: &FockBasis,
-    frame_state: &[C64],
-    u: &[C64],
-    v: &[C64],
-    component: Component,
-) -> Result<PairTerms> {
-    let (rows, columns) = (basis_a.dim(), basis_b.dim());
-    check_state_len(frame_state, rows, columns)?;
-    let (species, own_basis, other_basis, orbital) = match component {
-        Component::A => (model.species_a(), basis_a, basis_b, u),
-        Component::B => (model.species_b(), basis_b, basis_a, v),
-    };
+pub fn intra_species_pairs(context: &ProofContext, component: Component) -> Result<PairTerms> {
+    let model = context.model;
+    let (rows, columns) = (context.state.rows(), context.state.columns());
+    let frame_state = &context.frame_state;
+    let species = model.component(component);
     if species.particles < 2 {
         return Err(Error::invalid(
             "C_V pairs",
             "need at least two particles in the species",
         ));
     }
+    let orbital = context.orbital(component);
     let n = species.particles as f64;
     let m = model.sites();
     // X₁ on two particles, diagonal in the site basis, then in the frame.
@@ -93,20 +125,28 @@ pub fn intra_species_pairs(
     let w = frame_unitary(orbital);
     let in_frame = to_frame(&x_two, &w, &w);
     // m̂ = k/N = (N − n₀)/N of the own species, p₁ = n₀/N of the other.
-    let m_hat: Vec<f64> = condensate_counts(own_basis)
-        .into_iter()
+    let m_hat: Vec<f64> = context
+        .condensed(component)
+        .iter()
         .map(|n0| (n - n0) / n)
         .collect();
-    let other_total = other_basis.particles() as f64;
-    let spectator: Vec<f64> = condensate_counts(other_basis)
-        .into_iter()
+    let other_total = model.component(component.other()).particles as f64;
+    let spectator: Vec<f64> = context
+        .condensed(component.other())
+        .iter()
         .map(|n0| n0 / other_total)
         .collect();
-    let hops = own_basis.hops()?;
     let bins = match component {
-        Component::A => two_body_binned(hops, frame_state, columns, &spectator, &m_hat, &in_frame),
+        Component::A => two_body_binned(
+            context.state.basis_a.hops()?,
+            frame_state,
+            columns,
+            &spectator,
+            &m_hat,
+            &in_frame,
+        ),
         Component::B => two_body_binned(
-            hops,
+            context.state.basis_b.hops()?,
             &transpose(frame_state, rows, columns),
             rows,
             &spectator,
@@ -150,25 +190,19 @@ fn inter_species_operator(model: &Model, field_on_a: &[f64], field_on_b: &[f64])
 /// S = N_u^A N_v^B/(N₁N₂) = (N₁−k_A)(N₂−k_B)/(N₁N₂) in the counting basis, and Π ∈ {pp, pq, qp, qq}
 /// meaning (A-particle 1, B-particle 1). As for C_V1: S commutes with the p's and q's, so
 /// ⟨Π_L[Y,S]Π_R⟩ = ⟨T S⟩ − ⟨S T⟩ with T = Π_L Y Π_R, evaluated as dΓ_AB(T′)/(N₁N₂) in the frame.
-pub fn inter_species_pairs(
-    model: &Model,
-    basis_a: &FockBasis,
-    basis_b: &FockBasis,
-    frame_state: &[C64],
-    u: &[C64],
-    v: &[C64],
-) -> Result<PairTerms> {
-    check_state_len(frame_state, basis_a.dim(), basis_b.dim())?;
+pub fn inter_species_pairs(context: &ProofContext) -> Result<PairTerms> {
+    let (model, u, v) = (context.model, context.u, context.v);
+    let (basis_a, basis_b) = (context.state.basis_a, context.state.basis_b);
     let v12 = model.inter_potential();
     let y_two = inter_species_operator(model, &v12.convolve_density(v), &v12.convolve_density(u));
     let in_frame = to_frame(&y_two, &frame_unitary(u), &frame_unitary(v));
     let (n1, n2) = (basis_a.particles() as f64, basis_b.particles() as f64);
-    let (condensed_a, condensed_b) = (condensate_counts(basis_a), condensate_counts(basis_b));
+    let [condensed_a, condensed_b] = &context.condensed;
     let s_weight = |a: usize, b: usize| condensed_a[a] * condensed_b[b] / (n1 * n2);
     let [bins] = mixed_binned(
         basis_a.hops()?,
         basis_b.hops()?,
-        frame_state,
+        &context.frame_state,
         &in_frame,
         |a, b, a_target, b_target| [s_weight(a, b) - s_weight(a_target, b_target)],
     );
@@ -209,15 +243,9 @@ impl PpQqSplit {
 ///
 /// Their sum has weight n₀^A + n₀^B + 1 = N₁N₂(S − S′) across each pp ← qq element, which is
 /// T(pp,qq): the split closes exactly.
-pub fn pp_qq_split(
-    model: &Model,
-    basis_a: &FockBasis,
-    basis_b: &FockBasis,
-    frame_state: &[C64],
-    u: &[C64],
-    v: &[C64],
-) -> Result<PpQqSplit> {
-    check_state_len(frame_state, basis_a.dim(), basis_b.dim())?;
+pub fn pp_qq_split(context: &ProofContext) -> Result<PpQqSplit> {
+    let (model, u, v) = (context.model, context.u, context.v);
+    let (basis_a, basis_b) = (context.state.basis_a, context.state.basis_b);
     let m = model.sites();
     let zero_field = vec![0.0; m];
     let potential = inter_species_operator(model, &zero_field, &zero_field);
@@ -231,11 +259,11 @@ pub fn pp_qq_split(
         }
     }
     let (n1, n2) = (basis_a.particles() as f64, basis_b.particles() as f64);
-    let (condensed_a, condensed_b) = (condensate_counts(basis_a), condensate_counts(basis_b));
+    let [condensed_a, condensed_b] = &context.condensed;
     let [first, second, third] = mixed_binned(
         basis_a.hops()?,
         basis_b.hops()?,
-        frame_state,
+        &context.frame_state,
         &in_frame,
         |a, b, _, _| [condensed_a[a], condensed_b[b], 1.0],
     );

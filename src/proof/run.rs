@@ -9,10 +9,12 @@
 //! Its running values (α(0), the output times done) go into a checkpoint between rows.
 
 use super::bounds::ProofConstants;
+use super::context::ProofContext;
 use super::energy::{energy_integral, kappa_energy};
 use super::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
 use super::ledger::{ledger, LedgerStep};
-use super::snapshot::{bound_ratio, ExponentChoice, ProofSnapshot, TermRow};
+use super::norms::ExponentChoice;
+use super::snapshot::{bound_ratio, ProofSnapshot, TermRow};
 use crate::counting::CondensateFrame;
 use crate::dynamics::{DynamicsProblem, Moment};
 use crate::model::Model;
@@ -343,27 +345,9 @@ impl ProofRun {
             let alpha = moment.row.alpha11;
             self.alpha_zero.get_or_insert(alpha);
             // The frame state once, for the terms and for the ledger.
-            let in_frame = frame.to_frame(moment.state, u, v)?;
-            let snapshot = ProofSnapshot::from_frame_state(
-                &self.model,
-                moment.basis_a,
-                moment.basis_b,
-                moment.state,
-                &in_frame,
-                u,
-                v,
-                alpha,
-                &self.exponents,
-            )?;
-            let steps = ledger(
-                &self.model,
-                moment.basis_a,
-                moment.basis_b,
-                &in_frame,
-                u,
-                v,
-                &snapshot,
-            )?;
+            let context = ProofContext::new(&self.model, moment.state_view(), (u, v), frame)?;
+            let snapshot = ProofSnapshot::new(&context, alpha, &self.exponents)?;
+            let steps = ledger(&context, &snapshot)?;
             let r11 = crate::reduced::reduced_density(
                 moment.basis_a,
                 moment.basis_b,

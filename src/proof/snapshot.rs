@@ -9,74 +9,15 @@
 //! f(t) of (2.19) is ∫₀ᵗ (A₁ + A₂ + A^u + A^v) dτ, and Theorem 2.1 (5.5) reads
 //! α(t) ≤ (α(0) + 1/N) e^{κ f(t)}.
 
-use std::str::FromStr;
-
-use crate::counting::CondensateFrame;
-use crate::fock::FockBasis;
-use crate::lemmas::Component;
-use crate::model::Model;
+use crate::model::{Component, Model};
 use crate::proof::bounds::{kappa, InterSpeciesBounds, IntraSpeciesBounds, ProofConstants};
-use crate::proof::norms::{orbital_weight, sum_space_norm, Exponents};
+use crate::proof::context::ProofContext;
+use crate::proof::norms::{orbital_weight, sum_space_norm, ExponentChoice, Exponents};
 use crate::proof::{
     derivative_terms, inter_species_pairs, intra_species_pairs, pp_qq_split, DerivativeTerms,
-    PairTerms, PpQqSplit, PROJECTIONS,
+    PairTerms, PpQqSplit, Projection,
 };
-use crate::{Error, Result, C64};
-
-/// How the exponents (r, s) of each potential are chosen.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ExponentChoice {
-    /// For each potential, the pair of [`Exponents::default_scan`] with the smallest constant.
-    Scan,
-    /// The same pair for V₁, V₂ and V₁₂.
-    Same(Exponents),
-    /// One pair each for V₁, V₂, V₁₂.
-    Each([Exponents; 3]),
-}
-
-impl FromStr for ExponentChoice {
-    type Err = Error;
-
-    /// `scan`, `r:s` (for all potentials) or `r1:s1,r2:s2,r12:s12`; `inf` for ∞.
-    fn from_str(text: &str) -> Result<Self> {
-        let parse_pair = |t: &str| -> Result<Exponents> {
-            let (r, s) = t.split_once(':').ok_or_else(|| {
-                Error::invalid("--r-s", format!("'{t}' should read r:s, e.g. 2:inf"))
-            })?;
-            let number = |x: &str| -> Result<f64> {
-                match x.trim() {
-                    "inf" | "infinity" => Ok(f64::INFINITY),
-                    other => other
-                        .parse()
-                        .map_err(|_| Error::invalid("--r-s", format!("'{other}' is not a number"))),
-                }
-            };
-            Exponents::new(number(r)?, number(s)?)
-        };
-        match text.trim() {
-            "scan" => Ok(ExponentChoice::Scan),
-            t if t.contains(',') => {
-                let pairs = t.split(',').map(parse_pair).collect::<Result<Vec<_>>>()?;
-                let pairs: [Exponents; 3] = pairs.try_into().map_err(|_| {
-                    Error::invalid("--r-s", "give one pair, or three (for V1, V2, V12)")
-                })?;
-                Ok(ExponentChoice::Each(pairs))
-            }
-            t => Ok(ExponentChoice::Same(parse_pair(t)?)),
-        }
-    }
-}
-
-impl ExponentChoice {
-    /// The pairs this choice can pick for a potential (index 0: V₁, 1: V₂, 2: V₁₂).
-    pub fn candidates(&self, index: usize) -> Vec<Exponents> {
-        match self {
-            ExponentChoice::Same(e) => vec![*e],
-            ExponentChoice::Each(list) => vec![list[index]],
-            ExponentChoice::Scan => Exponents::default_scan(),
-        }
-    }
-}
+use crate::{Result, C64};
 
 /// A₁ + A₂ + A^u + A^v at one time, the integrand of f(t) (2.19), with the exponents chosen as in
 /// [`ProofSnapshot::new`].
@@ -206,56 +147,27 @@ pub fn bound_ratio(value: f64, bound: f64) -> Option<f64> {
 }
 
 impl ProofSnapshot {
-    /// Evaluates every term, pair and bound for the state Ψ(t) and the Hartree pair (u_t, v_t).
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        model: &Model,
-        basis_a: &FockBasis,
-        basis_b: &FockBasis,
-        frame: &CondensateFrame,
-        state: &[C64],
-        u: &[C64],
-        v: &[C64],
-        alpha11: f64,
-        exponents: &ExponentChoice,
-    ) -> Result<Self> {
-        let in_frame = frame.to_frame(state, u, v)?;
-        Self::from_frame_state(
-            model, basis_a, basis_b, state, &in_frame, u, v, alpha11, exponents,
-        )
-    }
-
-    /// [`ProofSnapshot::new`] for a state already written in the condensate frame of (u, v)
-    /// too (`in_frame`), for callers that need the frame state themselves (the ledger).
-    #[allow(clippy::too_many_arguments)]
-    pub fn from_frame_state(
-        model: &Model,
-        basis_a: &FockBasis,
-        basis_b: &FockBasis,
-        state: &[C64],
-        in_frame: &[C64],
-        u: &[C64],
-        v: &[C64],
-        alpha11: f64,
-        exponents: &ExponentChoice,
-    ) -> Result<Self> {
-        let terms = derivative_terms(model, basis_a, basis_b, state, u, v)?;
+    /// Evaluates every term, pair and bound at one time ([`ProofContext`]: Ψ(t), (u_t, v_t) and
+    /// the frame state), α^(1,1)(t) given.
+    pub fn new(context: &ProofContext, alpha11: f64, exponents: &ExponentChoice) -> Result<Self> {
+        let (model, u, v) = (context.model, context.u, context.v);
+        let terms = derivative_terms(model, context.state, u, v)?;
         let (n1, n2) = (model.species_a().particles, model.species_b().particles);
         let zero_pairs = PairTerms {
             values: [[C64::new(0.0, 0.0); 4]; 4],
         };
         let pairs_v1 = if n1 >= 2 {
-            intra_species_pairs(model, basis_a, basis_b, in_frame, u, v, Component::A)?
+            intra_species_pairs(context, Component::A)?
         } else {
             zero_pairs
         };
         let pairs_v2 = if n2 >= 2 {
-            intra_species_pairs(model, basis_a, basis_b, in_frame, u, v, Component::B)?
+            intra_species_pairs(context, Component::B)?
         } else {
             zero_pairs
         };
-        let pairs_v12 = inter_species_pairs(model, basis_a, basis_b, in_frame, u, v)?;
-        let split = pp_qq_split(model, basis_a, basis_b, in_frame, u, v)?;
+        let pairs_v12 = inter_species_pairs(context)?;
+        let split = pp_qq_split(context)?;
         let constants = MeanFieldConstants::new(model, exponents);
         let ((e1, norm1), (e2, norm2), (e12, norm12)) = (
             constants.pick(0, &[u]),
@@ -310,7 +222,7 @@ impl ProofSnapshot {
              total: C64,
              totals: (Option<f64>, Option<f64>),
              pairs: &PairTerms,
-             bound: &dyn Fn(&ProofBounds, usize, usize) -> Option<f64>| {
+             bound: &dyn Fn(&ProofBounds, Projection, Projection) -> Option<f64>| {
                 rows.push(TermRow {
                     group: name,
                     term: "total".into(),
@@ -318,14 +230,14 @@ impl ProofSnapshot {
                     bound: totals.0,
                     bound_tight: totals.1,
                 });
-                for (l, left) in PROJECTIONS.iter().enumerate() {
-                    for (r, right) in PROJECTIONS.iter().enumerate() {
+                for left in Projection::ALL {
+                    for right in Projection::ALL {
                         rows.push(TermRow {
                             group: name,
                             term: format!("({left},{right})"),
-                            value: pairs.values[l][r],
-                            bound: bound(p, l, r),
-                            bound_tight: bound(t, l, r),
+                            value: pairs.get(left, right),
+                            bound: bound(p, left, right),
+                            bound_tight: bound(t, left, right),
                         });
                     }
                 }

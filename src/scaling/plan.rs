@@ -12,7 +12,7 @@ use super::table::ScalingTable;
 use super::{parse_totals, Ratio};
 use crate::config::Options;
 use crate::dynamics::DynamicsProblem;
-use crate::proof::snapshot::ExponentChoice;
+use crate::proof::norms::ExponentChoice;
 use crate::{Error, Result};
 
 /// The study's own settings, as flags or as the `[scaling]` table of a config file.

@@ -6,7 +6,8 @@ use crate::dynamics::{DynamicsProblem, DynamicsSummary};
 use crate::proof::bounds::ProofConstants;
 use crate::proof::energy::{energy_integral, kappa_energy};
 use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
-use crate::proof::snapshot::{ExponentChoice, ProofSnapshot};
+use crate::proof::ProofContext;
+use crate::proof::{norms::ExponentChoice, snapshot::ProofSnapshot};
 use crate::Result;
 
 /// State vectors the proof's evaluation holds besides the propagator's: the state in the frame,
@@ -109,17 +110,8 @@ pub fn run_size(
         let (u, v) = (&moment.hartree.u, &moment.hartree.v);
         let alpha = moment.row.alpha11;
         let alpha_zero = *alpha_zero.get_or_insert(alpha);
-        let snapshot = ProofSnapshot::new(
-            model,
-            moment.basis_a,
-            moment.basis_b,
-            frame,
-            moment.state,
-            u,
-            v,
-            alpha,
-            exponents,
-        )?;
+        let context = ProofContext::new(model, moment.state_view(), (u, v), frame)?;
+        let snapshot = ProofSnapshot::new(&context, alpha, exponents)?;
         let dalpha = snapshot.terms.alpha11_derivative();
         let shifted = alpha + 1.0 / total as f64;
         kappa_eff = kappa_eff.max(dalpha.abs() / (shifted * snapshot.constant_sum));

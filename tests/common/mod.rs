@@ -404,6 +404,24 @@ pub fn random_case(
     }
 }
 
+impl RandomCase {
+    /// The state with its bases.
+    pub fn view(&self) -> pickl::state::StateView<'_> {
+        pickl::state::StateView::new(&self.basis_a, &self.basis_b, &self.state).unwrap()
+    }
+
+    /// The proof's context at this state.
+    pub fn context(&self) -> pickl::proof::ProofContext<'_> {
+        pickl::proof::ProofContext::with_frame_state(
+            &self.model,
+            self.view(),
+            (&self.u, &self.v),
+            self.in_frame.clone(),
+        )
+        .unwrap()
+    }
+}
+
 /// One-body operator `single` on particle `which` of `n` particles, M sites: dense on (C^M)^{⊗n}.
 pub fn on_particle(single: &Mat<C64>, which: usize, n: usize) -> Mat<C64> {
     let m = single.nrows();
@@ -544,17 +562,20 @@ impl NearCondensate {
             .unwrap()
             .alpha11;
         pickl::proof::snapshot::ProofSnapshot::new(
-            &self.model,
-            &self.basis_a,
-            &self.basis_b,
-            &frame,
-            &self.state,
-            &self.u,
-            &self.v,
+            &self.context(&frame),
             alpha11,
-            &pickl::proof::snapshot::ExponentChoice::Scan,
+            &pickl::proof::norms::ExponentChoice::Scan,
         )
         .unwrap()
+    }
+
+    /// The proof's context at this state.
+    pub fn context<'a>(
+        &'a self,
+        frame: &pickl::counting::CondensateFrame,
+    ) -> pickl::proof::ProofContext<'a> {
+        let view = pickl::state::StateView::new(&self.basis_a, &self.basis_b, &self.state).unwrap();
+        pickl::proof::ProofContext::new(&self.model, view, (&self.u, &self.v), frame).unwrap()
     }
 }
 

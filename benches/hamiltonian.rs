@@ -14,16 +14,16 @@
 //! Run with `cargo bench --bench hamiltonian`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use pickl::config::Options;
-use pickl::fock::FockBasis;
-use pickl::hamiltonian::ManyBodyHamiltonian;
-use pickl::linalg::{LinearOperator, Update};
-use pickl::propagation::{Lanczos, Propagator};
-use pickl::state::TwoSpeciesState;
+use pickl::app::config::Options;
+use pickl::evolution::hamiltonian::ManyBodyHamiltonian;
+use pickl::evolution::propagation::{Lanczos, Propagator};
+use pickl::space::fock::FockBasis;
+use pickl::space::linalg::{LinearOperator, Update};
+use pickl::space::state::TwoSpeciesState;
 use pickl::C64;
 use rayon::prelude::*;
 
-fn default_problem(n: usize, t_max: f64) -> pickl::dynamics::DynamicsProblem {
+fn default_problem(n: usize, t_max: f64) -> pickl::evolution::dynamics::DynamicsProblem {
     Options {
         n1: Some(n),
         n2: Some(n),
@@ -120,7 +120,7 @@ fn condensate_frame(c: &mut Criterion) {
     group.sample_size(10);
     let problem = default_problem(16, 1.0);
     let basis = FockBasis::new(4, 16).unwrap();
-    let frame = pickl::counting::CondensateFrame::new(&basis, &basis).unwrap();
+    let frame = pickl::measure::counting::CondensateFrame::new(&basis, &basis).unwrap();
     let state = TwoSpeciesState::product(&basis, &problem.u0, &basis, &problem.v0).unwrap();
     // Orbitals other than the state's own, so that the transformed state is spread out.
     let (u, v) = (problem.v0.clone(), problem.u0.clone());
@@ -136,12 +136,12 @@ fn condensate_frame(c: &mut Criterion) {
 fn proof_snapshot(c: &mut Criterion) {
     use pickl::proof::ProofContext;
     use pickl::proof::{norms::ExponentChoice, snapshot::ProofSnapshot};
-    use pickl::state::StateView;
+    use pickl::space::state::StateView;
     let mut group = c.benchmark_group("proof_snapshot");
     group.sample_size(10);
     let problem = default_problem(16, 1.0);
     let basis = FockBasis::new(4, 16).unwrap();
-    let frame = pickl::counting::CondensateFrame::new(&basis, &basis).unwrap();
+    let frame = pickl::measure::counting::CondensateFrame::new(&basis, &basis).unwrap();
     let h = ManyBodyHamiltonian::new(&problem.model, &basis, &basis).unwrap();
     // An evolved-looking state: the product state for (u0, v0), measured against (v0, u0).
     let state = TwoSpeciesState::product(&basis, &problem.u0, &basis, &problem.v0).unwrap();

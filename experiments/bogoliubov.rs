@@ -8,13 +8,13 @@ use std::time::Instant;
 use clap::Parser;
 use serde::Serialize;
 
-use pickl::bogoliubov::{write_limit_figure, BogoliubovProblem, BOGOLIUBOV_COLUMNS};
-use pickl::config::Options;
-use pickl::experiment::{exit_with, ModelArgs};
-use pickl::report::{
+use pickl::app::config::Options;
+use pickl::app::experiment::{exit_with, ModelArgs};
+use pickl::app::report::{
     available_memory, progress_bar, provenance_path, write_provenance, CsvTable,
     Provenance as RunProvenance,
 };
+use pickl::evolution::bogoliubov::{write_limit_figure, BogoliubovProblem, BOGOLIUBOV_COLUMNS};
 
 /// The Bogoliubov limit of the mixture: the exact N → ∞ curves of N·α beside the Hartree energy.
 /// Takes the model flags and keys of `dynamics`; only the ratio N1 : N2 enters (--ratio a:b, or

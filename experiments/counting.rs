@@ -10,10 +10,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use pickl::counting::fractions::write_fraction_figure;
-use pickl::counting::run::{counting_columns, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS};
-use pickl::experiment::{exit_with, Experiment, ModelArgs};
-use pickl::report::{sibling_table, CsvTable};
+use pickl::app::experiment::{exit_with, Experiment, ModelArgs};
+use pickl::app::report::{sibling_table, CsvTable};
+use pickl::measure::counting::fractions::write_fraction_figure;
+use pickl::measure::counting::run::{
+    counting_columns, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
+};
 use pickl::Result;
 
 /// Counting distribution, indicators and lemma checks along the exact dynamics. With no

@@ -13,10 +13,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use pickl::config::Options;
-use pickl::experiment::exit_with;
-use pickl::report::progress_bar;
-use pickl::scaling::{Settings, Study, StudyEvent, StudyPlan};
+use pickl::app::config::Options;
+use pickl::app::experiment::exit_with;
+use pickl::app::report::progress_bar;
+use pickl::studies::scaling::{Settings, Study, StudyEvent, StudyPlan};
 
 /// The approach to the mean-field limit in N1+N2 at a fixed ratio N1:N2: rate, limit curve and
 /// tightness of every bound. With no arguments, runs the default study into

@@ -12,9 +12,9 @@ mod common;
 
 use common::*;
 use faer::Mat;
-use pickl::counting::weights::{n_inverse, shifted};
-use pickl::fock::FockBasis;
-use pickl::lemmas::{lemma_a_1, lemma_a_2_chain_13, lemma_a_2_chain_14, Component};
+use pickl::measure::counting::weights::{n_inverse, shifted};
+use pickl::measure::lemmas::{lemma_a_1, lemma_a_2_chain_13, lemma_a_2_chain_14, Component};
+use pickl::space::fock::FockBasis;
 use pickl::C64;
 
 #[test]

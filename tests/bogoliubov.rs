@@ -7,10 +7,10 @@
 mod common;
 
 use common::*;
-use pickl::bogoliubov::{BogoliubovRow, BogoliubovSystem};
-use pickl::lattice::Lattice;
+use pickl::evolution::bogoliubov::{BogoliubovRow, BogoliubovSystem};
+use pickl::model::lattice::Lattice;
+use pickl::model::one_body::Kinetic;
 use pickl::model::Model;
-use pickl::one_body::Kinetic;
 use pickl::C64;
 
 fn run(model: &Model, u0: &[C64], v0: &[C64], times: &[f64]) -> Vec<BogoliubovRow> {

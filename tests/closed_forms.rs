@@ -14,15 +14,15 @@
 mod common;
 
 use common::*;
-use pickl::dynamics::{output_times, DynamicsProblem};
-use pickl::fock::FockBasis;
-use pickl::hamiltonian::ManyBodyHamiltonian;
-use pickl::hartree::HartreeSystem;
-use pickl::lattice::Lattice;
+use pickl::evolution::dynamics::{output_times, DynamicsProblem};
+use pickl::evolution::hamiltonian::ManyBodyHamiltonian;
+use pickl::evolution::hartree::HartreeSystem;
+use pickl::evolution::propagation::{KrylovSettings, Lanczos, Propagator};
+use pickl::model::lattice::Lattice;
+use pickl::model::one_body::Kinetic;
 use pickl::model::Model;
-use pickl::one_body::Kinetic;
-use pickl::propagation::{KrylovSettings, Lanczos, Propagator};
-use pickl::state::TwoSpeciesState;
+use pickl::space::fock::FockBasis;
+use pickl::space::state::TwoSpeciesState;
 use pickl::C64;
 
 const T: f64 = 2.5;
@@ -214,10 +214,11 @@ fn without_hopping_every_occupation_keeps_its_own_phase() {
     );
     let (basis_a, basis_b) = bases(&model);
     let initial = product(&model, &u0, &v0);
-    let potential_value = |v: &pickl::one_body::PairPotential, x: usize, y: usize| v.value(x, y);
+    let potential_value =
+        |v: &pickl::model::one_body::PairPotential, x: usize, y: usize| v.value(x, y);
     // E(a, b) counted pair by pair: Σ_{x<y} V n_x n_y + Σ_x V(0) n_x(n_x−1)/2 within a species.
     let species_energy =
-        |occ: &[u32], trap: &[f64], v: &pickl::one_body::PairPotential, n: usize| {
+        |occ: &[u32], trap: &[f64], v: &pickl::model::one_body::PairPotential, n: usize| {
             let mut pairs = 0.0;
             for x in 0..3 {
                 let nx = occ[x] as f64;
@@ -250,7 +251,7 @@ fn without_hopping_every_occupation_keeps_its_own_phase() {
             .map(|(z, e)| z * C64::from_polar(1.0, -e * t))
             .collect()
     });
-    let convolve = |v: &pickl::one_body::PairPotential, w: &[C64], x: usize| -> f64 {
+    let convolve = |v: &pickl::model::one_body::PairPotential, w: &[C64], x: usize| -> f64 {
         (0..3).map(|y| v.value(x, y) * w[y].norm_sqr()).sum()
     };
     let (c1, c2) = (4.0 / 7.0, 3.0 / 7.0);

@@ -8,11 +8,11 @@
 mod common;
 
 use common::*;
-use pickl::counting::{CondensateFrame, CountingDistribution};
-use pickl::fock::FockBasis;
-use pickl::lattice::Lattice;
-use pickl::observables::IndicatorWorkspace;
-use pickl::state::TwoSpeciesState;
+use pickl::measure::counting::{CondensateFrame, CountingDistribution};
+use pickl::measure::observables::IndicatorWorkspace;
+use pickl::model::lattice::Lattice;
+use pickl::space::fock::FockBasis;
+use pickl::space::state::TwoSpeciesState;
 use pickl::C64;
 
 fn condensate_rank(basis: &FockBasis) -> usize {
@@ -129,7 +129,7 @@ fn counting_distribution_equals_first_quantised_projections() {
 
 #[test]
 fn one_particle_frames_are_the_one_body_unitary() {
-    use pickl::counting::frame_unitary;
+    use pickl::measure::counting::frame_unitary;
     for m in [2usize, 3, 5] {
         let u = random_state(m, 90 + m as u64);
         let w = frame_unitary(&u);
@@ -177,7 +177,7 @@ fn one_particle_frames_are_the_one_body_unitary() {
 
 #[test]
 fn two_body_operators_equal_their_first_quantised_sums() {
-    use pickl::fock::SpeciesOperator;
+    use pickl::space::fock::SpeciesOperator;
     for (m, n, seed) in [(3usize, 3usize, 101u64), (2, 4, 102), (4, 2, 103)] {
         let basis = FockBasis::new(m, n).unwrap();
         let entries = random_state(m.pow(4), seed);

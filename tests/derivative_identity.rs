@@ -5,12 +5,12 @@
 mod common;
 
 use common::*;
-use pickl::dynamics::DynamicsProblem;
-use pickl::lattice::Lattice;
+use pickl::evolution::dynamics::DynamicsProblem;
+use pickl::evolution::propagation::KrylovSettings;
+use pickl::model::lattice::Lattice;
+use pickl::model::one_body::Kinetic;
 use pickl::model::Model;
-use pickl::one_body::Kinetic;
 use pickl::proof::{derivative_terms, DerivativeTerms};
-use pickl::propagation::KrylovSettings;
 
 fn check(model: Model, u0: &str, v0: &str, t0: f64) {
     let lattice = model.lattice().clone();
@@ -88,7 +88,7 @@ fn unequal_populations_with_contact_and_attractive_inter_species_potential() {
 
 #[test]
 fn chain_with_relativistic_kinetic_energy() {
-    let lattice = Lattice::new(pickl::lattice::Geometry::Chain(4)).unwrap();
+    let lattice = Lattice::new(pickl::model::lattice::Geometry::Chain(4)).unwrap();
     let model = model(
         lattice,
         Kinetic::Relativistic,

@@ -11,9 +11,9 @@ mod common;
 use common::*;
 use faer::linalg::solvers::Solve;
 use faer::Mat;
-use pickl::lattice::{Geometry, Lattice};
+use pickl::model::lattice::{Geometry, Lattice};
+use pickl::model::one_body::{Kinetic, PairPotential};
 use pickl::model::Model;
-use pickl::one_body::{Kinetic, PairPotential};
 use pickl::proof::bounds::ProofConstants;
 use pickl::proof::energy::{kappa_energy_inter, kappa_energy_intra, EnergySpaceConstants};
 use pickl::C64;
@@ -26,7 +26,7 @@ fn form_matrix(model: &Model, species: usize) -> Mat<C64> {
         model.species_b()
     };
     let h = s.hamiltonian.matrix();
-    let lowest = pickl::linalg::hermitian_eigenvalues(h).unwrap()[0];
+    let lowest = pickl::space::linalg::hermitian_eigenvalues(h).unwrap()[0];
     let m = h.nrows();
     Mat::from_fn(m, m, |i, j| {
         h[(i, j)] + if i == j { c(1.0 - lowest) } else { c(0.0) }

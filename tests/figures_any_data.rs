@@ -8,8 +8,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use pickl::proof::ledger_figures::write_ledger_figures;
-use pickl::scaling::figures::write_figures;
-use pickl::scaling::{FitRow, ScalingRow, ScalingTable};
+use pickl::studies::scaling::figures::write_figures;
+use pickl::studies::scaling::{FitRow, ScalingRow, ScalingTable};
 
 fn row(n1: usize, n2: usize, t: f64, value: f64) -> ScalingRow {
     ScalingRow {
@@ -148,8 +148,8 @@ fn limit_figures_finish_on_any_data() {
     std::fs::create_dir_all(&dir).unwrap();
     for (i, value) in VALUES.iter().enumerate() {
         for count in [1, 4] {
-            let rows: Vec<pickl::bogoliubov::BogoliubovRow> = (0..count)
-                .map(|k| pickl::bogoliubov::BogoliubovRow {
+            let rows: Vec<pickl::evolution::bogoliubov::BogoliubovRow> = (0..count)
+                .map(|k| pickl::evolution::bogoliubov::BogoliubovRow {
                     t: k as f64,
                     n_alpha10_limit: *value,
                     n_alpha01_limit: value * k as f64,
@@ -162,7 +162,7 @@ fn limit_figures_finish_on_any_data() {
                 .collect();
             let stem = dir.join(format!("case{i}_{count}"));
             within_deadline(&format!("limits at {value:e}"), move || {
-                let _ = pickl::bogoliubov::write_limit_figure(&rows, "test", &stem);
+                let _ = pickl::evolution::bogoliubov::write_limit_figure(&rows, "test", &stem);
             });
         }
     }

@@ -6,14 +6,14 @@
 mod common;
 
 use common::*;
-use pickl::hartree::HartreeSystem;
+use pickl::evolution::hartree::HartreeSystem;
 use pickl::proof::gronwall::{integrand_lipschitz, mean_field_integral, RELATIVE_EXCESS};
 use pickl::proof::norms::ExponentChoice;
 use pickl::proof::snapshot::constant_sum;
 
 /// ∫₀^{t_k} g by composite Simpson with `pieces` (even) intervals per output interval.
 fn simpson(
-    problem: &pickl::dynamics::DynamicsProblem,
+    problem: &pickl::evolution::dynamics::DynamicsProblem,
     choice: &ExponentChoice,
     pieces: usize,
 ) -> Vec<f64> {
@@ -50,7 +50,10 @@ fn simpson(
     out
 }
 
-fn trapezoid_20(problem: &pickl::dynamics::DynamicsProblem, choice: &ExponentChoice) -> f64 {
+fn trapezoid_20(
+    problem: &pickl::evolution::dynamics::DynamicsProblem,
+    choice: &ExponentChoice,
+) -> f64 {
     let t = *problem.times.last().unwrap();
     let n = 20 * (problem.times.len() - 1);
     let grid: Vec<f64> = (0..=n).map(|j| t * j as f64 / n as f64).collect();
@@ -150,8 +153,8 @@ fn repeated_output_times_and_vanishing_potentials_are_handled() {
     .is_err());
     let m = problem.model.sites();
     problem.model = model(
-        pickl::lattice::Lattice::ring(m).unwrap(),
-        pickl::one_body::Kinetic::Schroedinger,
+        pickl::model::lattice::Lattice::ring(m).unwrap(),
+        pickl::model::one_body::Kinetic::Schroedinger,
         (4, 4),
         (1.0, 1.0),
         (0.0, 0.0),

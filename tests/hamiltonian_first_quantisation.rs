@@ -8,12 +8,12 @@
 mod common;
 
 use common::*;
-use pickl::fock::FockBasis;
-use pickl::hamiltonian::ManyBodyHamiltonian;
-use pickl::lattice::{Geometry, Lattice};
-use pickl::linalg::LinearOperator;
+use pickl::evolution::hamiltonian::ManyBodyHamiltonian;
+use pickl::model::lattice::{Geometry, Lattice};
+use pickl::model::one_body::Kinetic;
 use pickl::model::Prefactors;
-use pickl::one_body::Kinetic;
+use pickl::space::fock::FockBasis;
+use pickl::space::linalg::LinearOperator;
 
 fn check(model: &pickl::model::Model) {
     check_against(model, &first_quantised_hamiltonian(model));

@@ -10,12 +10,12 @@ mod common;
 
 use common::*;
 use faer::Mat;
-use pickl::fock::FockBasis;
-use pickl::hamiltonian::ManyBodyHamiltonian;
-use pickl::hierarchy::FirstEquation;
-use pickl::lattice::Lattice;
+use pickl::evolution::hamiltonian::ManyBodyHamiltonian;
+use pickl::measure::hierarchy::FirstEquation;
+use pickl::model::lattice::Lattice;
+use pickl::model::one_body::Kinetic;
 use pickl::model::Model;
-use pickl::one_body::Kinetic;
+use pickl::space::fock::FockBasis;
 use pickl::C64;
 
 /// The right sides of (4.13) and (4.14) written out from the marginals (None for (4.14) and for

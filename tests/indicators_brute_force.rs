@@ -7,13 +7,13 @@
 mod common;
 
 use common::*;
-use pickl::fock::FockBasis;
-use pickl::hamiltonian::ManyBodyHamiltonian;
-use pickl::lattice::Lattice;
-use pickl::observables::IndicatorWorkspace;
-use pickl::one_body::Kinetic;
-use pickl::propagation::{Lanczos, Propagator};
-use pickl::state::TwoSpeciesState;
+use pickl::evolution::hamiltonian::ManyBodyHamiltonian;
+use pickl::evolution::propagation::{Lanczos, Propagator};
+use pickl::measure::observables::IndicatorWorkspace;
+use pickl::model::lattice::Lattice;
+use pickl::model::one_body::Kinetic;
+use pickl::space::fock::FockBasis;
+use pickl::space::state::TwoSpeciesState;
 use pickl::C64;
 
 /// α's by brute force: γ^(1,1) from the partial trace, then 1 − ⟨u⊗v, γ u⊗v⟩ and the
@@ -127,7 +127,7 @@ fn three_and_two_on_four_sites() {
 
 #[test]
 fn reduced_density_matrices_equal_the_partial_traces() {
-    use pickl::reduced::{one_body_density, two_species_density, Component};
+    use pickl::measure::reduced::{one_body_density, two_species_density, Component};
     for (m, n1, n2, seed) in [(3, 2, 3, 31u64), (2, 3, 3, 32), (4, 2, 2, 33)] {
         let (basis_a, basis_b) = (
             FockBasis::new(m, n1).unwrap(),
@@ -160,7 +160,7 @@ fn reduced_density_matrices_equal_the_partial_traces() {
 
 #[test]
 fn higher_reduced_density_matrices_equal_the_partial_traces() {
-    use pickl::reduced::{
+    use pickl::measure::reduced::{
         product_vector, reduced_density, trace_distance_to_pure, two_species_density,
     };
     for (m, n1, n2, seed) in [(2, 3, 3, 41u64), (3, 3, 2, 42), (3, 2, 3, 43)] {
@@ -232,7 +232,7 @@ fn higher_reduced_density_matrices_equal_the_partial_traces() {
 /// trace, up to k = N.
 #[test]
 fn every_fraction_indicator_equals_the_first_quantised_one() {
-    use pickl::counting::fractions::fraction_rows;
+    use pickl::measure::counting::fractions::fraction_rows;
     let mut checked = 0;
     for (m, n1, n2, seed) in [(2, 3, 3, 61u64), (3, 3, 2, 62), (2, 4, 1, 63)] {
         // A state near the double condensate, so that α^(k₁,k₂) spans a range of values.

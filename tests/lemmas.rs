@@ -4,17 +4,17 @@
 mod common;
 
 use common::*;
-use pickl::counting::{CondensateFrame, CountingDistribution};
-use pickl::dynamics::{output_times, DynamicsProblem};
-use pickl::fock::FockBasis;
-use pickl::lattice::Lattice;
-use pickl::lemmas::{
+use pickl::evolution::dynamics::{output_times, DynamicsProblem};
+use pickl::evolution::propagation::KrylovSettings;
+use pickl::measure::counting::{CondensateFrame, CountingDistribution};
+use pickl::measure::lemmas::{
     lemma_3_1, lemma_3_2_higher, lemma_3_2_trace_norm, lemma_a_1, lemma_a_2_chain_13,
     lemma_a_2_chain_14, Component, Inequality,
 };
-use pickl::one_body::Kinetic;
-use pickl::propagation::KrylovSettings;
-use pickl::reduced::{product_vector, trace_distance_to_pure, two_species_density};
+use pickl::measure::reduced::{product_vector, trace_distance_to_pure, two_species_density};
+use pickl::model::lattice::Lattice;
+use pickl::model::one_body::Kinetic;
+use pickl::space::fock::FockBasis;
 use pickl::C64;
 use proptest::prelude::*;
 

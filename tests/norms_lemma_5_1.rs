@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use pickl::lattice::{Geometry, Lattice};
-use pickl::one_body::PairPotential;
-use pickl::one_body::PotentialSpec;
+use pickl::model::lattice::{Geometry, Lattice};
+use pickl::model::one_body::PairPotential;
+use pickl::model::one_body::PotentialSpec;
 use pickl::proof::norms::{
     lemma_5_1, row_sum_space_norm, splitting_cost, sum_space_norm, Exponents,
 };

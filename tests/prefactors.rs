@@ -10,12 +10,12 @@
 mod common;
 
 use common::*;
-use pickl::config::Options;
+use pickl::app::config::Options;
 use pickl::model::Model;
 use pickl::C64;
 
 /// ⟨f, (V * |g|²) f⟩.
-fn mean_field(v: &pickl::one_body::PairPotential, f: &[C64], g: &[C64]) -> f64 {
+fn mean_field(v: &pickl::model::one_body::PairPotential, f: &[C64], g: &[C64]) -> f64 {
     let m = f.len();
     (0..m)
         .map(|x| {
@@ -60,7 +60,7 @@ fn hartree_4_10(
     let (c1, c2) = (potentials.c1(), potentials.c2());
     let i = C64::new(0.0, 1.0);
     let derivative = |u: &[C64], v: &[C64]| -> (Vec<C64>, Vec<C64>) {
-        let field = |p: &pickl::one_body::PairPotential, g: &[C64], x: usize| -> f64 {
+        let field = |p: &pickl::model::one_body::PairPotential, g: &[C64], x: usize| -> f64 {
             (0..m).map(|y| p.value(x, y) * g[y].norm_sqr()).sum()
         };
         let du = (0..m)
@@ -158,7 +158,7 @@ fn check(prefactors: &str, m_alpha: [f64; 3]) {
             assert!((energy - energy_4_8(&potentials, k, &u0, &v0)).abs() < 1e-9);
             assert!((energy - moment.row.energy_hartree).abs() < 1e-12);
             // α^(1,1) against the (4.10) pair, and against the (2.10) pair when they differ.
-            let basis = |n| pickl::fock::FockBasis::new(m, n).unwrap();
+            let basis = |n| pickl::space::fock::FockBasis::new(m, n).unwrap();
             let psi = first_quantised_state(&basis(n1), &basis(n2), moment.state);
             let ours = alpha11(&psi, m, (n1, n2), u, v);
             assert!((ours - moment.row.alpha11).abs() < 1e-11, "t = {t}");

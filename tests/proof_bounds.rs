@@ -8,8 +8,8 @@
 mod common;
 
 use common::*;
-use pickl::counting::CondensateFrame;
-use pickl::lemmas::Component;
+use pickl::measure::counting::CondensateFrame;
+use pickl::measure::lemmas::Component;
 use pickl::proof::bounds::{IntraSpeciesBounds, ProofConstants};
 use pickl::proof::ProofContext;
 

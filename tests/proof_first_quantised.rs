@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 use faer::Mat;
-use pickl::lemmas::Component;
+use pickl::measure::lemmas::Component;
 use pickl::proof::{inter_species_pairs, intra_species_pairs, pp_qq_split, Projection};
 use pickl::C64;
 

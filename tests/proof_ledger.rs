@@ -11,7 +11,7 @@ mod common;
 
 use common::*;
 use faer::Mat;
-use pickl::counting::CondensateFrame;
+use pickl::measure::counting::CondensateFrame;
 use pickl::proof::ledger::{ledger, LedgerStep};
 use pickl::proof::ProofContext;
 use pickl::proof::{norms::ExponentChoice, snapshot::ProofSnapshot};

@@ -7,14 +7,14 @@
 mod common;
 
 use common::*;
-use pickl::counting::CondensateFrame;
-use pickl::dynamics::{output_times, DynamicsProblem};
-use pickl::lattice::Lattice;
-use pickl::lemmas::Component;
-use pickl::one_body::Kinetic;
+use pickl::evolution::dynamics::{output_times, DynamicsProblem};
+use pickl::evolution::propagation::KrylovSettings;
+use pickl::measure::counting::CondensateFrame;
+use pickl::measure::lemmas::Component;
+use pickl::model::lattice::Lattice;
+use pickl::model::one_body::Kinetic;
 use pickl::proof::ProofContext;
 use pickl::proof::{derivative_terms, intra_species_pairs, PairTerms, Projection};
-use pickl::propagation::KrylovSettings;
 use pickl::C64;
 
 fn check_pairs(pairs: &PairTerms, i_c: C64, label: &str) {

@@ -10,14 +10,14 @@ mod common;
 
 use common::*;
 use faer::Mat;
-use pickl::fock::FockBasis;
-use pickl::hamiltonian::ManyBodyHamiltonian;
-use pickl::lattice::{Geometry, Lattice};
-use pickl::linalg::{LinearOperator, Update};
+use pickl::evolution::hamiltonian::ManyBodyHamiltonian;
+use pickl::evolution::propagation::{Chebyshev, KrylovSettings, Lanczos, Propagator};
+use pickl::model::lattice::{Geometry, Lattice};
+use pickl::model::one_body::{Kinetic, OneBodyHamiltonian, PotentialSpec};
 use pickl::model::{Model, Species};
-use pickl::one_body::{Kinetic, OneBodyHamiltonian, PotentialSpec};
-use pickl::propagation::{Chebyshev, KrylovSettings, Lanczos, Propagator};
-use pickl::state::TwoSpeciesState;
+use pickl::space::fock::FockBasis;
+use pickl::space::linalg::{LinearOperator, Update};
+use pickl::space::state::TwoSpeciesState;
 use pickl::C64;
 
 /// A model's bases, its Hamiltonian and a dense copy of it.

@@ -15,20 +15,20 @@ use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 
-use pickl_core::bogoliubov::{BogoliubovProblem, BOGOLIUBOV_COLUMNS};
-use pickl_core::config::Options;
-use pickl_core::counting::run::{
+use pickl_core::app::config::Options;
+use pickl_core::app::report::available_memory;
+use pickl_core::evolution::bogoliubov::{BogoliubovProblem, BOGOLIUBOV_COLUMNS};
+use pickl_core::evolution::dynamics::DynamicsProblem;
+use pickl_core::measure::counting::run::{
     counting_columns, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
 };
-use pickl_core::counting::{CondensateFrame, CountingDistribution};
-use pickl_core::dynamics::DynamicsProblem;
-use pickl_core::fock::FockBasis;
-use pickl_core::observables::IndicatorWorkspace;
+use pickl_core::measure::counting::{CondensateFrame, CountingDistribution};
+use pickl_core::measure::observables::IndicatorWorkspace;
 use pickl_core::proof::norms::ExponentChoice;
 use pickl_core::proof::run::{ProofRun, STEP_COLUMNS, TERM_COLUMNS, WIDE_COLUMNS};
-use pickl_core::report::available_memory;
-use pickl_core::scaling::table::{FIT_COLUMNS, SCALING_COLUMNS};
-use pickl_core::scaling::{Settings, Study, StudyPlan};
+use pickl_core::space::fock::FockBasis;
+use pickl_core::studies::scaling::table::{FIT_COLUMNS, SCALING_COLUMNS};
+use pickl_core::studies::scaling::{Settings, Study, StudyPlan};
 use pickl_core::Error;
 
 /// The Python exception for a library error, with the message the binaries print.
@@ -154,7 +154,8 @@ fn detached<T: Send>(
 fn run_dynamics(
     py: Python<'_>,
     problem: &DynamicsProblem,
-    mut observe: impl FnMut(&pickl_core::dynamics::Moment<'_>) -> pickl_core::Result<()> + Send,
+    mut observe: impl FnMut(&pickl_core::evolution::dynamics::Moment<'_>) -> pickl_core::Result<()>
+        + Send,
 ) -> PyResult<()> {
     detached(py, |check| {
         problem
@@ -360,7 +361,7 @@ struct Snapshot {
     state: Vec<pickl_core::C64>,
     u: Vec<pickl_core::C64>,
     v: Vec<pickl_core::C64>,
-    row: pickl_core::dynamics::DynamicsRow,
+    row: pickl_core::evolution::dynamics::DynamicsRow,
 }
 
 /// The iterator :func:`evolve` returns: the run proceeds in a worker thread one output time
@@ -503,9 +504,14 @@ fn reduced_density<'py>(
     Bound<'py, PyArray2<i64>>,
 )> {
     let state = model.state(&psi)?;
-    let gamma =
-        pickl_core::reduced::reduced_density(&model.basis_a, &model.basis_b, &state, k1, k2)
-            .map_err(to_python)?;
+    let gamma = pickl_core::measure::reduced::reduced_density(
+        &model.basis_a,
+        &model.basis_b,
+        &state,
+        k1,
+        k2,
+    )
+    .map_err(to_python)?;
     let n = gamma.matrix.nrows();
     let rows: Vec<Vec<Complex64>> = (0..n)
         .map(|i| {

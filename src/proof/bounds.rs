@@ -72,9 +72,9 @@
 //! Every tight bound is checked against the exact pairs for random states and orbitals (not
 //! only along the dynamics) in the tests, where a step taken too far would show.
 
-use crate::lemmas::Component;
+use crate::measure::lemmas::Component;
+use crate::model::one_body::PairPotential;
 use crate::model::Model;
-use crate::one_body::PairPotential;
 use crate::proof::norms::{mean_field_constant, orbital_weight, sum_space_norm, Exponents};
 use crate::proof::pairs::Projection;
 use crate::C64;

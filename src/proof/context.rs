@@ -1,12 +1,12 @@
 //! One time of the proof, built once: the model, Ψ(t) with its bases, the Hartree pair
 //! (u_t, v_t), and what every term of §5 is evaluated from — Ψ written in the condensate frame
 //! of (u_t, v_t) (orbital 0 of each species is the condensate, so p and q are diagonal there,
-//! [`crate::counting::CondensateFrame`]) and the condensate counts n₀ of both bases. The pairs of
+//! [`crate::measure::counting::CondensateFrame`]) and the condensate counts n₀ of both bases. The pairs of
 //! Propositions 5.1–5.2, the split of T(pp,qq), the ledger and the snapshot all take it.
 
-use crate::counting::CondensateFrame;
+use crate::measure::counting::CondensateFrame;
 use crate::model::{Component, Model};
-use crate::state::StateView;
+use crate::space::state::StateView;
 use crate::{Result, C64};
 
 use super::frame_operators::condensate_counts;

@@ -13,10 +13,10 @@
 
 use rayon::prelude::*;
 
-use crate::fock::SpeciesOperator;
-use crate::hamiltonian::{apply_two_species, interaction_energy, PairDiagonal};
+use crate::evolution::hamiltonian::{apply_two_species, interaction_energy, PairDiagonal};
 use crate::model::Model;
-use crate::state::StateView;
+use crate::space::fock::SpeciesOperator;
+use crate::space::state::StateView;
 use crate::{Result, C64};
 
 /// C_V1, C_V2, C_V12 at one time; each is purely imaginary.

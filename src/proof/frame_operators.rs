@@ -9,7 +9,7 @@
 //! pairs of a term at once.
 //!
 //! Second quantisation through the hops E_{xx′} = a†_x a_{x′} of one species (tabulated per state
-//! by the basis, [`crate::fock::FockBasis::hops`]):
+//! by the basis, [`crate::space::fock::FockBasis::hops`]):
 //!
 //! * two particles of one species, dΓ₂(T) = Σ T_{(x,y),(x′,y′)} a†_x a†_y a_{y′} a_{x′}
 //!   = Σ T_{(x,y),(x′,y′)} (E_{xx′} E_{yy′} − δ_{x′y} E_{xy′});
@@ -21,7 +21,7 @@
 use faer::Mat;
 use rayon::prelude::*;
 
-use crate::fock::{FockBasis, HopTable};
+use crate::space::fock::{FockBasis, HopTable};
 use crate::C64;
 
 /// Sums over the 16 (row pattern, column pattern) bins, indexed in the order of

@@ -16,9 +16,9 @@
 //! L-Lipschitz). Each output interval H is cut into n ≥ L·H/(4·[`RELATIVE_EXCESS`]·min g) pieces
 //! (at most [`MAX_PIECES`]), which keeps the added excess below that fraction of the integral.
 
-use crate::hartree::HartreeSystem;
+use crate::evolution::hartree::HartreeSystem;
+use crate::model::one_body::PairPotential;
 use crate::model::Model;
-use crate::one_body::PairPotential;
 use crate::proof::norms::sum_space_norm;
 use crate::proof::norms::ExponentChoice;
 use crate::proof::snapshot::MeanFieldConstants;

@@ -29,11 +29,11 @@ use super::context::ProofContext;
 use super::frame_operators::{transpose, weighted_one_body};
 use super::pairs::Projection;
 use super::snapshot::{bound_ratio, ProofSnapshot};
-use crate::counting::{frame_unitary, CountingDistribution};
-use crate::fock::FockBasis;
+use crate::measure::counting::{frame_unitary, CountingDistribution};
+use crate::model::one_body::PairPotential;
 use crate::model::Model;
-use crate::one_body::PairPotential;
 use crate::proof::bounds::{kappa_inter, kappa_intra, ProofConstants};
+use crate::space::fock::FockBasis;
 use crate::{Result, C64};
 
 /// E[f(k_own, k_other)] over the counting distribution, from one species' view.

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{color, fail, legend_line, register_font, write_both, DrawResult, Drawing, FONT};
+use crate::app::plot::{
+    color, fail, legend_line, register_font, write_both, DrawResult, Drawing, FONT,
+};
 use crate::{Error, Result};
 
 /// One row of `FILE_steps.csv` as the figures read it.

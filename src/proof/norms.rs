@@ -28,8 +28,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::lemmas::Inequality;
-use crate::one_body::{lp_norm, PairPotential};
+use crate::measure::lemmas::Inequality;
+use crate::model::one_body::{lp_norm, PairPotential};
 use crate::{Error, Result, C64};
 
 /// Exponents (r, s) with 2 ≤ r ≤ s ≤ ∞ (`f64::INFINITY` for ∞).

@@ -18,7 +18,7 @@ use faer::Mat;
 
 use super::context::ProofContext;
 use super::frame_operators::{mixed_binned, transpose, two_body_binned, Bins};
-use crate::counting::frame_unitary;
+use crate::measure::counting::frame_unitary;
 use crate::model::{Component, Model};
 use crate::{Error, Result, C64};
 

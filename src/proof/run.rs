@@ -15,10 +15,10 @@ use super::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
 use super::ledger::{ledger, LedgerStep};
 use super::norms::ExponentChoice;
 use super::snapshot::{bound_ratio, ProofSnapshot, TermRow};
-use crate::counting::CondensateFrame;
-use crate::dynamics::{DynamicsProblem, Moment};
+use crate::app::report::format_number;
+use crate::evolution::dynamics::{DynamicsProblem, Moment};
+use crate::measure::counting::CondensateFrame;
 use crate::model::Model;
-use crate::report::format_number;
 use crate::{Error, Result};
 
 /// Columns of the long table, one row per time and term.
@@ -348,7 +348,7 @@ impl ProofRun {
             let context = ProofContext::new(&self.model, moment.state_view(), (u, v), frame)?;
             let snapshot = ProofSnapshot::new(&context, alpha, &self.exponents)?;
             let steps = ledger(&context, &snapshot)?;
-            let r11 = crate::reduced::reduced_density(
+            let r11 = crate::measure::reduced::reduced_density(
                 moment.basis_a,
                 moment.basis_b,
                 moment.state,

@@ -3,11 +3,11 @@
 #![allow(dead_code)]
 
 use faer::{Mat, Side};
-use pickl::fock::FockBasis;
-use pickl::lattice::Lattice;
-use pickl::linalg::LinearOperator;
+use pickl::model::lattice::Lattice;
+use pickl::model::one_body::{Kinetic, OneBodyHamiltonian, OrbitalSpec, PotentialSpec};
 use pickl::model::{Model, Species};
-use pickl::one_body::{Kinetic, OneBodyHamiltonian, OrbitalSpec, PotentialSpec};
+use pickl::space::fock::FockBasis;
+use pickl::space::linalg::LinearOperator;
 use pickl::C64;
 
 pub fn c(re: f64) -> C64 {
@@ -332,9 +332,9 @@ pub fn canonical_problem(
     (m, (n1, n2), v_intra, v12): (usize, (usize, usize), &str, &str),
     t_max: f64,
     steps: usize,
-) -> pickl::dynamics::DynamicsProblem {
+) -> pickl::evolution::dynamics::DynamicsProblem {
     let lattice = Lattice::ring(m).unwrap();
-    pickl::dynamics::DynamicsProblem {
+    pickl::evolution::dynamics::DynamicsProblem {
         model: model(
             lattice.clone(),
             Kinetic::Schroedinger,
@@ -346,8 +346,8 @@ pub fn canonical_problem(
         ),
         u0: orbital(&lattice, "gauss:0,1,0.5"),
         v0: orbital(&lattice, "gauss:1,1,-0.3"),
-        times: pickl::dynamics::output_times(t_max, steps).unwrap(),
-        krylov: pickl::propagation::KrylovSettings::default(),
+        times: pickl::evolution::dynamics::output_times(t_max, steps).unwrap(),
+        krylov: pickl::evolution::propagation::KrylovSettings::default(),
         propagator: Default::default(),
         hartree_tolerance: 1e-12,
         hartree_2_10: None,
@@ -389,7 +389,7 @@ pub fn random_case(
     );
     let state = random_state(basis_a.dim() * basis_b.dim(), seed);
     let (u, v) = (random_state(m, seed + 1), random_state(m, seed + 2));
-    let in_frame = pickl::counting::CondensateFrame::new(&basis_a, &basis_b)
+    let in_frame = pickl::measure::counting::CondensateFrame::new(&basis_a, &basis_b)
         .unwrap()
         .to_frame(&state, &u, &v)
         .unwrap();
@@ -406,8 +406,8 @@ pub fn random_case(
 
 impl RandomCase {
     /// The state with its bases.
-    pub fn view(&self) -> pickl::state::StateView<'_> {
-        pickl::state::StateView::new(&self.basis_a, &self.basis_b, &self.state).unwrap()
+    pub fn view(&self) -> pickl::space::state::StateView<'_> {
+        pickl::space::state::StateView::new(&self.basis_a, &self.basis_b, &self.state).unwrap()
     }
 
     /// The proof's context at this state.
@@ -521,7 +521,7 @@ pub fn near_condensate(
         format!("list:{}", values.join(","))
     };
     let model = model(
-        Lattice::new(pickl::lattice::Geometry::Chain(m)).unwrap(),
+        Lattice::new(pickl::model::lattice::Geometry::Chain(m)).unwrap(),
         Kinetic::Schroedinger,
         (n1, n2),
         (1.0, 1.0),
@@ -534,7 +534,8 @@ pub fn near_condensate(
         FockBasis::new(m, n2).unwrap(),
     );
     let (u, v) = (random_state(m, seed + 4), random_state(m, seed + 5));
-    let condensate = pickl::state::TwoSpeciesState::product(&basis_a, &u, &basis_b, &v).unwrap();
+    let condensate =
+        pickl::space::state::TwoSpeciesState::product(&basis_a, &u, &basis_b, &v).unwrap();
     let noise = random_state(basis_a.dim() * basis_b.dim(), seed + 6);
     let state: Vec<C64> = condensate
         .as_slice()
@@ -556,11 +557,13 @@ pub fn near_condensate(
 impl NearCondensate {
     /// The proof at this state, with α^(1,1) from the number operators and scanned exponents.
     pub fn snapshot(&self) -> pickl::proof::snapshot::ProofSnapshot {
-        let frame = pickl::counting::CondensateFrame::new(&self.basis_a, &self.basis_b).unwrap();
-        let alpha11 = pickl::observables::IndicatorWorkspace::new(&self.basis_a, &self.basis_b)
-            .indicators(&self.state, &self.u, &self.v)
-            .unwrap()
-            .alpha11;
+        let frame =
+            pickl::measure::counting::CondensateFrame::new(&self.basis_a, &self.basis_b).unwrap();
+        let alpha11 =
+            pickl::measure::observables::IndicatorWorkspace::new(&self.basis_a, &self.basis_b)
+                .indicators(&self.state, &self.u, &self.v)
+                .unwrap()
+                .alpha11;
         pickl::proof::snapshot::ProofSnapshot::new(
             &self.context(&frame),
             alpha11,
@@ -572,9 +575,10 @@ impl NearCondensate {
     /// The proof's context at this state.
     pub fn context<'a>(
         &'a self,
-        frame: &pickl::counting::CondensateFrame,
+        frame: &pickl::measure::counting::CondensateFrame,
     ) -> pickl::proof::ProofContext<'a> {
-        let view = pickl::state::StateView::new(&self.basis_a, &self.basis_b, &self.state).unwrap();
+        let view =
+            pickl::space::state::StateView::new(&self.basis_a, &self.basis_b, &self.state).unwrap();
         pickl::proof::ProofContext::new(&self.model, view, (&self.u, &self.v), frame).unwrap()
     }
 }
@@ -586,9 +590,9 @@ pub fn counting_distribution(
     state: &[C64],
     u: &[C64],
     v: &[C64],
-) -> pickl::counting::CountingDistribution {
-    let frame = pickl::counting::CondensateFrame::new(basis_a, basis_b).unwrap();
-    pickl::counting::CountingDistribution::from_frame_state(
+) -> pickl::measure::counting::CountingDistribution {
+    let frame = pickl::measure::counting::CondensateFrame::new(basis_a, basis_b).unwrap();
+    pickl::measure::counting::CountingDistribution::from_frame_state(
         basis_a,
         basis_b,
         &frame.to_frame(state, u, v).unwrap(),

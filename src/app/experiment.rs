@@ -1,0 +1,350 @@
+//! The frame every experiment binary shares: merge flags, config file and defaults, check the
+//! memory, write provenance before and after, show progress, and print a closing line with the
+//! wall time, matvec count and error estimate; keep a checkpoint of a long run and continue
+//! from it when the same command is run again ([`crate::evolution::checkpoint`]). Binaries stay thin:
+//! parse → [`Experiment`] → their own table.
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use indicatif::ProgressBar;
+use serde::Serialize;
+
+use crate::app::config::Options;
+use crate::app::report::{provenance_path, write_provenance, CsvTable};
+use crate::evolution::checkpoint::{self, Checkpoint, CheckpointHeader};
+use crate::evolution::dynamics::{DynamicsProblem, DynamicsSummary, Resume};
+use crate::evolution::propagation::{Progress, PropagatorChoice};
+use crate::{Error, Result, C64};
+
+/// The model arguments every experiment accepts: a TOML config file and the flags of SPEC §8.
+#[derive(clap::Args, Debug)]
+pub struct ModelArgs {
+    /// TOML file with the same keys as the flags (flags given here take precedence)
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub options: Options,
+}
+
+/// A binary's exit: success, or the message on stderr as `error: …` and a failure code.
+pub fn exit_with<E: std::fmt::Display>(result: std::result::Result<(), E>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// How a results table was made, written beside it (see [`crate::app::report::write_provenance`]).
+#[derive(Serialize, Clone, Debug)]
+pub struct Provenance {
+    #[serde(flatten)]
+    run: crate::app::report::Provenance,
+    dimension_a: usize,
+    dimension_b: usize,
+    dimension: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    matvecs: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    propagator: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    propagation_steps: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    propagation_error_estimate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hartree_steps: Option<usize>,
+    /// The time of the checkpoint this run continued from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resumed_at: Option<f64>,
+}
+
+/// A prepared run: resolved options, the validated problem, the output path and the progress bar.
+pub struct Experiment {
+    program: &'static str,
+    /// The options with every default filled in.
+    pub options: Options,
+    /// The problem they describe.
+    pub problem: DynamicsProblem,
+    /// The main output table.
+    pub out: PathBuf,
+    provenance: Provenance,
+    progress: ProgressBar,
+    start: Instant,
+    checkpoint: Checkpointing,
+}
+
+/// The checkpoint of a run: where it goes, what identifies the run, how often it is written,
+/// and the one read back at the start, until the run takes it.
+struct Checkpointing {
+    path: PathBuf,
+    fingerprint: String,
+    every: Option<Duration>,
+    last: Cell<Instant>,
+    found: Option<Checkpoint>,
+}
+
+impl Experiment {
+    /// [`Experiment::prepare`] from the shared command-line arguments.
+    pub fn from_args(program: &'static str, args: ModelArgs, default_out: &str) -> Result<Self> {
+        Self::prepare(program, args.options, args.config.as_deref(), default_out)
+    }
+
+    /// Merges `flags` over the optional config file over the defaults, builds and checks the
+    /// problem, and records that the run has started.
+    pub fn prepare(
+        program: &'static str,
+        flags: Options,
+        config: Option<&Path>,
+        default_out: &str,
+    ) -> Result<Self> {
+        let from_file = match config {
+            // A scaling study's file gives its model; its [scaling] table is not read here.
+            Some(path) => Options::from_toml_file_without(path, &["scaling"])?,
+            None => Options::default(),
+        };
+        let options = flags.or(from_file).resolved(default_out)?;
+        let mut problem = options.problem()?;
+        let fresh_plan = problem.decided_propagator()?;
+        let out = options
+            .out
+            .clone()
+            .expect("resolved options name the output file");
+        let dimensions = problem.dimensions()?;
+        let provenance = Provenance {
+            run: crate::app::report::Provenance::start(program),
+            dimension_a: dimensions.species_a,
+            dimension_b: dimensions.species_b,
+            dimension: dimensions.total(),
+            matvecs: None,
+            propagator: None,
+            propagation_steps: None,
+            propagation_error_estimate: None,
+            hartree_steps: None,
+            resumed_at: None,
+        };
+        let checkpoint = Checkpointing::open(program, &options, &out, dimensions.total())?;
+        // `auto` is decided once, here; the run and its provenance use the decision.
+        let planned = match &checkpoint.found {
+            Some(found) => found.header.propagator()?,
+            None => fresh_plan,
+        };
+        problem.propagator = planned;
+        let mut provenance = provenance;
+        provenance.resumed_at = checkpoint.found.as_ref().map(|c| c.header.time);
+        write_provenance(&out, &options, &provenance)?;
+        eprintln!(
+            "{program}: M = {}, N1 = {}, N2 = {}, D = {} x {} = {}, {} propagator, about {:.2} GiB, writing {}",
+            problem.model.sites(),
+            problem.model.species_a().particles,
+            problem.model.species_b().particles,
+            dimensions.species_a,
+            dimensions.species_b,
+            dimensions.total(),
+            planned,
+            problem.memory_estimate_for(planned)? as f64 / (1u64 << 30) as f64,
+            out.display()
+        );
+        let progress =
+            crate::app::report::progress_bar(problem.times.len() as u64, "{pos}/{len} times");
+        if let Some(found) = &checkpoint.found {
+            eprintln!(
+                "{program}: continuing from the checkpoint at t = {} ({} matvecs done) in {}",
+                found.header.time,
+                found.header.matvecs,
+                checkpoint.path.display()
+            );
+        }
+        Ok(Experiment {
+            program,
+            options,
+            problem,
+            out,
+            provenance,
+            progress,
+            start: Instant::now(),
+            checkpoint,
+        })
+    }
+
+    /// The output tables, each `(path, header)`: created afresh, or, when continuing from a
+    /// checkpoint, cut back to the rows it records.
+    pub fn tables(&self, tables: &[(&Path, &[&str])]) -> Result<Vec<CsvTable>> {
+        let lengths = self.checkpoint.found.as_ref().map(|c| &c.header.tables);
+        if let Some(lengths) = lengths.filter(|l| l.len() != tables.len()) {
+            return Err(Error::invalid(
+                format!("checkpoint {}", self.checkpoint.path.display()),
+                format!(
+                    "records {} tables where this run writes {}; delete it to start afresh",
+                    lengths.len(),
+                    tables.len()
+                ),
+            ));
+        }
+        tables
+            .iter()
+            .enumerate()
+            .map(|(i, (path, header))| match lengths {
+                Some(lengths) => CsvTable::reopen(path, header, lengths[i]),
+                None => CsvTable::create(path, header),
+            })
+            .collect()
+    }
+
+    /// The point to continue from, if a checkpoint of this run was found (taken once), with
+    /// the experiment's running values saved with it.
+    pub fn resume(&mut self) -> Result<Option<(Resume, Vec<f64>)>> {
+        let Some(found) = self.checkpoint.found.take() else {
+            return Ok(None);
+        };
+        let header = found.header;
+        Ok(Some((
+            Resume {
+                progress: header.progress(),
+                propagator: header.propagator()?,
+                state: found.state,
+            },
+            header.running,
+        )))
+    }
+
+    /// At a pause of the propagator: writes a checkpoint if the interval has passed since the
+    /// last one (the state, the progress, the lengths of `tables`, and `running`, the
+    /// experiment's own values to continue with). The tables must hold every row up to the
+    /// pause and no more.
+    pub fn pause(
+        &self,
+        progress: &Progress,
+        propagator: PropagatorChoice,
+        state: &[C64],
+        tables: &[&CsvTable],
+        running: &[f64],
+    ) -> Result<()> {
+        let checkpoint = &self.checkpoint;
+        let due = checkpoint
+            .every
+            .is_some_and(|every| checkpoint.last.get().elapsed() >= every);
+        if !due {
+            return Ok(());
+        }
+        let lengths = tables
+            .iter()
+            .map(|t| t.bytes())
+            .collect::<Result<Vec<_>>>()?;
+        let header = CheckpointHeader::new(
+            &checkpoint.fingerprint,
+            propagator,
+            progress,
+            lengths,
+            running.to_vec(),
+            state.len(),
+        );
+        checkpoint::write(&checkpoint.path, &header, state)?;
+        checkpoint.last.set(Instant::now());
+        Ok(())
+    }
+
+    /// Marks the output times done before a checkpoint the run continues from.
+    pub fn skip(&self, done: usize) {
+        self.progress.set_position(done as u64);
+    }
+
+    /// Marks one output time done.
+    pub fn advance(&self, t: f64, alpha11: f64, matvecs: usize) {
+        self.progress.set_message(format!(
+            "t = {t:.3}, alpha11 = {alpha11:.3e}, {matvecs} matvecs"
+        ));
+        self.progress.inc(1);
+    }
+
+    /// Stops the progress bar after a failure, pointing at the rows already written.
+    pub fn abandon(&self, error: crate::Error) -> crate::Error {
+        self.progress.abandon();
+        crate::Error::Stopped {
+            at: String::new(),
+            error: Box::new(error),
+            table: self.out.clone(),
+        }
+    }
+
+    /// Records the finished run in the provenance file and prints the closing line.
+    pub fn finish(mut self, summary: &DynamicsSummary, also_wrote: &[PathBuf]) -> Result<()> {
+        self.progress.finish_and_clear();
+        let wall = self.start.elapsed().as_secs_f64();
+        let p = &mut self.provenance;
+        p.run.complete(wall);
+        p.matvecs = Some(summary.propagation.matvecs);
+        p.propagator = Some(summary.propagator.to_string());
+        p.propagation_steps = Some(summary.propagation.steps);
+        p.propagation_error_estimate = Some(summary.propagation.error_estimate);
+        p.hartree_steps = Some(summary.hartree.steps);
+        write_provenance(&self.out, &self.options, &self.provenance)?;
+        checkpoint::remove(&self.checkpoint.path)?;
+        let mut files = vec![self.out.display().to_string()];
+        files.extend(also_wrote.iter().map(|f| f.display().to_string()));
+        files.push(provenance_path(&self.out).display().to_string());
+        eprintln!(
+            "{}: done in {wall:.2} s wall, {} matvecs in {} {} steps, state error estimate {:.2e} \
+             (tolerance {:e}); Hartree {} steps; wrote {}",
+            self.program,
+            summary.propagation.matvecs,
+            summary.propagation.steps,
+            summary.propagator,
+            summary.propagation.error_estimate,
+            self.problem.krylov.tolerance(),
+            summary.hartree.steps,
+            files.join(", ")
+        );
+        Ok(())
+    }
+}
+
+impl Checkpointing {
+    /// The checkpoint beside `out`, read back if there is one of this same run (a checkpoint of
+    /// another run is refused, with the way out).
+    fn open(program: &str, options: &Options, out: &Path, dimension: usize) -> Result<Self> {
+        let path = checkpoint::checkpoint_path(out);
+        let described = Options {
+            checkpoint_every: None,
+            provenance: None,
+            ..options.clone()
+        };
+        let fingerprint = format!(
+            "{program} {}\n{}",
+            env!("CARGO_PKG_VERSION"),
+            toml::to_string(&described)
+                .map_err(|e| Error::Numerical(format!("serialising options: {e}")))?
+        );
+        let every = match options.checkpoint_every.unwrap_or(300.0) {
+            s if s.is_nan() || s < 0.0 => {
+                return Err(Error::invalid(
+                    "--checkpoint-every",
+                    format!("must be a number of seconds >= 0 (or inf), got {s}"),
+                ))
+            }
+            // Beyond what a Duration holds (about 5·10¹¹ years) is never too.
+            s => Duration::try_from_secs_f64(s).ok(),
+        };
+        let found = checkpoint::read(&path, |header| {
+            if header.fingerprint != fingerprint || header.dimension != dimension {
+                return Err(Error::invalid(
+                    format!("checkpoint {}", path.display()),
+                    "belongs to a run of another model or other options; rerun that command to \
+                     continue it, or delete the checkpoint (or choose another --out) to start this one",
+                ));
+            }
+            Ok(())
+        })?;
+        Ok(Checkpointing {
+            path,
+            fingerprint,
+            every,
+            last: Cell::new(Instant::now()),
+            found,
+        })
+    }
+}

@@ -1,0 +1,268 @@
+//! Checkpoints of a long run: the state at a pause of the propagator
+//! ([`crate::evolution::propagation::Event::Pause`]), where the propagation stands, the lengths of the
+//! output tables at that moment and the experiment's own running values — everything needed to
+//! continue the run as if it had never stopped, so that a run killed without warning and
+//! started again with the same command writes the same bytes.
+//!
+//! What is not stored is recomputed identically: the Hartree trajectory (solved for every output
+//! time before the propagation starts), the bases and H. A checkpoint carries the description
+//! of its run (a fingerprint: the program and its resolved options), and a run of another
+//! model refuses it rather than continuing from it.
+//!
+//! Format: the line `pickl checkpoint 1`, a TOML header of known length, then the state as
+//! little-endian (re, im) pairs of f64. It is written to a temporary file, synced and renamed
+//! over the previous checkpoint, so a kill at any moment leaves either the old or the new one.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::evolution::propagation::{Progress, PropagationStats, PropagatorChoice};
+use crate::{Error, Result, C64};
+
+const MAGIC: &[u8] = b"pickl checkpoint 1\n";
+
+/// Everything of a checkpoint but the state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointHeader {
+    /// The run it belongs to: the program and its resolved options.
+    pub fingerprint: String,
+    /// The propagator that ran (a resumed run keeps it whatever `auto` would pick now).
+    pub propagator: String,
+    /// The time reached.
+    pub time: f64,
+    /// Output times handed out.
+    pub next: usize,
+    /// Matvecs so far.
+    pub matvecs: usize,
+    /// Propagator steps so far.
+    pub steps: usize,
+    /// Error bound accumulated so far.
+    pub error_estimate: f64,
+    /// Byte lengths of the output tables at the pause.
+    pub tables: Vec<u64>,
+    /// The experiment's running values (meaning fixed by the experiment).
+    pub running: Vec<f64>,
+    /// Length of the state.
+    pub dimension: usize,
+}
+
+impl CheckpointHeader {
+    /// The header of a pause.
+    pub fn new(
+        fingerprint: &str,
+        propagator: PropagatorChoice,
+        progress: &Progress,
+        tables: Vec<u64>,
+        running: Vec<f64>,
+        dimension: usize,
+    ) -> Self {
+        CheckpointHeader {
+            fingerprint: fingerprint.to_owned(),
+            propagator: propagator.to_string(),
+            time: progress.time,
+            next: progress.next,
+            matvecs: progress.stats.matvecs,
+            steps: progress.stats.steps,
+            error_estimate: progress.stats.error_estimate,
+            tables,
+            running,
+            dimension,
+        }
+    }
+
+    /// Where the propagation stood.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            time: self.time,
+            next: self.next,
+            stats: PropagationStats {
+                matvecs: self.matvecs,
+                steps: self.steps,
+                error_estimate: self.error_estimate,
+            },
+        }
+    }
+
+    /// The propagator that ran.
+    pub fn propagator(&self) -> Result<PropagatorChoice> {
+        self.propagator.parse()
+    }
+}
+
+/// A checkpoint read back: its header and the state.
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    /// Where the run stood.
+    pub header: CheckpointHeader,
+    /// Ψ(header.time).
+    pub state: Vec<C64>,
+}
+
+/// The checkpoint file of an output table: `name.csv` → `name.checkpoint`.
+pub fn checkpoint_path(table: &Path) -> PathBuf {
+    table.with_extension("checkpoint")
+}
+
+/// Writes a checkpoint atomically (temporary file, sync, rename).
+pub fn write(path: &Path, header: &CheckpointHeader, state: &[C64]) -> Result<()> {
+    assert_eq!(header.dimension, state.len(), "header and state disagree");
+    let text = toml::to_string(header)
+        .map_err(|e| Error::Numerical(format!("serialising a checkpoint header: {e}")))?;
+    let temporary = path.with_extension("checkpoint.partial");
+    let file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let io = |e| Error::io(&temporary, e);
+    out.write_all(MAGIC).map_err(io)?;
+    out.write_all(&(text.len() as u64).to_le_bytes())
+        .map_err(io)?;
+    out.write_all(text.as_bytes()).map_err(io)?;
+    let mut bytes = Vec::with_capacity(16 * 4096);
+    for chunk in state.chunks(4096) {
+        bytes.clear();
+        for z in chunk {
+            bytes.extend_from_slice(&z.re.to_le_bytes());
+            bytes.extend_from_slice(&z.im.to_le_bytes());
+        }
+        out.write_all(&bytes).map_err(io)?;
+    }
+    let file = out.into_inner().map_err(|e| io(e.into_error()))?;
+    file.sync_all().map_err(io)?;
+    drop(file);
+    std::fs::rename(&temporary, path).map_err(|e| Error::io(path, e))
+}
+
+/// Reads the checkpoint at `path`, if there is one; `accept` sees the header first and may
+/// refuse it before the state (as large as the run's) is read.
+pub fn read(
+    path: &Path,
+    accept: impl FnOnce(&CheckpointHeader) -> Result<()>,
+) -> Result<Option<Checkpoint>> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let damaged = |what: &str| {
+        Error::invalid(
+            format!("checkpoint {}", path.display()),
+            format!("{what}; delete it to start the run afresh"),
+        )
+    };
+    let mut input = BufReader::with_capacity(1 << 20, file);
+    let mut magic = vec![0u8; MAGIC.len()];
+    input
+        .read_exact(&mut magic)
+        .map_err(|_| damaged("too short"))?;
+    if magic != MAGIC {
+        return Err(damaged("not a pickl checkpoint"));
+    }
+    let mut length = [0u8; 8];
+    input
+        .read_exact(&mut length)
+        .map_err(|_| damaged("too short"))?;
+    let length = u64::from_le_bytes(length);
+    if length > 1 << 24 {
+        return Err(damaged("header too long"));
+    }
+    let mut text = vec![0u8; length as usize];
+    input
+        .read_exact(&mut text)
+        .map_err(|_| damaged("too short"))?;
+    let text = String::from_utf8(text).map_err(|_| damaged("header is not text"))?;
+    let header: CheckpointHeader =
+        toml::from_str(&text).map_err(|e| damaged(&format!("unreadable header ({e})")))?;
+    accept(&header)?;
+    let expected = header
+        .dimension
+        .checked_mul(16)
+        .ok_or_else(|| damaged("impossible dimension"))?;
+    let mut state = Vec::new();
+    state
+        .try_reserve_exact(header.dimension)
+        .map_err(|_| Error::TooLarge(format!("a checkpoint state of {expected} bytes")))?;
+    let mut bytes = vec![0u8; 16 * 4096];
+    let mut remaining = header.dimension;
+    while remaining > 0 {
+        let count = remaining.min(4096);
+        input
+            .read_exact(&mut bytes[..16 * count])
+            .map_err(|_| damaged("the state is cut short"))?;
+        for pair in bytes[..16 * count].chunks_exact(16) {
+            let re = f64::from_le_bytes(pair[..8].try_into().expect("8 bytes"));
+            let im = f64::from_le_bytes(pair[8..].try_into().expect("8 bytes"));
+            state.push(C64::new(re, im));
+        }
+        remaining -= count;
+    }
+    if input
+        .read(&mut bytes[..1])
+        .map_err(|e| Error::io(path, e))?
+        != 0
+    {
+        return Err(damaged("longer than its header says"));
+    }
+    Ok(Some(Checkpoint { header, state }))
+}
+
+/// Removes the checkpoint of a finished run (nothing if there is none).
+pub fn remove(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_reads_back_bit_for_bit_and_a_damaged_one_is_refused() {
+        let dir = std::env::temp_dir().join(format!("pickl-checkpoint-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("run.checkpoint");
+        let state: Vec<C64> = (0..10_000)
+            .map(|i| C64::new((i as f64).sin() / 3.0, -1.0 / (i as f64 + 0.7)))
+            .collect();
+        let progress = Progress {
+            time: 0.1 + 0.2,
+            next: 3,
+            stats: PropagationStats {
+                matvecs: 77,
+                steps: 5,
+                error_estimate: 1.234_567_890_123_456_7e-11,
+            },
+        };
+        let header = CheckpointHeader::new(
+            "dynamics\nn1 = 3",
+            PropagatorChoice::Chebyshev,
+            &progress,
+            vec![120, 4567],
+            vec![f64::MIN_POSITIVE, -0.0, 1.0 / 3.0],
+            state.len(),
+        );
+        write(&path, &header, &state).unwrap();
+        let back = read(&path, |_| Ok(())).unwrap().unwrap();
+        assert_eq!(back.header, header);
+        assert_eq!(back.header.progress(), progress);
+        assert!(back
+            .state
+            .iter()
+            .zip(&state)
+            .all(|(a, b)| a.re.to_bits() == b.re.to_bits() && a.im.to_bits() == b.im.to_bits()));
+        // Cut short: refused with a message that says what to do.
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 5]).unwrap();
+        let error = read(&path, |_| Ok(())).unwrap_err().to_string();
+        assert!(
+            error.contains("cut short") && error.contains("delete"),
+            "{error}"
+        );
+        remove(&path).unwrap();
+        assert!(read(&path, |_| Ok(())).unwrap().is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

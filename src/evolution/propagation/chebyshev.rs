@@ -1,0 +1,455 @@
+//! Chebyshev propagation with a proven spectral interval and a bounded truncation error, in
+//! three state-sized vectors.
+//!
+//! If spec(H) ⊂ [E₋, E₊], write H = c + r H̃ with c = (E₊ + E₋)/2, r = (E₊ − E₋)/2, so that
+//! spec(H̃) ⊂ [−1, 1]. The Jacobi–Anger expansion gives, for a step τ and z = τ r,
+//!
+//!   e^{−iτH} ψ = e^{−iτc} Σ_{k≥0} (2 − δ_{k0}) (−i)^k J_k(z) T_k(H̃) ψ,
+//!
+//! with T_k the Chebyshev polynomials, T_{k+1}(H̃)ψ = 2H̃ T_k(H̃)ψ − T_{k−1}(H̃)ψ. Since
+//! ‖T_k(H̃)‖ ≤ 1 on [−1, 1] and |J_k(z)| ≤ (z/2)^k/k! for real z ≥ 0, truncating after K terms
+//! leaves an error of at most
+//!
+//!   2‖ψ‖ Σ_{k>K} (z/2)^k/k! ≤ 2‖ψ‖ (z/2)^{K+1}/(K+1)! · 1/(1 − z/(2(K+2)))   (z < 2(K+2)),
+//!
+//! This bound is far above the true tail once z is large (it needs K ≈ e z/2 where the series
+//! has converged at K ≈ z + O(z^{1/3})), so it is used only for the far tail: with K_far the
+//! order where it falls under half the budget, the terms K < k ≤ K_far are bounded by their
+//! computed |J_k(z)| (Miller's algorithm, accurate to a few ulps relative), and the order K is
+//! the smallest with 2 Σ_{K<k≤K_far} |J_k(z)| + far tail ≤ tol · τ/T. The per-step bounds add
+//! up to at most `tol` over [0, T] (the exact propagator is unitary), as for Lanczos. The
+//! interval [E₋, E₊] must contain the spectrum — it is a bound proven from the operator's parts
+//! ([`crate::space::linalg::LinearOperator::spectral_bounds`]), not an estimate — otherwise ‖T_k(H̃)‖
+//! grows and the bound is void. The steps end on the output times, so every output is a sum of
+//! the series itself; an interval longer than z = 400 is cut into equal steps, which costs a
+//! few matvecs and gives the run a pause (a point to checkpoint) every few hundred matvecs.
+//!
+//! Memory: the state, one Chebyshev vector and the accumulated sum. T_{k+1} overwrites T_{k−1}
+//! in the same pass that applies H to T_k and adds c_{k+1} T_{k+1} to the sum
+//! ([`crate::space::linalg::LinearOperator::apply_update`]), so each order costs one streaming pass.
+
+use statrs::function::gamma::ln_gamma;
+
+use super::{Event, Progress, PropagationStats, Propagator, Snapshot};
+use crate::space::linalg::{norm, LinearOperator, Update};
+use crate::{Error, Result, C64};
+
+/// The Chebyshev propagator.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Chebyshev {
+    tolerance: f64,
+}
+
+impl Chebyshev {
+    /// A propagator with the given tolerance on ‖Ψ(T) − Ψ_exact(T)‖ over the whole run,
+    /// 0 < tolerance < 1.
+    pub fn new(tolerance: f64) -> Result<Self> {
+        if !(tolerance > 0.0 && tolerance < 1.0) {
+            return Err(Error::invalid(
+                "--tol",
+                format!("must lie in (0, 1), got {tolerance}"),
+            ));
+        }
+        Ok(Chebyshev { tolerance })
+    }
+
+    /// The tolerance.
+    pub fn tolerance(&self) -> f64 {
+        self.tolerance
+    }
+
+    /// State-sized vectors held besides the state: one Chebyshev vector and the sum.
+    pub const WORK_VECTORS: usize = 2;
+
+    /// The number of H applications for a step of length τ on an operator whose spectrum lies
+    /// in an interval of half-width r, when the step may lose at most `budget` (relative to ‖ψ‖).
+    pub fn order(tau: f64, half_width: f64, budget: f64) -> usize {
+        truncation(tau * half_width, budget).0
+    }
+
+    /// The H applications of a whole run through `times` on an operator with spectrum in an
+    /// interval of half-width r (what the planner compares with Lanczos).
+    pub fn planned_matvecs(&self, times: &[f64], half_width: f64) -> usize {
+        let end = times.last().copied().unwrap_or(0.0);
+        let mut start = 0.0;
+        let mut total = 0;
+        let argument = end * half_width;
+        if argument.is_nan() || argument > MAX_RUN_ARGUMENT {
+            return usize::MAX;
+        }
+        for &stop in times {
+            // Equal steps: one order for all of them.
+            let steps = steps_in(start, stop, half_width);
+            let tau = (stop - start) / steps as f64;
+            if tau > 0.0 {
+                let order = truncation(tau * half_width, self.tolerance * tau / end).0;
+                total = steps.saturating_mul(order).saturating_add(total);
+            }
+            start = stop;
+        }
+        total
+    }
+}
+
+/// The largest z = τ r of one step.
+const MAX_ARGUMENT: f64 = 400.0;
+
+/// The largest r·T of a run (about that many H applications): beyond it a run is refused as
+/// never ending, not started.
+const MAX_RUN_ARGUMENT: f64 = 1e9;
+
+/// Steps in the interval [start, stop]: enough that none has z above [`MAX_ARGUMENT`].
+fn steps_in(start: f64, stop: f64, half_width: f64) -> usize {
+    ((stop - start) * half_width / MAX_ARGUMENT).ceil().max(1.0) as usize
+}
+
+/// The end of step j of `steps` equal steps from `start` to `stop` (exactly `stop` for the last).
+fn step_time(start: f64, stop: f64, j: usize, steps: usize) -> f64 {
+    if j == steps {
+        stop
+    } else {
+        start + (stop - start) * (j as f64 / steps as f64)
+    }
+}
+
+/// The smallest K with 2 Σ_{k>K} (z/2)^k/k! ≤ budget (the crude bound of the module doc).
+fn far_order(z: f64, budget: f64) -> usize {
+    if z == 0.0 {
+        return 0;
+    }
+    let log_budget = budget.max(f64::MIN_POSITIVE).ln();
+    let half = z / 2.0;
+    let mut order = 0usize;
+    loop {
+        let next = (order + 1) as f64;
+        if half < order as f64 + 2.0 {
+            let log_tail = std::f64::consts::LN_2 + next * half.ln()
+                - ln_gamma(next + 1.0)
+                - (1.0 - half / (order as f64 + 2.0)).ln();
+            if log_tail <= log_budget {
+                return order;
+            }
+        }
+        order += 1;
+    }
+}
+
+/// The order K of a step with argument z and the proven bound on its truncation error
+/// (relative to ‖ψ‖), at most `budget`: the computed 2|J_k(z)| for K < k ≤ K_far and the crude
+/// bound beyond (module doc).
+fn truncation(z: f64, budget: f64) -> (usize, f64) {
+    if z == 0.0 {
+        return (0, 0.0);
+    }
+    let far = far_order(z, budget / 2.0);
+    let bessel = bessel_j(far, z);
+    // A relative allowance for the rounding of the computed J_k.
+    let computed = |k: usize| 2.0 * bessel[k].abs() * (1.0 + 1e-12);
+    let mut tail = tail_bound(z, far);
+    let mut order = far;
+    while order > 0 && tail + computed(order) <= budget {
+        tail += computed(order);
+        order -= 1;
+    }
+    (order, tail)
+}
+
+/// J_0(z), …, J_K(z) for real z ≥ 0, by Miller's backward recurrence
+/// J_{k−1} = (2k/z) J_k − J_{k+1}, started far above both K and z and normalised by
+/// J_0 + 2 Σ_{k≥1} J_{2k} = 1.
+pub fn bessel_j(order: usize, z: f64) -> Vec<f64> {
+    if z == 0.0 {
+        let mut values = vec![0.0; order + 1];
+        values[0] = 1.0;
+        return values;
+    }
+    let start = order.max(z.ceil() as usize) + 40 + (10.0 * z.cbrt()).ceil() as usize;
+    let start = start + start % 2;
+    let mut values = vec![0.0; order + 1];
+    let (mut above, mut current) = (0.0f64, 1e-300f64);
+    let mut normalisation = 0.0;
+    for k in (0..=start).rev() {
+        if k <= order {
+            values[k] = current;
+        }
+        if k == 0 {
+            normalisation += current;
+        } else if k % 2 == 0 {
+            normalisation += 2.0 * current;
+        }
+        if k == 0 {
+            break;
+        }
+        let below = 2.0 * k as f64 / z * current - above;
+        above = current;
+        current = below;
+        if current.abs() > 1e250 {
+            // Rescale everything computed so far.
+            let s = 1e-250;
+            current *= s;
+            above *= s;
+            normalisation *= s;
+            values.iter_mut().for_each(|v| *v *= s);
+        }
+    }
+    values.iter_mut().for_each(|v| *v /= normalisation);
+    values
+}
+
+impl Chebyshev {
+    /// One step of length τ: `state` ← e^{−iτH} state through the truncated series, using
+    /// `chebyshev` and `sum` as work vectors. Returns (matvecs, error bound).
+    #[allow(clippy::too_many_arguments)]
+    fn step<O: LinearOperator>(
+        &self,
+        operator: &O,
+        (centre, half_width): (f64, f64),
+        tau: f64,
+        end: f64,
+        state: &mut [C64],
+        chebyshev: &mut [C64],
+        sum: &mut [C64],
+    ) -> Result<(usize, f64)> {
+        let z = tau * half_width;
+        let (order, tail) = truncation(z, self.tolerance * tau / end);
+        let bessel = bessel_j(order, z);
+        let norm0 = norm(state);
+        // c_k = (2 − δ_k0)(−i)^k J_k(z), T_0 ψ = ψ.
+        let coefficient = |k: usize| -> C64 {
+            let weight = if k == 0 { 1.0 } else { 2.0 } * bessel[k];
+            match k % 4 {
+                0 => C64::new(weight, 0.0),
+                1 => C64::new(0.0, -weight),
+                2 => C64::new(-weight, 0.0),
+                _ => C64::new(0.0, weight),
+            }
+        };
+        let c0 = coefficient(0);
+        sum.iter_mut()
+            .zip(state.iter())
+            .for_each(|(s, x)| *s = c0 * x);
+        let mut matvecs = 0;
+        if order >= 1 && half_width > 0.0 {
+            // T_1 = H̃ψ into `chebyshev`; then alternate: T_{k+1} = 2H̃T_k − T_{k−1}
+            // overwrites T_{k−1}, which lives in `state` or `chebyshev` in turn.
+            let first = Update {
+                operator: 1.0 / half_width,
+                input: -centre / half_width,
+                previous: 0.0,
+            };
+            operator.apply_update(state, chebyshev, first, Some((sum, coefficient(1))));
+            let recurrence = Update {
+                operator: 2.0 / half_width,
+                input: -2.0 * centre / half_width,
+                previous: -1.0,
+            };
+            for k in 2..=order {
+                let c = coefficient(k);
+                if k % 2 == 0 {
+                    operator.apply_update(chebyshev, state, recurrence, Some((sum, c)));
+                } else {
+                    operator.apply_update(state, chebyshev, recurrence, Some((sum, c)));
+                }
+            }
+            matvecs = order;
+        }
+        let phase = C64::from_polar(1.0, -tau * centre);
+        state
+            .iter_mut()
+            .zip(sum.iter())
+            .for_each(|(x, s)| *x = phase * s);
+        if !norm(state).is_finite() {
+            return Err(Error::Numerical(
+                "the Chebyshev series produced a non-finite number (is the Hamiltonian finite?)"
+                    .into(),
+            ));
+        }
+        Ok((matvecs, norm0 * tail))
+    }
+}
+
+impl Propagator for Chebyshev {
+    fn propagate_from<O, F>(
+        &self,
+        operator: &O,
+        state: &mut [C64],
+        times: &[f64],
+        from: Progress,
+        mut observe: F,
+    ) -> Result<PropagationStats>
+    where
+        O: LinearOperator,
+        F: FnMut(Event<'_>) -> Result<()>,
+    {
+        let (mut stats, end) = super::begin(operator, state, times, &from)?;
+        let Some(end) = end else {
+            return Ok(stats);
+        };
+        let (lower, upper) = operator.spectral_bounds().ok_or_else(|| {
+            Error::invalid(
+                "--propagator chebyshev",
+                "needs proven spectral bounds of the operator",
+            )
+        })?;
+        if !(lower.is_finite() && upper.is_finite() && lower <= upper) {
+            return Err(Error::Numerical(format!(
+                "the spectral bounds [{lower}, {upper}] of H are not a finite interval"
+            )));
+        }
+        let interval = (0.5 * (upper + lower), 0.5 * (upper - lower));
+        if end * interval.1 > MAX_RUN_ARGUMENT {
+            return Err(Error::TooLarge(format!(
+                "a Chebyshev run over r·T = {:e} (spectral half-width r = {:e}, T = {end}): \
+                 about as many H applications; is the model's energy scale meant to be this large?",
+                end * interval.1,
+                interval.1
+            )));
+        }
+        let zero = C64::new(0.0, 0.0);
+        let mut chebyshev = vec![zero; state.len()];
+        let mut sum = vec![zero; state.len()];
+        for (index, &stop) in times.iter().enumerate().skip(from.next) {
+            let start = if index == 0 { 0.0 } else { times[index - 1] };
+            let steps = steps_in(start, stop, interval.1);
+            // Resuming inside this interval: continue after the step that ended at from.time.
+            let first = if index == from.next && from.time > start {
+                (1..steps)
+                    .find(|&j| step_time(start, stop, j, steps) == from.time)
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            "resume point",
+                            format!("t = {} is not the end of a Chebyshev step", from.time),
+                        )
+                    })?
+                    + 1
+            } else {
+                1
+            };
+            for j in first..=steps {
+                let (t0, t1) = (
+                    step_time(start, stop, j - 1, steps),
+                    step_time(start, stop, j, steps),
+                );
+                if t1 > t0 {
+                    let (matvecs, error) = self.step(
+                        operator,
+                        interval,
+                        t1 - t0,
+                        end,
+                        state,
+                        &mut chebyshev,
+                        &mut sum,
+                    )?;
+                    stats.matvecs += matvecs;
+                    stats.steps += 1;
+                    stats.error_estimate += error;
+                }
+                if j < steps {
+                    observe(Event::Pause(
+                        &Progress {
+                            time: t1,
+                            next: index,
+                            stats,
+                        },
+                        state,
+                    ))?;
+                }
+            }
+            observe(Event::Output(&Snapshot {
+                index,
+                time: stop,
+                state,
+                stats,
+            }))?;
+            observe(Event::Pause(
+                &Progress {
+                    time: stop,
+                    next: index + 1,
+                    stats,
+                },
+                state,
+            ))?;
+        }
+        Ok(stats)
+    }
+}
+
+/// 2 Σ_{k>K} (z/2)^k/k!, bounded as in the module doc (relative to ‖ψ‖).
+fn tail_bound(z: f64, order: usize) -> f64 {
+    if z == 0.0 {
+        return 0.0;
+    }
+    let half = z / 2.0;
+    let next = (order + 1) as f64;
+    let ratio = half / (order as f64 + 2.0);
+    if ratio >= 1.0 {
+        return f64::INFINITY;
+    }
+    (std::f64::consts::LN_2 + next * half.ln() - ln_gamma(next + 1.0) - (1.0 - ratio).ln()).exp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bessel_values_against_tabulated_ones() {
+        // Abramowitz & Stegun Table 9.1 and standard tables.
+        let j = bessel_j(5, 1.0);
+        assert!((j[0] - 0.765_197_686_557_966_6).abs() < 1e-15);
+        assert!((j[1] - 0.440_050_585_744_933_5).abs() < 1e-15);
+        let j = bessel_j(1, 10.0);
+        assert!((j[0] + 0.245_935_764_451_348_3).abs() < 1e-15);
+        assert!((j[1] - 0.043_472_746_168_861_44).abs() < 1e-15);
+        let j = bessel_j(0, 100.0);
+        assert!((j[0] - 0.019_985_850_304_223_12).abs() < 1e-14);
+    }
+
+    #[test]
+    fn bessel_squares_sum_to_one() {
+        // J_0² + 2 Σ J_k² = 1 (Neumann), independent of the normalisation J_0 + 2 Σ J_2k = 1.
+        for z in [0.3, 7.0, 80.0, 600.0] {
+            let j = bessel_j(z as usize + 200, z);
+            let sum: f64 = j[0] * j[0] + 2.0 * j[1..].iter().map(|v| v * v).sum::<f64>();
+            assert!((sum - 1.0).abs() < 1e-13, "z = {z}: {sum}");
+        }
+    }
+
+    #[test]
+    fn the_crude_order_meets_its_budget_and_is_minimal() {
+        for (z, budget) in [(1.0, 1e-10), (50.0, 1e-12), (300.0, 1e-8)] {
+            let k = far_order(z, budget);
+            assert!(tail_bound(z, k) <= budget);
+            assert!(k == 0 || tail_bound(z, k - 1) > budget);
+            // The bound is above the true tail 2 Σ_{k>K} |J_k(z)|.
+            let j = bessel_j(k + 100, z);
+            let tail: f64 = 2.0 * j[k + 1..].iter().map(|v| v.abs()).sum::<f64>();
+            assert!(tail <= tail_bound(z, k));
+        }
+    }
+
+    #[test]
+    fn the_order_bounds_the_true_tail_and_is_near_z() {
+        for (z, budget) in [(0.5, 1e-13), (1.0, 1e-10), (50.0, 1e-12), (400.0, 1e-12)] {
+            let (k, bound) = truncation(z, budget);
+            assert!(bound <= budget);
+            // The true tail 2 Σ_{k>K} |J_k(z)|, from an independent long recurrence.
+            let j = bessel_j(k + 400, z);
+            let tail: f64 = 2.0 * j[k + 1..].iter().map(|v| v.abs()).sum::<f64>();
+            assert!(
+                tail <= bound,
+                "z = {z}: tail {tail:e} above the bound {bound:e}"
+            );
+            // One order less would not meet the budget: the order is the true one.
+            let shorter: f64 = 2.0 * j[k..].iter().map(|v| v.abs()).sum::<f64>();
+            assert!(
+                k == 0 || shorter > budget * 0.5,
+                "z = {z}, K = {k}: {shorter:e}"
+            );
+            // Far below the crude order e z/2 at large z.
+            if z >= 50.0 {
+                assert!((k as f64) < z + 6.0 * z.cbrt() + 30.0, "z = {z}: K = {k}");
+            }
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! One species' frame change Γ(W) on the rows (species A) or the columns (species B) of Ψ,
+//! factor by factor and sector by sector (the doc of `counting::frame`).
+
+use std::collections::BTreeMap;
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, Par};
+use rayon::prelude::*;
+
+use super::givens::{givens_sequence, Givens};
+use super::sectors::{Sector, SectorEigen};
+use crate::space::fock::FockBasis;
+use crate::{Error, Result, C64};
+
+/// Everything about one species' Fock space that the frame change needs and that does not
+/// depend on the orbital: the sectors of each mode pair and the cached sector eigenvectors.
+#[derive(Clone, Debug)]
+pub struct SpeciesFrame {
+    dim: usize,
+    modes: usize,
+    particles: usize,
+    /// sectors[x] for the pair (x−1, x), x = 1..M−1 (index 0 unused).
+    sectors: Vec<Vec<Sector>>,
+    eigen: BTreeMap<usize, SectorEigen>,
+}
+
+impl SpeciesFrame {
+    /// Precomputes the sectors of every neighbouring mode pair and their eigenvectors.
+    pub fn new(basis: &FockBasis) -> Result<Self> {
+        let m = basis.modes();
+        let mut sectors = vec![Vec::new(); m];
+        let mut sizes = std::collections::BTreeSet::new();
+        for (x, list) in sectors.iter_mut().enumerate().skip(1) {
+            let mut occupation = vec![0u32; m];
+            for rank in 0..basis.dim() {
+                let occ = basis.occupation(rank);
+                if occ[x - 1] != 0 {
+                    continue;
+                }
+                let s = occ[x] as usize;
+                occupation.copy_from_slice(occ);
+                let ranks = (0..=s)
+                    .map(|k| {
+                        occupation[x - 1] = k as u32;
+                        occupation[x] = (s - k) as u32;
+                        basis.rank(&occupation) as u32
+                    })
+                    .collect();
+                sizes.insert(s);
+                list.push(Sector { ranks });
+            }
+        }
+        let eigen = sizes
+            .into_iter()
+            .filter(|&s| s > 0)
+            .map(|s| SectorEigen::new(s).map(|e| (s, e)))
+            .collect::<Result<_>>()?;
+        Ok(SpeciesFrame {
+            dim: basis.dim(),
+            modes: m,
+            particles: basis.particles(),
+            sectors,
+            eigen,
+        })
+    }
+
+    /// Dimension of the species' Fock space.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The Givens factors of W (or of W⁻¹, reversed, when `inverse`), after checking the orbital.
+    fn factors(&self, orbital: &[C64], inverse: bool) -> Result<Vec<Givens>> {
+        if orbital.len() != self.modes {
+            return Err(Error::invalid(
+                "orbital",
+                format!("{} coefficients for {} modes", orbital.len(), self.modes),
+            ));
+        }
+        let mut sequence = givens_sequence(orbital);
+        if inverse {
+            sequence.reverse();
+        }
+        Ok(sequence)
+    }
+
+    /// For one factor, the sector matrices M_s = diag(post) V diag(e^{±iθσ}) Vᵀ diag(pre) for
+    /// every sector size s of its mode pair:
+    /// forward Γ(g) = D⁻¹ V e^{iθσ} Vᵀ D · e^{−i(αk + β(s−k))},
+    /// inverse Γ(g)⁻¹ = e^{+i(αk + β(s−k))} · D⁻¹ V e^{−iθσ} Vᵀ D, with D = diag(i^k).
+    fn sector_matrices(&self, g: Givens, inverse: bool) -> BTreeMap<usize, Mat<C64>> {
+        let sign = if inverse { -1.0 } else { 1.0 };
+        let i_power = |k: usize| {
+            [
+                C64::new(1.0, 0.0),
+                C64::new(0.0, 1.0),
+                C64::new(-1.0, 0.0),
+                C64::new(0.0, -1.0),
+            ][k % 4]
+        };
+        let mut sizes: Vec<usize> = self.sectors[g.mode]
+            .iter()
+            .map(|sector| sector.ranks.len() - 1)
+            .collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        sizes
+            .into_iter()
+            .map(|s| {
+                let diagonal_phase = |k: usize| {
+                    C64::from_polar(
+                        1.0,
+                        -sign * (g.phase_low * k as f64 + g.phase_high * (s - k) as f64),
+                    )
+                };
+                let (pre, post): (Vec<C64>, Vec<C64>) = (0..=s)
+                    .map(|k| {
+                        if inverse {
+                            (i_power(k), i_power(k).conj() * diagonal_phase(k))
+                        } else {
+                            (i_power(k) * diagonal_phase(k), i_power(k).conj())
+                        }
+                    })
+                    .unzip();
+                if s == 0 {
+                    return (s, Mat::from_fn(1, 1, |_, _| pre[0] * post[0]));
+                }
+                let eigen = &self.eigen[&s];
+                let phases: Vec<C64> = eigen
+                    .values
+                    .iter()
+                    .map(|&sigma| C64::from_polar(1.0, sign * g.angle * sigma))
+                    .collect();
+                // V diag(phase) Vᵀ (one product for large sectors), then the diagonal factors.
+                let v = &eigen.vectors;
+                let inner = if s + 1 > LARGE_SECTOR {
+                    let scaled = Mat::<C64>::from_fn(s + 1, s + 1, |k, j| phases[j] * v[(k, j)]);
+                    let transposed =
+                        Mat::<C64>::from_fn(s + 1, s + 1, |j, l| C64::new(v[(l, j)], 0.0));
+                    let mut inner = Mat::<C64>::zeros(s + 1, s + 1);
+                    matmul(
+                        &mut inner,
+                        Accum::Replace,
+                        &scaled,
+                        &transposed,
+                        C64::new(1.0, 0.0),
+                        Par::rayon(0),
+                    );
+                    inner
+                } else {
+                    Mat::from_fn(s + 1, s + 1, |k, l| {
+                        (0..=s).map(|j| v[(k, j)] * phases[j] * v[(l, j)]).sum()
+                    })
+                };
+                (
+                    s,
+                    Mat::from_fn(s + 1, s + 1, |k, l| post[k] * inner[(k, l)] * pre[l]),
+                )
+            })
+            .collect()
+    }
+
+    /// Applies one factor to the rows of a row-major `dim × length` matrix (this species on the
+    /// rows). Sectors in parallel; small sectors by contiguous row combinations, large ones by
+    /// one faer product.
+    fn rotate_rows(
+        &self,
+        g: Givens,
+        matrices: &BTreeMap<usize, Mat<C64>>,
+        data: &mut [C64],
+        length: usize,
+    ) {
+        let sectors = &self.sectors[g.mode];
+        let shared = SharedRows(data.as_mut_ptr(), data.len());
+        sectors
+            .par_iter()
+            .for_each_init(Vec::new, |scratch: &mut Vec<C64>, sector| {
+                let n = sector.ranks.len();
+                let matrix = &matrices[&(n - 1)];
+                // SAFETY: every rank belongs to exactly one sector of this mode pair, so the rows
+                // touched here are touched by no other task.
+                let mut rows: Vec<&mut [C64]> = sector
+                    .ranks
+                    .iter()
+                    .map(|&r| unsafe { shared.row(r as usize, length) })
+                    .collect();
+                if n == 1 {
+                    let f = matrix[(0, 0)];
+                    rows[0].iter_mut().for_each(|z| *z *= f);
+                    return;
+                }
+                scratch.clear();
+                scratch.resize(n * length, C64::new(0.0, 0.0));
+                if n > LARGE_SECTOR {
+                    for (k, row) in rows.iter().enumerate() {
+                        scratch[k * length..(k + 1) * length].copy_from_slice(row);
+                    }
+                    let input = faer::MatRef::from_row_major_slice(scratch.as_slice(), n, length);
+                    let mut output = Mat::<C64>::zeros(n, length);
+                    matmul(
+                        &mut output,
+                        Accum::Replace,
+                        matrix,
+                        input,
+                        C64::new(1.0, 0.0),
+                        Par::rayon(0),
+                    );
+                    for (k, row) in rows.iter_mut().enumerate() {
+                        row.iter_mut()
+                            .enumerate()
+                            .for_each(|(c, z)| *z = output[(k, c)]);
+                    }
+                    return;
+                }
+                for k in 0..n {
+                    let out = &mut scratch[k * length..(k + 1) * length];
+                    for (l, row) in rows.iter().enumerate() {
+                        let m = matrix[(k, l)];
+                        if m != C64::new(0.0, 0.0) {
+                            out.iter_mut()
+                                .zip(row.iter())
+                                .for_each(|(o, z)| *o += m * z);
+                        }
+                    }
+                }
+                for (k, row) in rows.iter_mut().enumerate() {
+                    row.copy_from_slice(&scratch[k * length..(k + 1) * length]);
+                }
+            });
+    }
+
+    /// Applies one factor to the columns of a row-major `rows × dim` matrix (this species on the
+    /// columns), without transposing: small sectors row by row in parallel, large ones as one
+    /// gathered block (rows × sector) times M_sᵀ.
+    fn rotate_columns(&self, g: Givens, matrices: &BTreeMap<usize, Mat<C64>>, data: &mut [C64]) {
+        let (large, small): (Vec<&Sector>, Vec<&Sector>) = self.sectors[g.mode]
+            .iter()
+            .partition(|sector| sector.ranks.len() > LARGE_SECTOR);
+        data.par_chunks_mut(self.dim).for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(gathered, combined): &mut (Vec<C64>, Vec<C64>), row| {
+                for sector in &small {
+                    let n = sector.ranks.len();
+                    let matrix = &matrices[&(n - 1)];
+                    gathered.clear();
+                    gathered.extend(sector.ranks.iter().map(|&r| row[r as usize]));
+                    combined.clear();
+                    combined.extend(
+                        (0..n).map(|k| (0..n).map(|l| matrix[(k, l)] * gathered[l]).sum::<C64>()),
+                    );
+                    for (&r, &z) in sector.ranks.iter().zip(combined.iter()) {
+                        row[r as usize] = z;
+                    }
+                }
+            },
+        );
+        let rows = data.len() / self.dim;
+        for sector in large {
+            let n = sector.ranks.len();
+            let block = Mat::<C64>::from_fn(rows, n, |a, k| {
+                data[a * self.dim + sector.ranks[k] as usize]
+            });
+            let mut output = Mat::<C64>::zeros(rows, n);
+            matmul(
+                &mut output,
+                Accum::Replace,
+                &block,
+                matrices[&(n - 1)].transpose(),
+                C64::new(1.0, 0.0),
+                Par::rayon(0),
+            );
+            for a in 0..rows {
+                for (k, &r) in sector.ranks.iter().enumerate() {
+                    data[a * self.dim + r as usize] = output[(a, k)];
+                }
+            }
+        }
+    }
+
+    /// Γ(W) (or Γ(W)⁻¹) on the rows (`on_rows`) or the columns of `data`, where the other
+    /// dimension is `other`.
+    pub(super) fn transform(
+        &self,
+        orbital: &[C64],
+        data: &mut [C64],
+        other: usize,
+        on_rows: bool,
+        inverse: bool,
+    ) -> Result<()> {
+        assert_eq!(data.len(), self.dim * other);
+        if orbital.len() != self.modes {
+            return Err(Error::invalid(
+                "orbital",
+                format!("{} coefficients for {} modes", orbital.len(), self.modes),
+            ));
+        }
+        if self.modes == 1 {
+            // W = e^{−iα} on one mode: Γ(W) = e^{−iαN} on the single state.
+            let angle = orbital[0].arg() * self.particles as f64;
+            let phase = C64::from_polar(1.0, if inverse { angle } else { -angle });
+            data.iter_mut().for_each(|z| *z *= phase);
+            return Ok(());
+        }
+        for g in self.factors(orbital, inverse)? {
+            let matrices = self.sector_matrices(g, inverse);
+            if on_rows {
+                self.rotate_rows(g, &matrices, data, other);
+            } else {
+                self.rotate_columns(g, &matrices, data);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sectors with more states than this are rotated with one faer product instead of row
+/// combinations.
+const LARGE_SECTOR: usize = 64;
+
+/// Raw access to disjoint rows of one matrix from several rayon tasks.
+struct SharedRows(*mut C64, usize);
+unsafe impl Sync for SharedRows {}
+unsafe impl Send for SharedRows {}
+
+impl SharedRows {
+    /// # Safety
+    /// No two live references may cover the same row.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn row(&self, row: usize, length: usize) -> &mut [C64] {
+        assert!((row + 1) * length <= self.1);
+        std::slice::from_raw_parts_mut(self.0.add(row * length), length)
+    }
+}

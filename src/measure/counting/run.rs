@@ -1,0 +1,278 @@
+//! Counting along a run (the `counting` experiment as a library): at every output time the
+//! state in the condensate frame of (u_t, v_t), the counting distribution π(k_A, k_B), the
+//! indicators α^(k₁,k₂), R^(1,1) and R^(2,2) from the reduced density matrices, the natural
+//! occupations, the slack of Lemmas 3.1, 3.2, A.1 and A.2, the rows of (2.25)
+//! ([`super::fractions`]), and the first BBGKY equation (4.13) against (4.14)
+//! ([`crate::measure::hierarchy`]).
+
+use super::fractions::{fraction_rows, log_fraction_bound, FractionRow};
+use super::{CondensateFrame, CountingDistribution};
+use crate::evolution::dynamics::{DynamicsProblem, Moment};
+use crate::evolution::hamiltonian::ManyBodyHamiltonian;
+use crate::measure::hierarchy::FirstEquation;
+use crate::measure::lemmas::{
+    lemma_3_1, lemma_3_2_higher, lemma_3_2_trace_norm, lemma_a_1, lemma_a_2_chain_13,
+    lemma_a_2_chain_14, Component,
+};
+use crate::measure::reduced::{natural_occupations, reduced_density};
+use crate::model::Model;
+use crate::proof::bounds::{kappa, ProofConstants};
+use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
+use crate::proof::norms::ExponentChoice;
+use crate::Result;
+
+/// Columns of the π table.
+pub const DISTRIBUTION_COLUMNS: [&str; 4] = ["t", "k_a", "k_b", "probability"];
+
+/// Columns of the (2.25) table.
+pub const FRACTION_COLUMNS: [&str; 7] = [
+    "t",
+    "k1",
+    "k2",
+    "alpha",
+    "alpha_over_max_k_alpha11",
+    "log10_bound_2_25",
+    "log10_bound_2_25_tight",
+];
+
+/// Columns of the main table for M sites.
+pub fn counting_columns(sites: usize) -> Vec<String> {
+    let mut columns: Vec<String> = [
+        "t", "alpha11", "alpha10", "alpha01", "mean_k_a", "mean_k_b", "var_k_a", "var_k_b",
+        "alpha22", "r11", "r22",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    columns.extend((0..sites).map(|i| format!("nat_a_{i}")));
+    columns.extend((0..sites).map(|i| format!("nat_b_{i}")));
+    columns.extend(
+        [
+            "slack_3_5_a",
+            "slack_3_5_b",
+            "slack_3_6",
+            "slack_3_7_lower",
+            "slack_3_7_upper",
+            "slack_3_7_22_lower",
+            "slack_3_7_22_upper",
+            "slack_3_8_22",
+            "slack_A_11_a",
+            "slack_A_11_b",
+            "slack_A_13_a",
+            "slack_A_13_b",
+            "slack_A_14_a",
+            "slack_A_14_b",
+            "bbgky_lhs",
+            "bbgky_residual",
+            "bbgky_limit_terms",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    columns
+}
+
+/// What one output time gives.
+#[derive(Clone, Debug)]
+pub struct CountingRows {
+    /// t.
+    pub t: f64,
+    /// α^(1,1)(t).
+    pub alpha11: f64,
+    /// The main row, in the order of [`counting_columns`].
+    pub cells: Vec<Option<f64>>,
+    /// π(k_A, k_B) as rows of [`DISTRIBUTION_COLUMNS`].
+    pub distribution: Vec<[f64; 4]>,
+    /// The rows of (2.25) with the log₁₀ of its bound, κ as printed and tight (none where a
+    /// species has one particle).
+    pub fractions: Vec<(FractionRow, [Option<f64>; 2])>,
+}
+
+impl CountingRows {
+    /// The (2.25) rows as cells of [`FRACTION_COLUMNS`].
+    pub fn fraction_cells(&self) -> impl Iterator<Item = Vec<Option<f64>>> + '_ {
+        self.fractions.iter().map(|(row, [printed, tight])| {
+            vec![
+                Some(row.t),
+                Some(row.k1 as f64),
+                Some(row.k2 as f64),
+                Some(row.alpha),
+                row.over_max_k_alpha11,
+                *printed,
+                *tight,
+            ]
+        })
+    }
+}
+
+/// Counting along one run.
+#[derive(Debug)]
+pub struct CountingRun {
+    model: Model,
+    f_values: Vec<f64>,
+    covered: bool,
+    frame: Option<CondensateFrame>,
+    hamiltonian: Option<ManyBodyHamiltonian>,
+    alpha_zero: Option<f64>,
+    output_index: usize,
+}
+
+impl CountingRun {
+    /// The run for `problem`; f(t) of Theorem 2.1 (for (2.25)) is integrated here, with the
+    /// exponents of least constant.
+    pub fn new(problem: &DynamicsProblem) -> Result<Self> {
+        Ok(CountingRun {
+            model: problem.model.clone(),
+            f_values: mean_field_integral(
+                &problem.model,
+                &problem.u0,
+                &problem.v0,
+                &problem.times,
+                problem.hartree_tolerance,
+                &ExponentChoice::Scan,
+            )?,
+            covered: proof_covers(&problem.model),
+            frame: None,
+            hamiltonian: None,
+            alpha_zero: None,
+            output_index: 0,
+        })
+    }
+
+    /// Everything counting says at one output time.
+    pub fn observe(&mut self, moment: &Moment) -> Result<CountingRows> {
+        let (u, v) = (&moment.hartree.u, &moment.hartree.v);
+        let frame = match &self.frame {
+            Some(f) => f,
+            None => self
+                .frame
+                .insert(CondensateFrame::new(moment.basis_a, moment.basis_b)?),
+        };
+        let in_frame = frame.to_frame(moment.state, u, v)?;
+        let pi = CountingDistribution::from_frame_state(moment.basis_a, moment.basis_b, &in_frame)?;
+        let (n1, n2) = (pi.particles_a(), pi.particles_b());
+        let t = moment.row.t;
+        let mut distribution = Vec::with_capacity((n1 + 1) * (n2 + 1));
+        for ka in 0..=n1 {
+            for kb in 0..=n2 {
+                distribution.push([t, ka as f64, kb as f64, pi.probability(ka, kb)]);
+            }
+        }
+        let (alpha11, alpha10, alpha01) = (pi.alpha(1, 1)?, pi.alpha(1, 0)?, pi.alpha(0, 1)?);
+        // (2.25) for every (k₁, k₂), with the explicit constant of (3.8) and (5.5).
+        let a0 = *self.alpha_zero.get_or_insert(alpha11);
+        let model = &self.model;
+        let f_t = self.f_values[self.output_index];
+        let log_bound = |constants| {
+            self.covered.then(|| {
+                gronwall_log_bound(a0, n1 + n2, kappa(model.c1(), model.c2(), constants), f_t)
+            })
+        };
+        let (printed, tight) = (
+            log_bound(ProofConstants::AsPrinted),
+            log_bound(ProofConstants::Tight),
+        );
+        let fractions = fraction_rows(&pi, t)?
+            .into_iter()
+            .map(|row| {
+                let log10 = |l: Option<f64>| {
+                    l.map(|l| log_fraction_bound(row.k1, row.k2, l) / std::f64::consts::LN_10)
+                };
+                (row, [log10(printed), log10(tight)])
+            })
+            .collect();
+        self.output_index += 1;
+        let alpha22 = if n1 >= 2 && n2 >= 2 {
+            Some(pi.alpha(2, 2)?)
+        } else {
+            None
+        };
+        let (mean_a, var_a) = pi.moments_a();
+        let (mean_b, var_b) = pi.moments_b();
+        let gamma = |k1, k2| reduced_density(moment.basis_a, moment.basis_b, moment.state, k1, k2);
+        let r11 = gamma(1, 1)?.trace_distance(u, v)?;
+        // R^(2,2) where both species have two particles and γ^(2,2) is small enough.
+        let r22 = match alpha22 {
+            Some(_) => match gamma(2, 2) {
+                Ok(g) => Some(g.trace_distance(u, v)?),
+                Err(crate::Error::TooLarge(_)) => None,
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
+        let nat_a = natural_occupations(&gamma(1, 0)?.matrix)?;
+        let nat_b = natural_occupations(&gamma(0, 1)?.matrix)?;
+        let mut cells: Vec<Option<f64>> = vec![
+            Some(t),
+            Some(alpha11),
+            Some(alpha10),
+            Some(alpha01),
+            Some(mean_a),
+            Some(mean_b),
+            Some(var_a),
+            Some(var_b),
+            alpha22,
+            Some(r11),
+            r22,
+        ];
+        cells.extend(nat_a.iter().chain(&nat_b).map(|&x| Some(x)));
+        cells.extend(
+            lemma_3_1(alpha11, alpha10, alpha01)
+                .iter()
+                .map(|l| Some(l.slack())),
+        );
+        cells.extend(
+            lemma_3_2_trace_norm(alpha11, r11)
+                .iter()
+                .map(|l| Some(l.slack())),
+        );
+        match (alpha22, r22) {
+            (Some(a), Some(r)) => {
+                cells.extend(lemma_3_2_trace_norm(a, r).iter().map(|l| Some(l.slack())))
+            }
+            _ => cells.extend([None, None]),
+        }
+        cells.push(alpha22.map(|a| lemma_3_2_higher(a, 2, 2, alpha11).slack()));
+        cells.push(Some(lemma_a_1(&pi, Component::A, |_| 1.0)[1].slack()));
+        cells.push(Some(lemma_a_1(&pi, Component::B, |_| 1.0)[1].slack()));
+        // The step of the chains (A.13), (A.14) where Lemma A.2 (A.12) is applied, where N >= 2.
+        for chain in [0, 1] {
+            for (component, n) in [(Component::A, n1), (Component::B, n2)] {
+                cells.push((n >= 2).then(|| {
+                    if chain == 0 {
+                        lemma_a_2_chain_13(&pi, component)[1].slack()
+                    } else {
+                        lemma_a_2_chain_14(&pi, component)[0].slack()
+                    }
+                }));
+            }
+        }
+        // (4.13) at this N: |i∂_t γ^(1,1)|₁, the residual of the identity, and the terms that
+        // vanish in the limit (4.14).
+        let hamiltonian = match &self.hamiltonian {
+            Some(h) => h,
+            None => self.hamiltonian.insert(ManyBodyHamiltonian::new(
+                &self.model,
+                moment.basis_a,
+                moment.basis_b,
+            )?),
+        };
+        let equation = FirstEquation::evaluate(
+            &self.model,
+            hamiltonian,
+            moment.basis_a,
+            moment.basis_b,
+            moment.state,
+        )?;
+        cells.push(Some(equation.lhs_norm()?));
+        cells.push(Some(equation.residual()?));
+        cells.push(equation.limit_terms()?);
+        Ok(CountingRows {
+            t,
+            alpha11,
+            cells,
+            distribution,
+            fractions,
+        })
+    }
+}

@@ -17,13 +17,13 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use pickl::app::config::Options;
 use pickl::evolution::hamiltonian::ManyBodyHamiltonian;
 use pickl::evolution::propagation::{Lanczos, Propagator};
+use pickl::linalg::{LinearOperator, Update};
 use pickl::space::fock::FockBasis;
-use pickl::space::linalg::{LinearOperator, Update};
 use pickl::space::state::TwoSpeciesState;
 use pickl::C64;
 use rayon::prelude::*;
 
-fn default_problem(n: usize, t_max: f64) -> pickl::evolution::dynamics::DynamicsProblem {
+fn default_problem(n: usize, t_max: f64) -> pickl::studies::dynamics::DynamicsProblem {
     Options {
         n1: Some(n),
         n2: Some(n),

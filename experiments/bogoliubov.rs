@@ -11,10 +11,11 @@ use serde::Serialize;
 use pickl::app::config::Options;
 use pickl::app::experiment::{exit_with, ModelArgs};
 use pickl::app::report::{
-    available_memory, progress_bar, provenance_path, write_provenance, CsvTable,
-    Provenance as RunProvenance,
+    progress_bar, provenance_path, write_provenance, CsvTable, Provenance as RunProvenance,
 };
-use pickl::evolution::bogoliubov::{write_limit_figure, BogoliubovProblem, BOGOLIUBOV_COLUMNS};
+use pickl::evolution::bogoliubov::BOGOLIUBOV_COLUMNS;
+use pickl::studies::bogoliubov::{write_limit_figure, BogoliubovProblem};
+use pickl::studies::memory::available_memory;
 
 /// The Bogoliubov limit of the mixture: the exact N → ∞ curves of N·α beside the Hartree energy.
 /// Takes the model flags and keys of `dynamics`; only the ratio N1 : N2 enters (--ratio a:b, or

@@ -12,8 +12,8 @@ use clap::Parser;
 
 use pickl::app::experiment::{exit_with, Experiment, ModelArgs};
 use pickl::app::report::{sibling_table, CsvTable};
-use pickl::measure::counting::fractions::write_fraction_figure;
-use pickl::measure::counting::run::{
+use pickl::studies::counting::write_fraction_figure;
+use pickl::studies::counting::{
     counting_columns, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
 };
 use pickl::Result;

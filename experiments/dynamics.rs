@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use pickl::app::experiment::{exit_with, Experiment, ModelArgs};
-use pickl::evolution::dynamics::Stage;
+use pickl::studies::dynamics::Stage;
 
 /// Exact two-species dynamics and the Hartree system side by side. With no arguments, runs the
 /// default model (ring M=4, N1=N2=10, T=3, K=30) into results/dynamics_default.csv.

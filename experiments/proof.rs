@@ -17,10 +17,10 @@ use clap::Parser;
 
 use pickl::app::experiment::{exit_with, Experiment, ModelArgs};
 use pickl::app::report::sibling_table;
-use pickl::evolution::dynamics::Stage;
-use pickl::proof::ledger_figures::write_ledger_figures;
 use pickl::proof::norms::ExponentChoice;
-use pickl::proof::run::{ProofRun, STEP_COLUMNS, TERM_COLUMNS, WIDE_COLUMNS};
+use pickl::studies::dynamics::Stage;
+use pickl::studies::ledger_figures::write_ledger_figures;
+use pickl::studies::proof::{ProofRun, STEP_COLUMNS, TERM_COLUMNS, WIDE_COLUMNS};
 use pickl::Result;
 
 /// Every term of the proof of Theorem 2.1 against its bound, along the exact dynamics. With no

@@ -203,6 +203,21 @@ fn a_size_that_cannot_fit_is_refused_before_it_starts() {
 }
 
 #[test]
+fn a_lattice_whose_dense_tables_cannot_fit_is_refused_not_a_panic() {
+    // One particle per species on 200,000 sites: the dense M x M tables alone are 640 GB each.
+    let dir = scratch_dir("many_sites");
+    let out = format!("--out={}", dir.join("x.csv").display());
+    let result = dynamics(&["--sites", "200000", "--n1", "1", "--n2", "1", &out]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(!result.status.success());
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("--sites") && stderr.contains("GiB"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn counting_writes_its_table_and_the_distribution() {
     let dir = scratch_dir("counting");
     let out = dir.join("count.csv");

@@ -14,7 +14,6 @@
 mod common;
 
 use common::*;
-use pickl::evolution::dynamics::{output_times, DynamicsProblem};
 use pickl::evolution::hamiltonian::ManyBodyHamiltonian;
 use pickl::evolution::hartree::HartreeSystem;
 use pickl::evolution::propagation::{KrylovSettings, Lanczos, Propagator};
@@ -23,6 +22,7 @@ use pickl::model::one_body::Kinetic;
 use pickl::model::Model;
 use pickl::space::fock::FockBasis;
 use pickl::space::state::TwoSpeciesState;
+use pickl::studies::dynamics::{output_times, DynamicsProblem};
 use pickl::C64;
 
 const T: f64 = 2.5;

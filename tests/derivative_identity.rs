@@ -5,12 +5,12 @@
 mod common;
 
 use common::*;
-use pickl::evolution::dynamics::DynamicsProblem;
 use pickl::evolution::propagation::KrylovSettings;
 use pickl::model::lattice::Lattice;
 use pickl::model::one_body::Kinetic;
 use pickl::model::Model;
 use pickl::proof::{derivative_terms, DerivativeTerms};
+use pickl::studies::dynamics::DynamicsProblem;
 
 fn check(model: Model, u0: &str, v0: &str, t0: f64) {
     let lattice = model.lattice().clone();

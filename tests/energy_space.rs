@@ -26,7 +26,7 @@ fn form_matrix(model: &Model, species: usize) -> Mat<C64> {
         model.species_b()
     };
     let h = s.hamiltonian.matrix();
-    let lowest = pickl::space::linalg::hermitian_eigenvalues(h).unwrap()[0];
+    let lowest = pickl::linalg::hermitian_eigenvalues(h).unwrap()[0];
     let m = h.nrows();
     Mat::from_fn(m, m, |i, j| {
         h[(i, j)] + if i == j { c(1.0 - lowest) } else { c(0.0) }

@@ -7,7 +7,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use pickl::proof::ledger_figures::write_ledger_figures;
+use pickl::studies::ledger_figures::write_ledger_figures;
 use pickl::studies::scaling::figures::write_figures;
 use pickl::studies::scaling::{FitRow, ScalingRow, ScalingTable};
 
@@ -162,7 +162,7 @@ fn limit_figures_finish_on_any_data() {
                 .collect();
             let stem = dir.join(format!("case{i}_{count}"));
             within_deadline(&format!("limits at {value:e}"), move || {
-                let _ = pickl::evolution::bogoliubov::write_limit_figure(&rows, "test", &stem);
+                let _ = pickl::studies::bogoliubov::write_limit_figure(&rows, "test", &stem);
             });
         }
     }

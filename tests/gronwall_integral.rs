@@ -13,7 +13,7 @@ use pickl::proof::snapshot::constant_sum;
 
 /// ∫₀^{t_k} g by composite Simpson with `pieces` (even) intervals per output interval.
 fn simpson(
-    problem: &pickl::evolution::dynamics::DynamicsProblem,
+    problem: &pickl::studies::dynamics::DynamicsProblem,
     choice: &ExponentChoice,
     pieces: usize,
 ) -> Vec<f64> {
@@ -51,7 +51,7 @@ fn simpson(
 }
 
 fn trapezoid_20(
-    problem: &pickl::evolution::dynamics::DynamicsProblem,
+    problem: &pickl::studies::dynamics::DynamicsProblem,
     choice: &ExponentChoice,
 ) -> f64 {
     let t = *problem.times.last().unwrap();

@@ -9,11 +9,11 @@ mod common;
 
 use common::*;
 use pickl::evolution::hamiltonian::ManyBodyHamiltonian;
+use pickl::linalg::LinearOperator;
 use pickl::model::lattice::{Geometry, Lattice};
 use pickl::model::one_body::Kinetic;
 use pickl::model::Prefactors;
 use pickl::space::fock::FockBasis;
-use pickl::space::linalg::LinearOperator;
 
 fn check(model: &pickl::model::Model) {
     check_against(model, &first_quantised_hamiltonian(model));

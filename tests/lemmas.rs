@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use pickl::evolution::dynamics::{output_times, DynamicsProblem};
 use pickl::evolution::propagation::KrylovSettings;
 use pickl::measure::counting::{CondensateFrame, CountingDistribution};
 use pickl::measure::lemmas::{
@@ -15,6 +14,7 @@ use pickl::measure::reduced::{product_vector, trace_distance_to_pure, two_specie
 use pickl::model::lattice::Lattice;
 use pickl::model::one_body::Kinetic;
 use pickl::space::fock::FockBasis;
+use pickl::studies::dynamics::{output_times, DynamicsProblem};
 use pickl::C64;
 use proptest::prelude::*;
 

@@ -7,7 +7,6 @@
 mod common;
 
 use common::*;
-use pickl::evolution::dynamics::{output_times, DynamicsProblem};
 use pickl::evolution::propagation::KrylovSettings;
 use pickl::measure::counting::CondensateFrame;
 use pickl::measure::lemmas::Component;
@@ -15,6 +14,7 @@ use pickl::model::lattice::Lattice;
 use pickl::model::one_body::Kinetic;
 use pickl::proof::ProofContext;
 use pickl::proof::{derivative_terms, intra_species_pairs, PairTerms, Projection};
+use pickl::studies::dynamics::{output_times, DynamicsProblem};
 use pickl::C64;
 
 fn check_pairs(pairs: &PairTerms, i_c: C64, label: &str) {

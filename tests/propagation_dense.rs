@@ -12,11 +12,11 @@ use common::*;
 use faer::Mat;
 use pickl::evolution::hamiltonian::ManyBodyHamiltonian;
 use pickl::evolution::propagation::{Chebyshev, KrylovSettings, Lanczos, Propagator};
+use pickl::linalg::{LinearOperator, Update};
 use pickl::model::lattice::{Geometry, Lattice};
 use pickl::model::one_body::{Kinetic, OneBodyHamiltonian, PotentialSpec};
 use pickl::model::{Model, Species};
 use pickl::space::fock::FockBasis;
-use pickl::space::linalg::{LinearOperator, Update};
 use pickl::space::state::TwoSpeciesState;
 use pickl::C64;
 

@@ -16,17 +16,18 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 
 use pickl_core::app::config::Options;
-use pickl_core::app::report::available_memory;
-use pickl_core::evolution::bogoliubov::{BogoliubovProblem, BOGOLIUBOV_COLUMNS};
-use pickl_core::evolution::dynamics::DynamicsProblem;
-use pickl_core::measure::counting::run::{
-    counting_columns, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
-};
+use pickl_core::evolution::bogoliubov::BOGOLIUBOV_COLUMNS;
 use pickl_core::measure::counting::{CondensateFrame, CountingDistribution};
 use pickl_core::measure::observables::IndicatorWorkspace;
 use pickl_core::proof::norms::ExponentChoice;
-use pickl_core::proof::run::{ProofRun, STEP_COLUMNS, TERM_COLUMNS, WIDE_COLUMNS};
 use pickl_core::space::fock::FockBasis;
+use pickl_core::studies::bogoliubov::BogoliubovProblem;
+use pickl_core::studies::counting::{
+    counting_columns, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
+};
+use pickl_core::studies::dynamics::DynamicsProblem;
+use pickl_core::studies::memory::available_memory;
+use pickl_core::studies::proof::{ProofRun, STEP_COLUMNS, TERM_COLUMNS, WIDE_COLUMNS};
 use pickl_core::studies::scaling::table::{FIT_COLUMNS, SCALING_COLUMNS};
 use pickl_core::studies::scaling::{Settings, Study, StudyPlan};
 use pickl_core::Error;
@@ -154,8 +155,7 @@ fn detached<T: Send>(
 fn run_dynamics(
     py: Python<'_>,
     problem: &DynamicsProblem,
-    mut observe: impl FnMut(&pickl_core::evolution::dynamics::Moment<'_>) -> pickl_core::Result<()>
-        + Send,
+    mut observe: impl FnMut(&pickl_core::studies::dynamics::Moment<'_>) -> pickl_core::Result<()> + Send,
 ) -> PyResult<()> {
     detached(py, |check| {
         problem
@@ -361,7 +361,7 @@ struct Snapshot {
     state: Vec<pickl_core::C64>,
     u: Vec<pickl_core::C64>,
     v: Vec<pickl_core::C64>,
-    row: pickl_core::evolution::dynamics::DynamicsRow,
+    row: pickl_core::studies::dynamics::DynamicsRow,
 }
 
 /// The iterator :func:`evolve` returns: the run proceeds in a worker thread one output time

@@ -12,13 +12,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::evolution::dynamics::{output_times, DynamicsProblem};
 use crate::evolution::propagation::{KrylovSettings, PropagatorChoice};
 use crate::model::lattice::{Geometry, Lattice};
 use crate::model::one_body::{
     parse_reals, Kinetic, OneBodyHamiltonian, OrbitalSpec, PotentialSpec,
 };
 use crate::model::{Model, Prefactors, Species};
+use crate::studies::dynamics::{output_times, DynamicsProblem};
 use crate::{Error, Result};
 
 /// Model, times and accuracies, each optional so that flags, a file and defaults can be merged.
@@ -268,7 +268,7 @@ impl Options {
         // The model holds dense M × M tables (h₁, h₂ complex; V₁, V₂, V₁₂ real; and the
         // pseudo-relativistic square root's eigendecomposition): refuse before allocating them.
         let tables = 6.0 * 16.0 * (sites as f64).powi(2);
-        if let Some(available) = crate::app::report::available_memory() {
+        if let Some(available) = crate::studies::memory::available_memory() {
             if tables > available as f64 {
                 return Err(Error::invalid(
                     "--sites",

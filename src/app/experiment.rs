@@ -15,8 +15,8 @@ use serde::Serialize;
 use crate::app::config::Options;
 use crate::app::report::{provenance_path, write_provenance, CsvTable};
 use crate::evolution::checkpoint::{self, Checkpoint, CheckpointHeader};
-use crate::evolution::dynamics::{DynamicsProblem, DynamicsSummary, Resume};
 use crate::evolution::propagation::{Progress, PropagatorChoice};
+use crate::studies::dynamics::{DynamicsProblem, DynamicsSummary, Resume};
 use crate::{Error, Result, C64};
 
 /// The model arguments every experiment accepts: a TOML config file and the flags of SPEC §8.

@@ -5,5 +5,4 @@
 
 pub mod config;
 pub mod experiment;
-pub(crate) mod plot;
 pub mod report;

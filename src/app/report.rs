@@ -252,14 +252,6 @@ pub fn utc_timestamp() -> String {
     )
 }
 
-/// Memory the operating system reports as available (MemAvailable), if it can be read.
-pub fn available_memory() -> Option<usize> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
 /// Writes `text` to `path` through a temporary file in the same directory and a rename.
 pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -35,10 +35,10 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 
 use crate::evolution::hamiltonian::ManyBodyHamiltonian;
+use crate::linalg::{dot, hermitian_eigenvalues, LinearOperator};
 use crate::measure::reduced::{lowering, MAX_REDUCED_DIMENSION};
 use crate::model::Model;
 use crate::space::fock::FockBasis;
-use crate::space::linalg::{dot, hermitian_eigenvalues, LinearOperator};
 use crate::{Error, Result, C64};
 
 /// Both sides of (4.13) and the right side of (4.14) on one state, as M² × M² kernels indexed

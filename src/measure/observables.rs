@@ -11,8 +11,8 @@
 
 use rayon::prelude::*;
 
+use crate::linalg::{norm, LinearOperator};
 use crate::space::fock::{FockBasis, SpeciesOperator};
-use crate::space::linalg::{norm, LinearOperator};
 use crate::{Result, C64};
 
 /// The indicators α^(1,1), α^(1,0), α^(0,1) of one state relative to orbitals (u, v).

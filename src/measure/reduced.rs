@@ -16,8 +16,8 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 
 use crate::evolution::hamiltonian::apply_two_species;
+use crate::linalg::{dot, hermitian_eigen};
 use crate::space::fock::{FockBasis, SpeciesOperator};
-use crate::space::linalg::{dot, hermitian_eigen};
 use crate::space::state::condensate_coefficients;
 use crate::{Error, Result, C64};
 

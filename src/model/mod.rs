@@ -6,6 +6,9 @@
 
 pub mod lattice;
 pub mod one_body;
+mod ratio;
+
+pub use ratio::Ratio;
 
 use crate::model::lattice::Lattice;
 use crate::model::one_body::{OneBodyHamiltonian, PairPotential};

@@ -38,9 +38,9 @@
 
 use super::bounds::ProofConstants;
 use super::gronwall::{hartree_speeds, upper_integral};
+use crate::linalg::hermitian_eigen;
 use crate::model::one_body::PairPotential;
 use crate::model::{Model, Species};
-use crate::space::linalg::hermitian_eigen;
 use crate::{Result, C64};
 
 /// K = 1 + h − λ_min(h) of one species, with K^{−1/2}, ‖K‖ and the matrix itself.
@@ -107,7 +107,7 @@ impl FormNorm {
                     .map(|y| r[i * m + y] * weights[y] * r[y * m + j])
                     .sum::<C64>()
             });
-            let values = crate::space::linalg::hermitian_eigenvalues(&b)?;
+            let values = crate::linalg::hermitian_eigenvalues(&b)?;
             largest = largest.max(values[m - 1]);
         }
         Ok(largest * (1.0 + 1e-12))

@@ -12,10 +12,8 @@ pub mod energy;
 mod frame_operators;
 pub mod gronwall;
 pub mod ledger;
-pub mod ledger_figures;
 pub mod norms;
 mod pairs;
-pub mod run;
 pub mod snapshot;
 
 pub use context::ProofContext;

@@ -65,7 +65,7 @@ impl TwoSpeciesState {
 
     /// ‖Ψ‖.
     pub fn norm(&self) -> f64 {
-        crate::space::linalg::norm(&self.data)
+        crate::linalg::norm(&self.data)
     }
 }
 

@@ -3,11 +3,11 @@
 #![allow(dead_code)]
 
 use faer::{Mat, Side};
+use pickl::linalg::LinearOperator;
 use pickl::model::lattice::Lattice;
 use pickl::model::one_body::{Kinetic, OneBodyHamiltonian, OrbitalSpec, PotentialSpec};
 use pickl::model::{Model, Species};
 use pickl::space::fock::FockBasis;
-use pickl::space::linalg::LinearOperator;
 use pickl::C64;
 
 pub fn c(re: f64) -> C64 {
@@ -332,9 +332,9 @@ pub fn canonical_problem(
     (m, (n1, n2), v_intra, v12): (usize, (usize, usize), &str, &str),
     t_max: f64,
     steps: usize,
-) -> pickl::evolution::dynamics::DynamicsProblem {
+) -> pickl::studies::dynamics::DynamicsProblem {
     let lattice = Lattice::ring(m).unwrap();
-    pickl::evolution::dynamics::DynamicsProblem {
+    pickl::studies::dynamics::DynamicsProblem {
         model: model(
             lattice.clone(),
             Kinetic::Schroedinger,
@@ -346,7 +346,7 @@ pub fn canonical_problem(
         ),
         u0: orbital(&lattice, "gauss:0,1,0.5"),
         v0: orbital(&lattice, "gauss:1,1,-0.3"),
-        times: pickl::evolution::dynamics::output_times(t_max, steps).unwrap(),
+        times: pickl::studies::dynamics::output_times(t_max, steps).unwrap(),
         krylov: pickl::evolution::propagation::KrylovSettings::default(),
         propagator: Default::default(),
         hartree_tolerance: 1e-12,

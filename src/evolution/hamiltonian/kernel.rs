@@ -32,9 +32,9 @@ use rayon::prelude::*;
 
 use super::rows::{add_product, add_scaled, add_weighted, dot, reals, reals_mut, set_product};
 use super::{interaction_energy, species_hamiltonian};
+use crate::linalg::{hermitian_eigenvalues, ordered_sum, LinearOperator, Update};
 use crate::model::Model;
 use crate::space::fock::{FockBasis, HopChannels, SpeciesOperator};
-use crate::space::linalg::{hermitian_eigenvalues, ordered_sum, LinearOperator, Update};
 use crate::{Result, C64};
 
 /// The Hamiltonian (2.8) of a model on given Fock bases: the off-diagonal parts of H_A (sparse

@@ -112,7 +112,7 @@ pub fn apply_two_species(
     assert_eq!(x.len(), rows * columns);
     assert_eq!(y.len(), rows * columns);
     let min_rows = (1 << 13) / columns.max(1) + 1;
-    crate::space::linalg::ordered_sum(
+    crate::linalg::ordered_sum(
         y.par_chunks_mut(columns)
             .with_min_len(min_rows)
             .enumerate()

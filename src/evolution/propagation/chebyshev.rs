@@ -19,19 +19,19 @@
 //! the smallest with 2 Σ_{K<k≤K_far} |J_k(z)| + far tail ≤ tol · τ/T. The per-step bounds add
 //! up to at most `tol` over [0, T] (the exact propagator is unitary), as for Lanczos. The
 //! interval [E₋, E₊] must contain the spectrum — it is a bound proven from the operator's parts
-//! ([`crate::space::linalg::LinearOperator::spectral_bounds`]), not an estimate — otherwise ‖T_k(H̃)‖
+//! ([`crate::linalg::LinearOperator::spectral_bounds`]), not an estimate — otherwise ‖T_k(H̃)‖
 //! grows and the bound is void. The steps end on the output times, so every output is a sum of
 //! the series itself; an interval longer than z = 400 is cut into equal steps, which costs a
 //! few matvecs and gives the run a pause (a point to checkpoint) every few hundred matvecs.
 //!
 //! Memory: the state, one Chebyshev vector and the accumulated sum. T_{k+1} overwrites T_{k−1}
 //! in the same pass that applies H to T_k and adds c_{k+1} T_{k+1} to the sum
-//! ([`crate::space::linalg::LinearOperator::apply_update`]), so each order costs one streaming pass.
+//! ([`crate::linalg::LinearOperator::apply_update`]), so each order costs one streaming pass.
 
 use statrs::function::gamma::ln_gamma;
 
 use super::{Event, Progress, PropagationStats, Propagator, Snapshot};
-use crate::space::linalg::{norm, LinearOperator, Update};
+use crate::linalg::{norm, LinearOperator, Update};
 use crate::{Error, Result, C64};
 
 /// The Chebyshev propagator.

@@ -21,7 +21,7 @@
 use faer::Mat;
 
 use super::{Event, Progress, PropagationStats, Propagator, Snapshot};
-use crate::space::linalg::{
+use crate::linalg::{
     linear_combination, norm, scale, symmetric_eigen, three_term_recurrence, LinearOperator,
 };
 use crate::{Error, Result, C64};

@@ -12,7 +12,7 @@ mod lanczos;
 pub use chebyshev::{bessel_j, Chebyshev};
 pub use lanczos::{KrylovSettings, Lanczos};
 
-use crate::space::linalg::LinearOperator;
+use crate::linalg::LinearOperator;
 use crate::{Error, Result, C64};
 
 /// Which propagator a run uses.

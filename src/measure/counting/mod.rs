@@ -5,7 +5,6 @@
 mod distribution;
 pub mod fractions;
 mod frame;
-pub mod run;
 pub mod weights;
 
 pub use distribution::CountingDistribution;

@@ -12,8 +12,8 @@ use std::str::FromStr;
 
 use faer::Mat;
 
+use crate::linalg::{hermitian_eigen, hermitian_function, hermiticity_defect};
 use crate::model::lattice::Lattice;
-use crate::space::linalg::{hermitian_eigen, hermitian_function, hermiticity_defect};
 use crate::{Error, Result, C64};
 
 /// Which kinetic energy the lattice Hamiltonian uses.

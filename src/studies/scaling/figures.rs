@@ -16,7 +16,7 @@ use plotters::prelude::*;
 
 use super::fit::power_law_fit;
 use super::table::{FitRow, NumericRow, ScalingTable};
-use crate::app::plot::{
+use crate::studies::plot::{
     color, fail, legend, legend_line, linear_range, log_label, onto, positive_range, register_font,
     DrawResult, Drawing, FONT, SIZE,
 };
@@ -454,7 +454,7 @@ impl<F: Figure> Drawing for OfStudy<'_, F> {
 }
 
 fn write_both(figure: &impl Figure, study: &Study, stem: &Path) -> Result<Vec<PathBuf>> {
-    crate::app::plot::write_both(&OfStudy(figure, study), stem, SIZE)
+    crate::studies::plot::write_both(&OfStudy(figure, study), stem, SIZE)
 }
 
 /// Draws the four figures of the study in `table` (with its `fits`) into `dir` (`alpha`,

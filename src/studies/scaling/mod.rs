@@ -14,6 +14,6 @@ pub mod table;
 pub use fit::{power_law_fit, richardson_limit, Extrapolation, PowerLawFit};
 pub use plan::{Settings, StudyPlan};
 pub use run::{Study, StudyEvent};
-pub use sizes::{parse_totals, Ratio};
+pub use sizes::parse_totals;
 pub use study::{run_size, ScalingRow};
 pub use table::{FitRow, ScalingTable};

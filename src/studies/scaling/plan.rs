@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::parse_totals;
 use super::study::PROOF_WORK_VECTORS;
 use super::table::ScalingTable;
-use super::{parse_totals, Ratio};
 use crate::app::config::Options;
-use crate::evolution::dynamics::DynamicsProblem;
+use crate::model::Ratio;
 use crate::proof::norms::ExponentChoice;
+use crate::studies::dynamics::DynamicsProblem;
 use crate::{Error, Result};
 
 /// The study's own settings, as flags or as the `[scaling]` table of a config file.

@@ -13,9 +13,10 @@ use super::plan::{SizeRecord, StudyPlan, FIT_FILE, META_FILE, TABLE_FILE};
 use super::study::{run_size, ScalingRow};
 use super::table::{FitRow, ScalingTable};
 use crate::app::config::Options;
-use crate::app::report::{available_memory, utc_timestamp, write_atomically, Provenance};
+use crate::app::report::{utc_timestamp, write_atomically, Provenance};
 use crate::evolution::bogoliubov::BogoliubovSystem;
-use crate::evolution::dynamics::DynamicsProblem;
+use crate::studies::dynamics::DynamicsProblem;
+use crate::studies::memory::available_memory;
 use crate::studies::scaling::plan::Settings;
 use crate::{Error, Result};
 

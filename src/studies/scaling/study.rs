@@ -1,13 +1,13 @@
 //! One size of a scaling study: the exact dynamics at (N₁, N₂) with, at every output time, the
 //! indicators, the proof's terms against their bounds, and Theorem 2.1 (SPEC §6).
 
-use crate::evolution::dynamics::{DynamicsProblem, DynamicsSummary};
 use crate::measure::counting::CondensateFrame;
 use crate::proof::bounds::ProofConstants;
 use crate::proof::energy::{energy_integral, kappa_energy};
 use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
 use crate::proof::ProofContext;
 use crate::proof::{norms::ExponentChoice, snapshot::ProofSnapshot};
+use crate::studies::dynamics::{DynamicsProblem, DynamicsSummary};
 use crate::Result;
 
 /// State vectors the proof's evaluation holds besides the propagator's: the state in the frame,

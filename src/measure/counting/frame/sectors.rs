@@ -3,7 +3,7 @@
 
 use faer::Mat;
 
-use crate::space::linalg::symmetric_eigen;
+use crate::linalg::symmetric_eigen;
 use crate::{Error, Result};
 
 /// The states of one sector: ranks of |…, n_{x−1} = k, n_x = s − k, …⟩ for k = 0..s.

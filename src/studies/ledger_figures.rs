@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::app::plot::{
+use crate::studies::plot::{
     color, fail, legend_line, register_font, write_both, DrawResult, Drawing, FONT,
 };
 use crate::{Error, Result};

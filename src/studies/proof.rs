@@ -1,6 +1,6 @@
 //! The proof along a run (the `proof` experiment as a library): at every output time the
 //! terms of §5 with their bounds ([`ProofSnapshot`]), the ledger of their chains
-//! ([`super::ledger`]), and, once α is known at t ± h and t ± h/2, the wide row: the derivative
+//! ([`crate::proof::ledger`]), and, once α is known at t ± h and t ± h/2, the wide row: the derivative
 //! identity (5.19) against a Richardson-extrapolated centred difference, B(t), f(t), the
 //! Grönwall bound (5.5) with κ as printed and tight, κ_eff, R^(1,1) and Corollary 2.1 (2.22).
 //!
@@ -8,17 +8,17 @@
 //! the run is fed each [`Moment`] of the dynamics at those times and hands back what is ready.
 //! Its running values (α(0), the output times done) go into a checkpoint between rows.
 
-use super::bounds::ProofConstants;
-use super::context::ProofContext;
-use super::energy::{energy_integral, kappa_energy};
-use super::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
-use super::ledger::{ledger, LedgerStep};
-use super::norms::ExponentChoice;
-use super::snapshot::{bound_ratio, ProofSnapshot, TermRow};
 use crate::app::report::format_number;
-use crate::evolution::dynamics::{DynamicsProblem, Moment};
 use crate::measure::counting::CondensateFrame;
 use crate::model::Model;
+use crate::proof::bounds::ProofConstants;
+use crate::proof::context::ProofContext;
+use crate::proof::energy::{energy_integral, kappa_energy};
+use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
+use crate::proof::ledger::{ledger, LedgerStep};
+use crate::proof::norms::ExponentChoice;
+use crate::proof::snapshot::{bound_ratio, ProofSnapshot, TermRow};
+use crate::studies::dynamics::{DynamicsProblem, Moment};
 use crate::{Error, Result};
 
 /// Columns of the long table, one row per time and term.
@@ -137,7 +137,7 @@ pub struct WideRow {
     pub kappa: [f64; 2],
     /// Bounded terms with both sides round-off, over both forms.
     pub degenerate_bounds: usize,
-    /// f_E(t) of the energy-space form (§2.5, [`super::energy`]), an upper bound.
+    /// f_E(t) of the energy-space form (§2.5, [`crate::proof::energy`]), an upper bound.
     pub f_energy: f64,
     /// κ_E as printed and tight.
     pub kappa_energy: [f64; 2],

@@ -283,7 +283,7 @@ impl DynamicsProblem {
         let model = &self.model;
         let mut width = 0.0;
         for species in [model.species_a(), model.species_b()] {
-            let values = crate::space::linalg::hermitian_eigenvalues(species.hamiltonian.matrix())?;
+            let values = crate::linalg::hermitian_eigenvalues(species.hamiltonian.matrix())?;
             let n = species.particles as f64;
             width += n * (values[values.len() - 1] - values[0]);
             width += n * max_abs(&species.potential) / 2.0;
@@ -300,7 +300,7 @@ impl DynamicsProblem {
     /// the available memory (refusing a problem that cannot fit), or the plan with unlimited
     /// memory where the available memory is unknown.
     pub fn decided_propagator(&self) -> Result<PropagatorChoice> {
-        match crate::app::report::available_memory() {
+        match crate::studies::memory::available_memory() {
             Some(available) => self.check_memory(available),
             None => self.plan(None),
         }
@@ -397,7 +397,7 @@ impl DynamicsProblem {
                     .as_slice()
                     .to_vec(),
                 Progress::default(),
-                self.plan(crate::app::report::available_memory())?,
+                self.plan(crate::studies::memory::available_memory())?,
             ),
         };
         let mut workspace = IndicatorWorkspace::new(&basis_a, &basis_b);

@@ -2,13 +2,12 @@
 //! state in the condensate frame of (u_t, v_t), the counting distribution π(k_A, k_B), the
 //! indicators α^(k₁,k₂), R^(1,1) and R^(2,2) from the reduced density matrices, the natural
 //! occupations, the slack of Lemmas 3.1, 3.2, A.1 and A.2, the rows of (2.25)
-//! ([`super::fractions`]), and the first BBGKY equation (4.13) against (4.14)
+//! ([`crate::measure::counting::fractions`]), and the first BBGKY equation (4.13) against (4.14)
 //! ([`crate::measure::hierarchy`]).
 
-use super::fractions::{fraction_rows, log_fraction_bound, FractionRow};
-use super::{CondensateFrame, CountingDistribution};
-use crate::evolution::dynamics::{DynamicsProblem, Moment};
 use crate::evolution::hamiltonian::ManyBodyHamiltonian;
+use crate::measure::counting::fractions::{fraction_rows, log_fraction_bound, FractionRow};
+use crate::measure::counting::{CondensateFrame, CountingDistribution};
 use crate::measure::hierarchy::FirstEquation;
 use crate::measure::lemmas::{
     lemma_3_1, lemma_3_2_higher, lemma_3_2_trace_norm, lemma_a_1, lemma_a_2_chain_13,
@@ -19,7 +18,9 @@ use crate::model::Model;
 use crate::proof::bounds::{kappa, ProofConstants};
 use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
 use crate::proof::norms::ExponentChoice;
+use crate::studies::dynamics::{DynamicsProblem, Moment};
 use crate::Result;
+use std::path::{Path, PathBuf};
 
 /// Columns of the π table.
 pub const DISTRIBUTION_COLUMNS: [&str; 4] = ["t", "k_a", "k_b", "probability"];
@@ -275,4 +276,52 @@ impl CountingRun {
             fractions,
         })
     }
+}
+
+/// The figure α^(k,k)/α^(1,1) against k/(N₁+N₂) at the output times (of `times`) nearest
+/// T/3, 2T/3 and T (the rows with k₁ = k₂ = k), into `stem`.svg and `.png`. Returns the files
+/// written.
+pub fn write_fraction_figure(
+    rows: &[FractionRow],
+    times: &[f64],
+    total_particles: usize,
+    title: &str,
+    stem: &Path,
+) -> Result<Vec<PathBuf>> {
+    super::plot::register_font();
+    let t_max = times.last().copied().unwrap_or(0.0);
+    let mut chosen: Vec<f64> = (1..=3)
+        .filter_map(|k| {
+            let target = t_max * k as f64 / 3.0;
+            times
+                .iter()
+                .copied()
+                .min_by(|a, b| (a - target).abs().total_cmp(&(b - target).abs()))
+        })
+        .collect();
+    chosen.dedup();
+    let alpha11 = |t: f64| {
+        rows.iter()
+            .find(|r| r.t == t && r.k1 == 1 && r.k2 == 1)
+            .map(|r| r.alpha)
+    };
+    let series = chosen
+        .iter()
+        .filter_map(|&t| {
+            let a11 = alpha11(t).filter(|a| *a > crate::measure::counting::fractions::ROUND_OFF)?;
+            let points = rows
+                .iter()
+                .filter(|r| r.t == t && r.k1 == r.k2)
+                .map(|r| (r.k1 as f64 / total_particles as f64, r.alpha / a11))
+                .collect();
+            Some((format!("t = {t}"), points))
+        })
+        .collect();
+    let figure = super::plot::Curves {
+        title,
+        x_desc: "k / (N1 + N2)",
+        y_desc: "α^(k,k) / α^(1,1)",
+        series,
+    };
+    super::plot::write_both(&figure, stem, super::plot::SIZE)
 }

@@ -128,12 +128,15 @@ pub(crate) fn two_body_binned(
 ///
 ///   Σ_{elements (a, b) → (a′, b′)} conj(Ψ[a′, b′]) ⟨a′b′| dΓ_AB(T_bin) |ab⟩ Ψ[a, b] · w_k(a, b, a′, b′)
 ///
-/// for K weights at once.
+/// for K weights at once. Elements whose hop (x′ → x on the A particle, y′ → y on the B
+/// particle) makes `vanishes(x, x′, y, y′)` true are skipped: the caller knows their weights to
+/// be exactly zero there (adding the zeros would not change a bit of the sums).
 pub(crate) fn mixed_binned<const K: usize>(
     hops_a: &HopTable,
     hops_b: &HopTable,
     state: &[C64],
     t: &Mat<C64>,
+    vanishes: impl Fn(usize, usize, usize, usize) -> bool + Sync,
     weight: impl Fn(usize, usize, usize, usize) -> [f64; K] + Sync,
 ) -> [Bins; K] {
     let m = hops_a.modes();
@@ -157,7 +160,7 @@ pub(crate) fn mixed_binned<const K: usize>(
                             let bin = 4 * pattern(x, y) + pattern(xp, yp);
                             (y, yp, bin, t[(x + m * y, xp + m * yp)] * ca)
                         })
-                        .filter(|entry| entry.3 != ZERO)
+                        .filter(|&(y, yp, _, value)| value != ZERO && !vanishes(x, xp, y, yp))
                         .collect();
                     if block.is_empty() {
                         continue;

@@ -198,12 +198,22 @@ pub fn inter_species_pairs(context: &ProofContext) -> Result<PairTerms> {
     let in_frame = to_frame(&y_two, &frame_unitary(u), &frame_unitary(v));
     let (n1, n2) = (basis_a.particles() as f64, basis_b.particles() as f64);
     let [condensed_a, condensed_b] = &context.condensed;
-    let s_weight = |a: usize, b: usize| condensed_a[a] * condensed_b[b] / (n1 * n2);
+    // S at every (a, b), once: the pass below reads it about M⁴ times per entry.
+    let columns = condensed_b.len();
+    let s_table: Vec<f64> = condensed_a
+        .iter()
+        .flat_map(|na| condensed_b.iter().map(move |nb| na * nb / (n1 * n2)))
+        .collect();
+    let s_weight = |a: usize, b: usize| s_table[a * columns + b];
+    // S′ − S vanishes exactly where neither hop moves a particle into or out of the condensate
+    // (orbital 0 of the frame): both counts n₀ are then unchanged.
+    let keeps_count = |x: usize, xp: usize| (x == 0) == (xp == 0);
     let [bins] = mixed_binned(
         basis_a.hops()?,
         basis_b.hops()?,
         &context.frame_state,
         &in_frame,
+        |x, xp, y, yp| keeps_count(x, xp) && keeps_count(y, yp),
         |a, b, a_target, b_target| [s_weight(a, b) - s_weight(a_target, b_target)],
     );
     Ok(PairTerms::scaled(bins, C64::new(1.0 / (n1 + n2), 0.0)))
@@ -265,6 +275,7 @@ pub fn pp_qq_split(context: &ProofContext) -> Result<PpQqSplit> {
         basis_b.hops()?,
         &context.frame_state,
         &in_frame,
+        |_, _, _, _| false,
         |a, b, _, _| [condensed_a[a], condensed_b[b], 1.0],
     );
     let scale = -1.0 / ((n1 + n2) * n1 * n2);

@@ -134,7 +134,7 @@ fn condensate_frame(c: &mut Criterion) {
 /// Everything the proof evaluates at one time (frame change, C_V1, C_V2, C_V12, 48 pairs, the
 /// split of T(pp,qq), the bounds), beside one H application on the same state for the ratio.
 fn proof_snapshot(c: &mut Criterion) {
-    use pickl::proof::ProofContext;
+    use pickl::measure::context::TimeContext;
     use pickl::proof::{norms::ExponentChoice, snapshot::ProofSnapshot};
     use pickl::space::state::StateView;
     let mut group = c.benchmark_group("proof_snapshot");
@@ -150,7 +150,7 @@ fn proof_snapshot(c: &mut Criterion) {
     group.bench_function(format!("ring4/D={}", state.as_slice().len()), |b| {
         b.iter(|| {
             let view = StateView::new(&basis, &basis, state.as_slice()).unwrap();
-            let context = ProofContext::new(&problem.model, view, (&u, &v), &frame).unwrap();
+            let context = TimeContext::new(&problem.model, view, (&u, &v), &frame).unwrap();
             ProofSnapshot::new(&context, 0.5, &exponents).unwrap()
         })
     });

@@ -8,10 +8,10 @@
 mod common;
 
 use common::*;
+use pickl::measure::context::TimeContext;
 use pickl::measure::counting::CondensateFrame;
 use pickl::measure::lemmas::Component;
 use pickl::proof::bounds::{IntraSpeciesBounds, ProofConstants};
-use pickl::proof::ProofContext;
 
 /// The two forms of the constants, in the order of the pins.
 const FORMS: [ProofConstants; 2] = [ProofConstants::AsPrinted, ProofConstants::Tight];
@@ -96,7 +96,7 @@ fn pairs_of_c_v1_and_c_v2_stay_below_their_bounds() {
                     CondensateFrame::new(moment.basis_a, moment.basis_b).unwrap()
                 });
                 let (u, v) = (&moment.hartree.u, &moment.hartree.v);
-                let context = ProofContext::new(&model, moment.state_view(), (u, v), frame)?;
+                let context = TimeContext::new(&model, moment.state_view(), (u, v), frame)?;
                 let terms =
                     derivative_terms(&model, moment.state_view(), u, v)?;
                 for (component, orbital, species, c_v) in [
@@ -271,7 +271,7 @@ fn pairs_of_c_v12_stay_below_their_bounds() {
                 });
                 let (u, v) = (&moment.hartree.u, &moment.hartree.v);
                 let t = moment.row.t;
-                let context = ProofContext::new(&model, moment.state_view(), (u, v), frame)?;
+                let context = TimeContext::new(&model, moment.state_view(), (u, v), frame)?;
                 let terms = derivative_terms(&model, moment.state_view(), u, v)?;
                 let v12 = model.inter_potential();
                 // One exponent pair for both A^u and A^v: the best for u + v together.

@@ -11,9 +11,9 @@ mod common;
 
 use common::*;
 use faer::Mat;
+use pickl::measure::context::TimeContext;
 use pickl::measure::counting::CondensateFrame;
 use pickl::proof::ledger::{ledger, LedgerStep};
-use pickl::proof::ProofContext;
 use pickl::proof::{norms::ExponentChoice, snapshot::ProofSnapshot};
 use pickl::C64;
 
@@ -260,8 +260,7 @@ fn chains_hold_along_the_dynamics() {
                     CondensateFrame::new(moment.basis_a, moment.basis_b).unwrap()
                 });
                 let (u, v) = (&moment.hartree.u, &moment.hartree.v);
-                let context =
-                    ProofContext::new(&problem.model, moment.state_view(), (u, v), frame)?;
+                let context = TimeContext::new(&problem.model, moment.state_view(), (u, v), frame)?;
                 let snapshot =
                     ProofSnapshot::new(&context, moment.row.alpha11, &ExponentChoice::Scan)?;
                 let steps = ledger(&context, &snapshot)?;

@@ -8,11 +8,11 @@ mod common;
 
 use common::*;
 use pickl::evolution::propagation::KrylovSettings;
+use pickl::measure::context::TimeContext;
 use pickl::measure::counting::CondensateFrame;
 use pickl::measure::lemmas::Component;
 use pickl::model::lattice::Lattice;
 use pickl::model::one_body::Kinetic;
-use pickl::proof::ProofContext;
 use pickl::proof::{derivative_terms, intra_species_pairs, PairTerms, Projection};
 use pickl::studies::dynamics::{output_times, DynamicsProblem};
 use pickl::C64;
@@ -93,7 +93,7 @@ fn pairs_add_up_to_the_terms_along_evolved_states() {
                     CondensateFrame::new(moment.basis_a, moment.basis_b).unwrap()
                 });
                 let (u, v) = (&moment.hartree.u, &moment.hartree.v);
-                let context = ProofContext::new(&model, moment.state_view(), (u, v), frame)?;
+                let context = TimeContext::new(&model, moment.state_view(), (u, v), frame)?;
                 let terms = derivative_terms(&model, moment.state_view(), u, v)?;
                 for (component, c_v, label) in [
                     (Component::A, terms.c_v1, "C_V1"),

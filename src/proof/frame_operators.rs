@@ -21,7 +21,7 @@
 use faer::Mat;
 use rayon::prelude::*;
 
-use crate::space::fock::{FockBasis, HopTable};
+use crate::space::fock::HopTable;
 use crate::C64;
 
 /// Sums over the 16 (row pattern, column pattern) bins, indexed in the order of
@@ -203,14 +203,6 @@ fn add_bins(mut left: Bins, right: Bins) -> Bins {
         *l += r;
     }
     left
-}
-
-/// n₀ of every state: in the condensate frame, the number of particles in the condensate,
-/// N − k with k the count of the counting operators.
-pub(crate) fn condensate_counts(basis: &FockBasis) -> Vec<f64> {
-    (0..basis.dim())
-        .map(|state| basis.occupation(state)[0] as f64)
-        .collect()
 }
 
 /// The D_A × D_B row-major matrix transposed (D_B × D_A), so that species B indexes rows.

@@ -25,10 +25,10 @@
 
 use faer::Mat;
 
-use super::context::ProofContext;
 use super::frame_operators::{transpose, weighted_one_body};
 use super::pairs::Projection;
 use super::snapshot::{bound_ratio, ProofSnapshot};
+use crate::measure::context::TimeContext;
 use crate::measure::counting::{frame_unitary, CountingDistribution};
 use crate::model::one_body::PairPotential;
 use crate::model::Model;
@@ -166,11 +166,11 @@ struct Species<'a> {
 /// The chains of every bound at one time: Proposition 5.1 for C_V1 and C_V2 (absent when that
 /// species has one particle), Proposition 5.2 for C_V12, the assembly of (5.26) and (5.33), and
 /// the Grönwall step (5.2)–(5.3).
-pub fn ledger(context: &ProofContext, snapshot: &ProofSnapshot) -> Result<Vec<LedgerStep>> {
+pub fn ledger(context: &TimeContext, snapshot: &ProofSnapshot) -> Result<Vec<LedgerStep>> {
     let (model, u, v) = (context.model, context.u, context.v);
     let (basis_a, basis_b) = (context.state.basis_a, context.state.basis_b);
     let frame_state = &context.frame_state[..];
-    let pi = CountingDistribution::from_frame_state(basis_a, basis_b, frame_state)?;
+    let pi = context.counting_distribution()?;
     let (rows, columns) = (basis_a.dim(), basis_b.dim());
     let [n0_a, n0_b] = &context.condensed;
     let (n1, n2) = (

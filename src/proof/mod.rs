@@ -6,7 +6,6 @@
 //! [`energy`]).
 
 pub mod bounds;
-pub mod context;
 mod derivative;
 pub mod energy;
 mod frame_operators;
@@ -16,7 +15,6 @@ pub mod norms;
 mod pairs;
 pub mod snapshot;
 
-pub use context::ProofContext;
 pub use derivative::{derivative_terms, DerivativeTerms};
 pub use pairs::{
     inter_species_pairs, intra_species_pairs, pp_qq_split, PairTerms, PpQqSplit, Projection,

@@ -16,8 +16,8 @@
 
 use faer::Mat;
 
-use super::context::ProofContext;
 use super::frame_operators::{mixed_binned, transpose, two_body_binned, Bins};
+use crate::measure::context::TimeContext;
 use crate::measure::counting::frame_unitary;
 use crate::model::{Component, Model};
 use crate::{Error, Result, C64};
@@ -96,7 +96,7 @@ fn to_frame(t: &Mat<C64>, w1: &Mat<C64>, w2: &Mat<C64>) -> Mat<C64> {
 
 /// The 16 pairs of C_V1 (`Component::A`) or C_V2 (`Component::B`) from the state in the condensate
 /// frame of (u, v). Needs at least two particles in that species.
-pub fn intra_species_pairs(context: &ProofContext, component: Component) -> Result<PairTerms> {
+pub fn intra_species_pairs(context: &TimeContext, component: Component) -> Result<PairTerms> {
     let model = context.model;
     let (rows, columns) = (context.state.rows(), context.state.columns());
     let frame_state = &context.frame_state;
@@ -190,7 +190,7 @@ fn inter_species_operator(model: &Model, field_on_a: &[f64], field_on_b: &[f64])
 /// S = N_u^A N_v^B/(N₁N₂) = (N₁−k_A)(N₂−k_B)/(N₁N₂) in the counting basis, and Π ∈ {pp, pq, qp, qq}
 /// meaning (A-particle 1, B-particle 1). As for C_V1: S commutes with the p's and q's, so
 /// ⟨Π_L[Y,S]Π_R⟩ = ⟨T S⟩ − ⟨S T⟩ with T = Π_L Y Π_R, evaluated as dΓ_AB(T′)/(N₁N₂) in the frame.
-pub fn inter_species_pairs(context: &ProofContext) -> Result<PairTerms> {
+pub fn inter_species_pairs(context: &TimeContext) -> Result<PairTerms> {
     let (model, u, v) = (context.model, context.u, context.v);
     let (basis_a, basis_b) = (context.state.basis_a, context.state.basis_b);
     let v12 = model.inter_potential();
@@ -253,7 +253,7 @@ impl PpQqSplit {
 ///
 /// Their sum has weight n₀^A + n₀^B + 1 = N₁N₂(S − S′) across each pp ← qq element, which is
 /// T(pp,qq): the split closes exactly.
-pub fn pp_qq_split(context: &ProofContext) -> Result<PpQqSplit> {
+pub fn pp_qq_split(context: &TimeContext) -> Result<PpQqSplit> {
     let (model, u, v) = (context.model, context.u, context.v);
     let (basis_a, basis_b) = (context.state.basis_a, context.state.basis_b);
     let m = model.sites();

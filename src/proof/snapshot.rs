@@ -9,9 +9,9 @@
 //! f(t) of (2.19) is ∫₀ᵗ (A₁ + A₂ + A^u + A^v) dτ, and Theorem 2.1 (5.5) reads
 //! α(t) ≤ (α(0) + 1/N) e^{κ f(t)}.
 
+use crate::measure::context::TimeContext;
 use crate::model::{Component, Model};
 use crate::proof::bounds::{kappa, InterSpeciesBounds, IntraSpeciesBounds, ProofConstants};
-use crate::proof::context::ProofContext;
 use crate::proof::norms::{orbital_weight, sum_space_norm, ExponentChoice, Exponents};
 use crate::proof::{
     derivative_terms, inter_species_pairs, intra_species_pairs, pp_qq_split, DerivativeTerms,
@@ -147,9 +147,9 @@ pub fn bound_ratio(value: f64, bound: f64) -> Option<f64> {
 }
 
 impl ProofSnapshot {
-    /// Evaluates every term, pair and bound at one time ([`ProofContext`]: Ψ(t), (u_t, v_t) and
+    /// Evaluates every term, pair and bound at one time ([`TimeContext`]: Ψ(t), (u_t, v_t) and
     /// the frame state), α^(1,1)(t) given.
-    pub fn new(context: &ProofContext, alpha11: f64, exponents: &ExponentChoice) -> Result<Self> {
+    pub fn new(context: &TimeContext, alpha11: f64, exponents: &ExponentChoice) -> Result<Self> {
         let (model, u, v) = (context.model, context.u, context.v);
         let terms = derivative_terms(model, context.state, u, v)?;
         let (n1, n2) = (model.species_a().particles, model.species_b().particles);

@@ -6,8 +6,9 @@
 //! ([`crate::measure::hierarchy`]).
 
 use crate::evolution::hamiltonian::ManyBodyHamiltonian;
+use crate::measure::context::TimeContext;
 use crate::measure::counting::fractions::{fraction_rows, log_fraction_bound, FractionRow};
-use crate::measure::counting::{CondensateFrame, CountingDistribution};
+use crate::measure::counting::CondensateFrame;
 use crate::measure::hierarchy::FirstEquation;
 use crate::measure::lemmas::{
     lemma_3_1, lemma_3_2_higher, lemma_3_2_trace_norm, lemma_a_1, lemma_a_2_chain_13,
@@ -149,8 +150,8 @@ impl CountingRun {
                 .frame
                 .insert(CondensateFrame::new(moment.basis_a, moment.basis_b)?),
         };
-        let in_frame = frame.to_frame(moment.state, u, v)?;
-        let pi = CountingDistribution::from_frame_state(moment.basis_a, moment.basis_b, &in_frame)?;
+        let context = TimeContext::new(&self.model, moment.state_view(), (u, v), frame)?;
+        let pi = context.counting_distribution()?;
         let (n1, n2) = (pi.particles_a(), pi.particles_b());
         let t = moment.row.t;
         let mut distribution = Vec::with_capacity((n1 + 1) * (n2 + 1));

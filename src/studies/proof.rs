@@ -9,10 +9,10 @@
 //! Its running values (α(0), the output times done) go into a checkpoint between rows.
 
 use crate::app::report::format_number;
+use crate::measure::context::TimeContext;
 use crate::measure::counting::CondensateFrame;
 use crate::model::Model;
 use crate::proof::bounds::ProofConstants;
-use crate::proof::context::ProofContext;
 use crate::proof::energy::{energy_integral, kappa_energy};
 use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
 use crate::proof::ledger::{ledger, LedgerStep};
@@ -345,7 +345,7 @@ impl ProofRun {
             let alpha = moment.row.alpha11;
             self.alpha_zero.get_or_insert(alpha);
             // The frame state once, for the terms and for the ledger.
-            let context = ProofContext::new(&self.model, moment.state_view(), (u, v), frame)?;
+            let context = TimeContext::new(&self.model, moment.state_view(), (u, v), frame)?;
             let snapshot = ProofSnapshot::new(&context, alpha, &self.exponents)?;
             let steps = ledger(&context, &snapshot)?;
             let r11 = crate::measure::reduced::reduced_density(

@@ -411,8 +411,8 @@ impl RandomCase {
     }
 
     /// The proof's context at this state.
-    pub fn context(&self) -> pickl::proof::ProofContext<'_> {
-        pickl::proof::ProofContext::with_frame_state(
+    pub fn context(&self) -> pickl::measure::context::TimeContext<'_> {
+        pickl::measure::context::TimeContext::with_frame_state(
             &self.model,
             self.view(),
             (&self.u, &self.v),
@@ -576,10 +576,11 @@ impl NearCondensate {
     pub fn context<'a>(
         &'a self,
         frame: &pickl::measure::counting::CondensateFrame,
-    ) -> pickl::proof::ProofContext<'a> {
+    ) -> pickl::measure::context::TimeContext<'a> {
         let view =
             pickl::space::state::StateView::new(&self.basis_a, &self.basis_b, &self.state).unwrap();
-        pickl::proof::ProofContext::new(&self.model, view, (&self.u, &self.v), frame).unwrap()
+        pickl::measure::context::TimeContext::new(&self.model, view, (&self.u, &self.v), frame)
+            .unwrap()
     }
 }
 

@@ -1,11 +1,11 @@
 //! One size of a scaling study: the exact dynamics at (N₁, N₂) with, at every output time, the
 //! indicators, the proof's terms against their bounds, and Theorem 2.1 (SPEC §6).
 
+use crate::measure::context::TimeContext;
 use crate::measure::counting::CondensateFrame;
 use crate::proof::bounds::ProofConstants;
 use crate::proof::energy::{energy_integral, kappa_energy};
 use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
-use crate::proof::ProofContext;
 use crate::proof::{norms::ExponentChoice, snapshot::ProofSnapshot};
 use crate::studies::dynamics::{DynamicsProblem, DynamicsSummary};
 use crate::Result;
@@ -111,7 +111,7 @@ pub fn run_size(
         let (u, v) = (&moment.hartree.u, &moment.hartree.v);
         let alpha = moment.row.alpha11;
         let alpha_zero = *alpha_zero.get_or_insert(alpha);
-        let context = ProofContext::new(model, moment.state_view(), (u, v), frame)?;
+        let context = TimeContext::new(model, moment.state_view(), (u, v), frame)?;
         let snapshot = ProofSnapshot::new(&context, alpha, exponents)?;
         let dalpha = snapshot.terms.alpha11_derivative();
         let shifted = alpha + 1.0 / total as f64;

@@ -1,18 +1,18 @@
-//! One time of the proof, built once: the model, Ψ(t) with its bases, the Hartree pair
-//! (u_t, v_t), and what every term of §5 is evaluated from — Ψ written in the condensate frame
-//! of (u_t, v_t) (orbital 0 of each species is the condensate, so p and q are diagonal there,
-//! [`crate::measure::counting::CondensateFrame`]) and the condensate counts n₀ of both bases. The pairs of
-//! Propositions 5.1–5.2, the split of T(pp,qq), the ledger and the snapshot all take it.
+//! One output time of a run, built once: the model, Ψ(t) with its bases, the Hartree pair
+//! (u_t, v_t), and what counting and every term of §5 are evaluated from — Ψ written in the
+//! condensate frame of (u_t, v_t) (orbital 0 of each species is the condensate, so p and q are
+//! diagonal there, [`crate::measure::counting::CondensateFrame`]) and the condensate counts n₀
+//! of both bases. The counting distribution, the pairs of Propositions 5.1–5.2, the split of
+//! T(pp,qq), the ledger and the proof snapshot all take it.
 
-use crate::measure::counting::CondensateFrame;
+use crate::measure::counting::{CondensateFrame, CountingDistribution};
 use crate::model::{Component, Model};
+use crate::space::fock::FockBasis;
 use crate::space::state::StateView;
 use crate::{Result, C64};
 
-use super::frame_operators::condensate_counts;
-
-/// What the proof needs at one time (module doc).
-pub struct ProofContext<'a> {
+/// What counting and the proof need at one time (module doc).
+pub struct TimeContext<'a> {
     /// The model.
     pub model: &'a Model,
     /// Ψ(t) with its bases.
@@ -28,7 +28,7 @@ pub struct ProofContext<'a> {
     pub condensed: [Vec<f64>; 2],
 }
 
-impl<'a> ProofContext<'a> {
+impl<'a> TimeContext<'a> {
     /// The context of Ψ(t) = `state` and (u, v), with the frame state from `frame` (one per
     /// pair of bases, reused across times).
     pub fn new(
@@ -62,7 +62,7 @@ impl<'a> ProofContext<'a> {
             condensate_counts(state.basis_a),
             condensate_counts(state.basis_b),
         ];
-        Ok(ProofContext {
+        Ok(TimeContext {
             model,
             state,
             u,
@@ -70,6 +70,15 @@ impl<'a> ProofContext<'a> {
             frame_state,
             condensed,
         })
+    }
+
+    /// π(k_A, k_B) of Ψ(t) relative to (u_t, v_t), read off the frame state.
+    pub fn counting_distribution(&self) -> Result<CountingDistribution> {
+        CountingDistribution::from_frame_state(
+            self.state.basis_a,
+            self.state.basis_b,
+            &self.frame_state,
+        )
     }
 
     /// The frame state viewed with its bases.
@@ -93,4 +102,12 @@ impl<'a> ProofContext<'a> {
             Component::B => &self.condensed[1],
         }
     }
+}
+
+/// n₀ of every state: in the condensate frame, the number of particles in the condensate,
+/// N − k with k the count of the counting operators.
+pub fn condensate_counts(basis: &FockBasis) -> Vec<f64> {
+    (0..basis.dim())
+        .map(|state| basis.occupation(state)[0] as f64)
+        .collect()
 }

@@ -133,7 +133,7 @@ pub fn scale(x: &mut [C64], s: C64) {
         .for_each(|a| a.iter_mut().for_each(|z| *z *= s));
 }
 
-/// out = Σ_k coefficients[k] · vectors[k], in parallel (one pass over memory).
+/// out = Σ_k `coefficients[k]` · `vectors[k]`, in parallel (one pass over memory).
 pub fn linear_combination(out: &mut [C64], coefficients: &[C64], vectors: &[&[C64]]) {
     assert_eq!(coefficients.len(), vectors.len());
     out.par_chunks_mut(CHUNK)

@@ -68,10 +68,10 @@ impl std::fmt::Display for Projection {
     }
 }
 
-/// The 16 values (Π_L, Π_R), indexed [left][right] by [`Projection::index`].
+/// The 16 values (Π_L, Π_R), indexed `[left][right]` by [`Projection::index`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PairTerms {
-    /// values[l][r] = (Π_L, Π_R) with Π_L = `Projection::ALL[l]`, Π_R = `Projection::ALL[r]`.
+    /// `values[l][r]` = (Π_L, Π_R) with Π_L = `Projection::ALL[l]`, Π_R = `Projection::ALL[r]`.
     pub values: [[C64; 4]; 4],
 }
 
@@ -189,7 +189,7 @@ fn inter_species_operator(model: &Model, field_on_a: &[f64], field_on_b: &[f64])
 /// Y = (V₁₂)₁₁ − (V₁₂*|v|²)₁^A − (V₁₂*|u|²)₁^B on (A-particle 1, B-particle 1),
 /// S = N_u^A N_v^B/(N₁N₂) = (N₁−k_A)(N₂−k_B)/(N₁N₂) in the counting basis, and Π ∈ {pp, pq, qp, qq}
 /// meaning (A-particle 1, B-particle 1). As for C_V1: S commutes with the p's and q's, so
-/// ⟨Π_L[Y,S]Π_R⟩ = ⟨T S⟩ − ⟨S T⟩ with T = Π_L Y Π_R, evaluated as dΓ_AB(T′)/(N₁N₂) in the frame.
+/// ⟨Π_L [Y, S] Π_R⟩ = ⟨T S⟩ − ⟨S T⟩ with T = Π_L Y Π_R, evaluated as dΓ_AB(T′)/(N₁N₂) in the frame.
 pub fn inter_species_pairs(context: &TimeContext) -> Result<PairTerms> {
     let (model, u, v) = (context.model, context.u, context.v);
     let (basis_a, basis_b) = (context.state.basis_a, context.state.basis_b);

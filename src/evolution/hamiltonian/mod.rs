@@ -10,7 +10,7 @@
 //! W[a, b] = Σ_x n^A_x(a) g_x(b) and g(b) = V₁₂ * n^B(b)/(N₁+N₂). Only the per-species sparse
 //! operators H_A (D_A × D_A) and H_B (D_B × D_B) are stored; rows of the output are computed in
 //! parallel, each by one task, so no two tasks write to the same place. The streaming kernel of
-//! H is in [`kernel`]; [`apply_two_species`] is the general (slower) one behind the number
+//! H is in `kernel`; [`apply_two_species`] is the general (slower) one behind the number
 //! operators of the observables.
 
 mod kernel;

@@ -1,7 +1,7 @@
 //! Scaling studies in N = N₁ + N₂ (SPEC §6): at a fixed ratio N₁ : N₂, the exact dynamics and
 //! the proof at each size ([`study`]), the study's plan ([`plan`]) and its run, size after size
 //! ([`Study`]), the table that keeps finished sizes across interruptions
-//! ([`table`]), the fits of the rate and the limit curve ([`fit`]), and the figures ([`figures`]).
+//! ([`table`]), the fits of the rate and the limit curve (`fit`), and the figures ([`figures`]).
 
 pub mod figures;
 mod fit;

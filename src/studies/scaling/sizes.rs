@@ -8,7 +8,7 @@ pub const MAX_SIZES: usize = 10_000;
 
 /// The totals N of `--n-total`: a list `10,20,40`, an arithmetic range `20..200:20` (both ends
 /// included) or a geometric one `16..2048:x2`. Returned sorted, without repeats; at most
-/// [`MAX_SIZES`] of them.
+/// `MAX_SIZES` of them.
 pub fn parse_totals(text: &str) -> Result<Vec<usize>> {
     let bad = |why: String| Error::invalid("--n-total", why);
     let number = |t: &str| {

@@ -137,12 +137,14 @@ def main():
 
 def measured(command):
     """(wall seconds, peak resident MiB) of one child process."""
-    start = time.monotonic()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.monotonic() - start
-    stderr = child.stderr.read().decode()
-    child.stderr.close()
+    # stderr into a file, not a pipe: a child that writes more than a pipe holds would block.
+    with tempfile.TemporaryFile() as log:
+        start = time.monotonic()
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.monotonic() - start
+        log.seek(0)
+        stderr = log.read().decode(errors="replace")
     if status != 0:
         sys.exit(f"failed: {' '.join(command)}\n{stderr}")
     return wall, usage.ru_maxrss / 1024

@@ -244,3 +244,32 @@ fn the_split_of_t_pp_qq_adds_up() {
         );
     }
 }
+
+#[test]
+fn a_context_of_bases_or_vectors_that_do_not_fit_the_model_is_refused() {
+    use pickl::space::fock::FockBasis;
+    use pickl::space::state::StateView;
+    let case = random_case(3, (2, 2), ("gauss:1,1", "gauss:1,1", "gauss:0.5,1"), 171);
+    let pair = (&case.u[..], &case.v[..]);
+    // Species A's basis with three bosons where the model has two.
+    let wrong = FockBasis::new(3, 3).unwrap();
+    let state = vec![C64::new(0.0, 0.0); wrong.dim() * case.basis_b.dim()];
+    let view = StateView::new(&wrong, &case.basis_b, &state).unwrap();
+    let refused = TimeContext::with_frame_state(&case.model, view, pair, state.clone());
+    assert!(refused.is_err_and(|e| e.to_string().contains("species A's basis")));
+    // A frame state of another length, and orbitals on other lattices.
+    let view = case.view();
+    assert!(
+        TimeContext::with_frame_state(&case.model, view, pair, vec![C64::new(0.0, 0.0); 3])
+            .is_err()
+    );
+    let short = &case.u[..2];
+    assert!(TimeContext::with_frame_state(
+        &case.model,
+        view,
+        (short, &case.v),
+        case.in_frame.clone()
+    )
+    .is_err());
+    assert!(TimeContext::with_frame_state(&case.model, view, pair, case.in_frame.clone()).is_ok());
+}

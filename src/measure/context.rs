@@ -8,8 +8,8 @@
 use crate::measure::counting::{CondensateFrame, CountingDistribution};
 use crate::model::{Component, Model};
 use crate::space::fock::FockBasis;
-use crate::space::state::StateView;
-use crate::{Result, C64};
+use crate::space::state::{check_state_len, StateView};
+use crate::{Error, Result, C64};
 
 /// What counting and the proof need at one time (module doc).
 pub struct TimeContext<'a> {
@@ -48,13 +48,29 @@ impl<'a> TimeContext<'a> {
         (u, v): (&'a [C64], &'a [C64]),
         frame_state: Vec<C64>,
     ) -> Result<Self> {
-        state.with_values(&frame_state)?;
+        check_state_len(&frame_state, state.rows(), state.columns())?;
         let m = model.sites();
         for (name, orbital) in [("u", u), ("v", v)] {
             if orbital.len() != m {
-                return Err(crate::Error::invalid(
+                return Err(Error::invalid(
                     name,
                     format!("{} values for {m} sites", orbital.len()),
+                ));
+            }
+        }
+        for (name, basis, species) in [
+            ("species A's basis", state.basis_a, Component::A),
+            ("species B's basis", state.basis_b, Component::B),
+        ] {
+            let particles = model.component(species).particles;
+            if basis.modes() != m || basis.particles() != particles {
+                return Err(Error::invalid(
+                    name,
+                    format!(
+                        "{} bosons in {} modes, but the model has {particles} on {m} sites",
+                        basis.particles(),
+                        basis.modes()
+                    ),
                 ));
             }
         }
@@ -81,12 +97,6 @@ impl<'a> TimeContext<'a> {
         )
     }
 
-    /// The frame state viewed with its bases.
-    pub fn frame_view(&self) -> StateView<'_> {
-        StateView::new(self.state.basis_a, self.state.basis_b, &self.frame_state)
-            .expect("checked when the context was made")
-    }
-
     /// The condensate orbital of a species (u for A, v for B).
     pub fn orbital(&self, species: Component) -> &'a [C64] {
         match species {
@@ -106,7 +116,7 @@ impl<'a> TimeContext<'a> {
 
 /// n₀ of every state: in the condensate frame, the number of particles in the condensate,
 /// N − k with k the count of the counting operators.
-pub fn condensate_counts(basis: &FockBasis) -> Vec<f64> {
+pub(crate) fn condensate_counts(basis: &FockBasis) -> Vec<f64> {
     (0..basis.dim())
         .map(|state| basis.occupation(state)[0] as f64)
         .collect()

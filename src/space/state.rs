@@ -139,11 +139,6 @@ impl<'a> StateView<'a> {
     pub fn columns(&self) -> usize {
         self.basis_b.dim()
     }
-
-    /// The same bases with other coefficients (a state derived from this one), checked alike.
-    pub fn with_values(&self, values: &'a [C64]) -> Result<Self> {
-        Self::new(self.basis_a, self.basis_b, values)
-    }
 }
 
 /// Refuses a D_A × D_B (`rows` × `columns`) state of another length, with both figures.

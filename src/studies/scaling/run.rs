@@ -156,11 +156,6 @@ impl Study {
         &self.notes
     }
 
-    /// The plan.
-    pub fn plan(&self) -> &StudyPlan {
-        &self.plan
-    }
-
     /// The table so far.
     pub fn table(&self) -> &ScalingTable {
         &self.table

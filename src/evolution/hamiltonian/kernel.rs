@@ -65,6 +65,8 @@ pub struct ManyBodyHamiltonian {
     vector_unit: VectorUnit,
     /// Width (in columns) of the column blocks of the H_A pass.
     block_width: usize,
+    /// The largest rank shift |a − a′| of a hop of H_A.
+    reach: usize,
 }
 
 /// The vector instructions the row kernel is compiled for, detected when H is built.
@@ -185,7 +187,8 @@ impl ManyBodyHamiltonian {
             one_body_range.1 += n * values[values.len() - 1];
         }
         let diagonal_b_twice = diagonal_b.iter().flat_map(|&d| [d, d]).collect();
-        let block_width = block_width(&hops_a, basis_b.dim());
+        let reach = reach(&hops_a);
+        let block_width = block_width(reach, basis_b.dim());
         Ok(ManyBodyHamiltonian {
             diagonal_b_twice,
             modes: m,
@@ -202,6 +205,7 @@ impl ManyBodyHamiltonian {
             one_body_range,
             spectral_bounds: OnceLock::new(),
             block_width,
+            reach,
             vector_unit: match std::env::var("PICKL_VECTOR_UNIT").as_deref() {
                 Ok("baseline") => VectorUnit::Baseline,
                 Ok("avx2") if VectorUnit::detect() != VectorUnit::Baseline => VectorUnit::Avx2,
@@ -277,6 +281,60 @@ impl ManyBodyHamiltonian {
             + (self.interaction_a.len() + self.interaction_b.len()) * 8
     }
 
+    /// out ← d(a, ·) ⊙ Ψ_a with d(a, ·) = d_A(a) + d_B(·) + Σ_x n^A_x(a) g_x(·) (each entry
+    /// twice; the sum in this order, skipping empty sites), built in registers chunk by chunk;
+    /// on the way it asks the cache for the lines of the rows in `ahead` at the same offsets.
+    #[inline(always)]
+    fn diagonal_product(
+        &self,
+        a: usize,
+        input: &[f64],
+        out: &mut [f64],
+        ahead: &[*const f64],
+        scratch: &mut [f64],
+    ) {
+        let offset = self.diagonal_a[a];
+        let occupation = &self.occupations_a[a * self.modes..(a + 1) * self.modes];
+        let width = 2 * self.columns;
+        let mut sites = [(0.0f64, 0usize); MAX_REGISTER_SITES];
+        let mut count = 0;
+        for (x, &n) in occupation.iter().enumerate() {
+            if n != 0.0 {
+                if count == MAX_REGISTER_SITES {
+                    // More occupied sites than registers: build d in the scratch row.
+                    self.row_diagonal(a, scratch);
+                    set_product(out, scratch, input);
+                    return;
+                }
+                sites[count] = (n, x * width);
+                count += 1;
+            }
+        }
+        let field = &self.field_b;
+        let mut start = 0;
+        while start < width {
+            let len = CHUNK.min(width - start);
+            let mut d = [0.0f64; CHUNK];
+            let d = &mut d[..len];
+            d.iter_mut()
+                .zip(&self.diagonal_b_twice[start..start + len])
+                .for_each(|(d, &c)| *d = offset + c);
+            for &(n, base) in &sites[..count] {
+                d.iter_mut()
+                    .zip(&field[base + start..base + start + len])
+                    .for_each(|(d, &g)| *d += n * g);
+            }
+            out[start..start + len]
+                .iter_mut()
+                .zip(d.iter().zip(&input[start..start + len]))
+                .for_each(|(o, (&d, &x))| *o = d * x);
+            for &row in ahead {
+                prefetch_lines(row.wrapping_add(start), len);
+            }
+            start += len;
+        }
+    }
+
     /// d(a, ·) = d_A(a) + d_B(·) + Σ_x n^A_x(a) g_x(·), each entry twice.
     #[inline(always)]
     fn row_diagonal(&self, a: usize, diagonal: &mut [f64]) {
@@ -313,7 +371,16 @@ impl ManyBodyHamiltonian {
     ) -> C64 {
         let input = reals(&x[a * self.columns..(a + 1) * self.columns]);
         let applied = &mut scratch.applied;
-        self.row_local(a, input, reals_mut(applied), &mut scratch.diagonal);
+        // While the diagonal is built, the cache is asked for this row of y and of the sum
+        // (read below) and for the next row of Ψ.
+        let next = reals(x).as_ptr().wrapping_add(2 * (a + 1) * self.columns);
+        let y_row = reals(y).as_ptr();
+        let ahead = match &accumulate {
+            Some((z, _)) => [next, y_row, reals(z).as_ptr()],
+            None => [next, y_row, y_row],
+        };
+        let ahead = if whole { &ahead[..1] } else { &ahead[..] };
+        self.row_local(a, input, reals_mut(applied), ahead, &mut scratch.diagonal);
         let (h, cx) = (update.operator, update.input);
         let (y, applied) = (reals_mut(y), reals(applied));
         if whole {
@@ -336,9 +403,15 @@ impl ManyBodyHamiltonian {
 
     /// The diagonal and H_B on one row: out = d ⊙ Ψ_a + H_B Ψ_a (interleaved parts).
     #[inline(always)]
-    fn row_local(&self, a: usize, input: &[f64], out: &mut [f64], diagonal: &mut [f64]) {
-        self.row_diagonal(a, diagonal);
-        set_product(out, diagonal, input);
+    fn row_local(
+        &self,
+        a: usize,
+        input: &[f64],
+        out: &mut [f64],
+        ahead: &[*const f64],
+        scratch: &mut [f64],
+    ) {
+        self.diagonal_product(a, input, out, ahead, scratch);
         self.hops_b
             .for_each_segment(|t, segment, amplitudes, scaled_twice| {
                 let (target, source) = (2 * segment.target as usize, 2 * segment.source as usize);
@@ -382,17 +455,32 @@ impl ManyBodyHamiltonian {
         update: Update,
     ) {
         let width = 2 * self.columns;
+        let end = rows.end;
         for a in rows {
+            // Ask for the pieces the next rows will read (the newest row of the window, and
+            // the row of y) before they are needed: each piece lies on its own pages, which
+            // the hardware prefetchers do not cross.
+            let newest = a + self.reach + PREFETCH_ROWS;
+            if newest < self.rows {
+                prefetch(&x[newest * width + parts.start..newest * width + parts.end]);
+            }
+            if a + PREFETCH_ROWS < end {
+                y.prefetch((a + PREFETCH_ROWS) * width + parts.start, parts.len());
+            }
             // SAFETY: the tasks of pass 1 cover disjoint (row, column) blocks of y, and
             // nothing else touches y during the pass.
             let out = unsafe { y.piece(a * width + parts.start, parts.len()) };
-            let cy = update.previous;
-            if cy == 0.0 {
-                out.fill(0.0);
-            } else if cy != 1.0 {
-                out.iter_mut().for_each(|v| *v *= cy);
-            }
-            self.row_hops_a(a, x, parts.clone(), out, update.operator);
+            let (sources, values) = self.hops_a.row(a);
+            hops_into(
+                out,
+                update.previous,
+                x,
+                width,
+                parts.start,
+                sources,
+                values,
+                update.operator,
+            );
         }
     }
 
@@ -529,18 +617,130 @@ impl LinearOperator for ManyBodyHamiltonian {
     }
 }
 
-/// The column-block width of pass 1: the window of 2δ + 1 row pieces (δ the largest rank
-/// shift of a hop of H_A) takes about 1 MiB; a multiple of 4 columns (whole cache lines).
-fn block_width(hops_a: &SpeciesOperator, columns: usize) -> usize {
-    let mut reach = 0usize;
-    for a in 0..hops_a.dim() {
-        let (sources, _) = hops_a.row(a);
-        for &s in sources {
-            reach = reach.max((s as usize).abs_diff(a));
-        }
-    }
+/// The largest rank shift |a − a′| over the hops of H_A.
+fn reach(hops_a: &SpeciesOperator) -> usize {
+    (0..hops_a.dim())
+        .flat_map(|a| {
+            hops_a
+                .row(a)
+                .0
+                .iter()
+                .map(move |&s| (s as usize).abs_diff(a))
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The column-block width of pass 1: the window of 2δ + 1 row pieces (δ the reach of H_A)
+/// takes about 1 MiB; a multiple of [`CHUNK`]/2 columns (whole register chunks, whole cache
+/// lines).
+fn block_width(reach: usize, columns: usize) -> usize {
     let window = (2 * reach + 1) * 16;
-    ((1usize << 20) / window / 4 * 4).clamp(16, columns.max(16))
+    let step = CHUNK / 2;
+    ((1usize << 20) / window / step * step).clamp(step, columns.max(step))
+}
+
+/// Rows ahead of the current one whose pieces pass 1 asks the cache for.
+const PREFETCH_ROWS: usize = 12;
+
+/// Asks the cache for every line of `values` (a hint: no effect on results).
+#[inline(always)]
+fn prefetch(values: &[f64]) {
+    prefetch_lines(values.as_ptr(), values.len());
+}
+
+/// Asks the cache for the lines of the `len` f64 from `start` (a hint that reads nothing and
+/// cannot fault, so `start` may point into memory another thread writes).
+#[inline(always)]
+fn prefetch_lines(start: *const f64, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    for line in (0..len).step_by(8) {
+        // SAFETY: a prefetch is a hint: it neither faults nor reads into the program.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(
+                start.wrapping_add(line).cast(),
+            )
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (start, len);
+}
+
+/// The most occupied sites of a row whose fields the diagonal adds up in registers.
+const MAX_REGISTER_SITES: usize = 8;
+
+/// Entries (f64) accumulated in registers at a time by [`hops_into`] and the diagonal.
+const CHUNK: usize = 32;
+
+/// The most hops of a row that [`hops_into`] accumulates in registers.
+const MAX_REGISTER_HOPS: usize = 16;
+
+/// out ← c_y·out + h·Σ_{a′} (H_A)_{a a′} x[a′, parts] (sources and values of row a; `offset`
+/// the first interleaved column of the piece), with the sum taken source by source as in
+/// [`add_scaled`]: for real hops, chunks of [`CHUNK`] entries stay in registers over all the
+/// sources, so that out is read and written once, not once per source.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn hops_into(
+    out: &mut [f64],
+    cy: f64,
+    x: &[f64],
+    width: usize,
+    offset: usize,
+    sources: &[u32],
+    values: &[C64],
+    h: f64,
+) {
+    let len = out.len();
+    if sources.len() > MAX_REGISTER_HOPS || values.iter().any(|v| v.im != 0.0) {
+        if cy == 0.0 {
+            out.fill(0.0);
+        } else if cy != 1.0 {
+            out.iter_mut().for_each(|v| *v *= cy);
+        }
+        for (&source, &v) in sources.iter().zip(values) {
+            let start = source as usize * width + offset;
+            add_scaled(out, h * v, &x[start..start + len]);
+        }
+        return;
+    }
+    let count = sources.len();
+    let mut starts = [0usize; MAX_REGISTER_HOPS];
+    let mut weights = [0.0f64; MAX_REGISTER_HOPS];
+    for (k, (&source, &v)) in sources.iter().zip(values).enumerate() {
+        starts[k] = source as usize * width + offset;
+        weights[k] = (h * v).re;
+    }
+    let mut chunks = out.chunks_exact_mut(CHUNK);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut acc = [0.0f64; CHUNK];
+        if cy == 1.0 {
+            acc.copy_from_slice(chunk);
+        } else if cy != 0.0 {
+            acc.iter_mut()
+                .zip(chunk.iter())
+                .for_each(|(a, &v)| *a = v * cy);
+        }
+        for k in 0..count {
+            let (w, s) = (weights[k], starts[k] + at);
+            let source: &[f64; CHUNK] = x[s..s + CHUNK].try_into().unwrap();
+            acc.iter_mut().zip(source).for_each(|(a, &x)| *a += w * x);
+        }
+        chunk.copy_from_slice(&acc);
+        at += CHUNK;
+    }
+    let tail = chunks.into_remainder();
+    if cy == 0.0 {
+        tail.fill(0.0);
+    } else if cy != 1.0 {
+        tail.iter_mut().for_each(|v| *v *= cy);
+    }
+    for k in 0..count {
+        let s = starts[k] + at;
+        let (w, source) = (weights[k], &x[s..s + tail.len()]);
+        tail.iter_mut().zip(source).for_each(|(a, &x)| *a += w * x);
+    }
 }
 
 /// A mutable row-major matrix of reals that the tasks of pass 1 write in disjoint blocks.
@@ -557,6 +757,13 @@ impl SharedRows {
         SharedRows {
             start: values.as_mut_ptr(),
             len: values.len(),
+        }
+    }
+
+    /// Asks the cache for the piece [offset, offset + len) (a hint).
+    fn prefetch(&self, offset: usize, len: usize) {
+        if offset + len <= self.len {
+            prefetch_lines(self.start.wrapping_add(offset), len);
         }
     }
 

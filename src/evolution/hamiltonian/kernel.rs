@@ -30,7 +30,9 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use super::rows::{add_product, add_scaled, add_weighted, dot, reals, reals_mut, set_product};
+use super::rows::{
+    add_pair_product, add_scaled, add_weighted, dot, reals, reals_mut, set_pair_product,
+};
 use super::{interaction_energy, species_hamiltonian};
 use crate::linalg::{hermitian_eigenvalues, ordered_sum, LinearOperator, Update};
 use crate::model::Model;
@@ -50,11 +52,8 @@ pub struct ManyBodyHamiltonian {
     diagonal_b: Vec<f64>,
     /// n^A_x(a), M entries per row a.
     occupations_a: Vec<f64>,
-    /// g_x(b) = (V₁₂ * n^B(b))_x/(N₁+N₂), stored site by site and twice per entry (for the
-    /// real and imaginary parts it multiplies): 2 D_B entries per site x.
+    /// g_x(b) = (V₁₂ * n^B(b))_x/(N₁+N₂), stored site by site: D_B entries per site x.
     field_b: Vec<f64>,
-    /// d_B(b) twice per entry.
-    diagonal_b_twice: Vec<f64>,
     /// The intra-species interaction energies of the rows and of the columns.
     interaction_a: Vec<f64>,
     interaction_b: Vec<f64>,
@@ -151,7 +150,7 @@ impl ManyBodyHamiltonian {
             .collect();
         // g_x(b) = Σ_y V₁₂(x − y) n^B_y(b)/(N₁+N₂) over the (at most N₂) occupied sites y of b:
         // O(M·min(M, N₂)) per column, not a dense convolution.
-        let mut field_b = vec![0.0; 2 * m * basis_b.dim()];
+        let mut field_b = vec![0.0; m * basis_b.dim()];
         let v12 = model.inter_potential();
         for b in 0..basis_b.dim() {
             for (y, &n) in basis_b.occupation(b).iter().enumerate() {
@@ -159,14 +158,11 @@ impl ManyBodyHamiltonian {
                     continue;
                 }
                 for (x, &v) in v12.row(y).iter().enumerate() {
-                    let at = 2 * (x * basis_b.dim() + b);
-                    field_b[at] += v * n as f64;
+                    field_b[x * basis_b.dim() + b] += v * n as f64;
                 }
             }
             for x in 0..m {
-                let at = 2 * (x * basis_b.dim() + b);
-                field_b[at] /= total;
-                field_b[at + 1] = field_b[at];
+                field_b[x * basis_b.dim() + b] /= total;
             }
         }
         let interactions = |basis: &FockBasis, species: &crate::model::Species| -> Vec<f64> {
@@ -186,11 +182,9 @@ impl ManyBodyHamiltonian {
             one_body_range.0 += n * values[0];
             one_body_range.1 += n * values[values.len() - 1];
         }
-        let diagonal_b_twice = diagonal_b.iter().flat_map(|&d| [d, d]).collect();
         let reach = reach(&hops_a);
         let block_width = block_width(reach, basis_b.dim());
         Ok(ManyBodyHamiltonian {
-            diagonal_b_twice,
             modes: m,
             rows: basis_a.dim(),
             columns: basis_b.dim(),
@@ -234,7 +228,7 @@ impl ManyBodyHamiltonian {
                     (0..self.columns).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), b| {
                         let coupling: f64 = occupied
                             .iter()
-                            .map(|&(x, n)| n * self.field_b[2 * (x * self.columns + b)])
+                            .map(|&(x, n)| n * self.field_b[x * self.columns + b])
                             .sum();
                         let d = self.interaction_a[a] + self.interaction_b[b] + coupling;
                         (lo.min(d), hi.max(d))
@@ -276,14 +270,14 @@ impl ManyBodyHamiltonian {
         self.hops_a.nonzeros() * 20
             + (self.rows + 1) * 8
             + self.hops_b.memory_bytes()
-            + (self.diagonal_a.len() + 3 * self.diagonal_b.len()) * 8
+            + (self.diagonal_a.len() + self.diagonal_b.len()) * 8
             + (self.occupations_a.len() + self.field_b.len()) * 8
             + (self.interaction_a.len() + self.interaction_b.len()) * 8
     }
 
-    /// out ← d(a, ·) ⊙ Ψ_a with d(a, ·) = d_A(a) + d_B(·) + Σ_x n^A_x(a) g_x(·) (each entry
-    /// twice; the sum in this order, skipping empty sites), built in registers chunk by chunk;
-    /// on the way it asks the cache for the lines of the rows in `ahead` at the same offsets.
+    /// out ← d(a, ·) ⊙ Ψ_a with d(a, ·) = d_A(a) + d_B(·) + Σ_x n^A_x(a) g_x(·) (the sum in this
+    /// order, skipping empty sites), built in registers chunk by chunk; on the way it asks the
+    /// cache for the lines of the rows in `ahead` at the same offsets.
     #[inline(always)]
     fn diagonal_product(
         &self,
@@ -295,59 +289,61 @@ impl ManyBodyHamiltonian {
     ) {
         let offset = self.diagonal_a[a];
         let occupation = &self.occupations_a[a * self.modes..(a + 1) * self.modes];
-        let width = 2 * self.columns;
+        let columns = self.columns;
         let mut sites = [(0.0f64, 0usize); MAX_REGISTER_SITES];
         let mut count = 0;
         for (x, &n) in occupation.iter().enumerate() {
             if n != 0.0 {
                 if count == MAX_REGISTER_SITES {
                     // More occupied sites than registers: build d in the scratch row.
-                    self.row_diagonal(a, scratch);
-                    set_product(out, scratch, input);
+                    let diagonal = &mut scratch[..columns];
+                    self.row_diagonal(a, diagonal);
+                    set_pair_product(out, diagonal, input);
                     return;
                 }
-                sites[count] = (n, x * width);
+                sites[count] = (n, x * columns);
                 count += 1;
             }
         }
         let field = &self.field_b;
         let mut start = 0;
-        while start < width {
-            let len = CHUNK.min(width - start);
-            let mut d = [0.0f64; CHUNK];
+        while start < columns {
+            let len = (CHUNK / 2).min(columns - start);
+            let mut d = [0.0f64; CHUNK / 2];
             let d = &mut d[..len];
             d.iter_mut()
-                .zip(&self.diagonal_b_twice[start..start + len])
+                .zip(&self.diagonal_b[start..start + len])
                 .for_each(|(d, &c)| *d = offset + c);
             for &(n, base) in &sites[..count] {
                 d.iter_mut()
                     .zip(&field[base + start..base + start + len])
                     .for_each(|(d, &g)| *d += n * g);
             }
-            out[start..start + len]
-                .iter_mut()
-                .zip(d.iter().zip(&input[start..start + len]))
-                .for_each(|(o, (&d, &x))| *o = d * x);
+            set_pair_product(
+                &mut out[2 * start..2 * (start + len)],
+                d,
+                &input[2 * start..2 * (start + len)],
+            );
             for &row in ahead {
-                prefetch_lines(row.wrapping_add(start), len);
+                prefetch_lines(row.wrapping_add(2 * start), 2 * len);
             }
             start += len;
         }
     }
 
-    /// d(a, ·) = d_A(a) + d_B(·) + Σ_x n^A_x(a) g_x(·), each entry twice.
+    /// d(a, ·) = d_A(a) + d_B(·) + Σ_x n^A_x(a) g_x(·).
     #[inline(always)]
     fn row_diagonal(&self, a: usize, diagonal: &mut [f64]) {
         let offset = self.diagonal_a[a];
         diagonal
             .iter_mut()
-            .zip(&self.diagonal_b_twice)
+            .zip(&self.diagonal_b)
             .for_each(|(d, &c)| *d = offset + c);
         let occupation = &self.occupations_a[a * self.modes..(a + 1) * self.modes];
-        let width = 2 * self.columns;
+        let columns = self.columns;
         for (x, &n) in occupation.iter().enumerate() {
             if n != 0.0 {
-                let g = &self.field_b[x * width..(x + 1) * width];
+                let g = &self.field_b[x * columns..(x + 1) * columns];
                 diagonal.iter_mut().zip(g).for_each(|(d, &g)| *d += n * g);
             }
         }
@@ -413,12 +409,12 @@ impl ManyBodyHamiltonian {
     ) {
         self.diagonal_product(a, input, out, ahead, scratch);
         self.hops_b
-            .for_each_segment(|t, segment, amplitudes, scaled_twice| {
+            .for_each_segment(|t, segment, amplitudes, scaled| {
                 let (target, source) = (2 * segment.target as usize, 2 * segment.source as usize);
                 let len = 2 * segment.len as usize;
                 let (out, input) = (&mut out[target..target + len], &input[source..source + len]);
                 if t.im == 0.0 {
-                    add_product(out, scaled_twice, input);
+                    add_pair_product(out, scaled, input);
                 } else {
                     add_weighted(out, t, amplitudes, input);
                 }
@@ -633,12 +629,18 @@ fn reach(hops_a: &SpeciesOperator) -> usize {
 
 /// The column-block width of pass 1: the window of 2δ + 1 row pieces (δ the reach of H_A)
 /// takes about 1 MiB; a multiple of [`CHUNK`]/2 columns (whole register chunks, whole cache
-/// lines).
+/// lines), and at least [`MIN_BLOCK_COLUMNS`].
 fn block_width(reach: usize, columns: usize) -> usize {
     let window = (2 * reach + 1) * 16;
     let step = CHUNK / 2;
-    ((1usize << 20) / window / step * step).clamp(step, columns.max(step))
+    ((1usize << 20) / window / step * step)
+        .max(MIN_BLOCK_COLUMNS)
+        .min(columns.max(step))
 }
+
+/// The narrowest column block of pass 1: pieces of 1 KiB at least, since each lies on pages of
+/// its own (at large N₁ this wins over keeping the window in the core's cache).
+const MIN_BLOCK_COLUMNS: usize = 64;
 
 /// Rows ahead of the current one whose pieces pass 1 asks the cache for.
 const PREFETCH_ROWS: usize = 12;

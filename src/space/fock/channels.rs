@@ -38,9 +38,9 @@ pub struct HopChannels {
     amplitudes: Vec<f64>,
     /// Offset of each segment's first amplitude.
     amplitude_start: Vec<usize>,
-    /// Re T_xy · amplitude, twice per amplitude (for the real and the imaginary part of the
-    /// entry it multiplies): a real channel is then one element-wise product.
-    scaled_twice: Vec<f64>,
+    /// Re T_xy · amplitude, one per amplitude: a real channel multiplies both parts of an entry
+    /// by it (stored once, so that the tables of a row pass stay in the core's cache).
+    scaled: Vec<f64>,
 }
 
 impl HopChannels {
@@ -80,13 +80,11 @@ impl HopChannels {
             segments: Vec::new(),
             amplitudes: Vec::new(),
             amplitude_start: Vec::new(),
-            scaled_twice: Vec::new(),
+            scaled: Vec::new(),
         };
         for ((segments, amplitudes), &(x, y)) in per_channel.into_iter().zip(&pairs) {
             let t = one_body[(x, y)].re;
-            channels
-                .scaled_twice
-                .extend(amplitudes.iter().flat_map(|&w| [t * w, t * w]));
+            channels.scaled.extend(amplitudes.iter().map(|&w| t * w));
             let mut offset = channels.amplitudes.len();
             for s in &segments {
                 channels.amplitude_start.push(offset);
@@ -121,7 +119,7 @@ impl HopChannels {
 
     /// Bytes held.
     pub fn memory_bytes(&self) -> usize {
-        self.amplitudes.len() * 24
+        self.amplitudes.len() * 16
             + self.segments.len() * (std::mem::size_of::<Segment>() + 8)
             + self.coefficients.len() * 24
     }
@@ -140,7 +138,7 @@ impl HopChannels {
                     t,
                     segment,
                     &self.amplitudes[start..end],
-                    &self.scaled_twice[2 * start..2 * end],
+                    &self.scaled[start..end],
                 );
             }
         }

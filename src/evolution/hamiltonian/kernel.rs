@@ -30,6 +30,8 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+#[cfg(target_arch = "x86_64")]
+use super::rows::add_pair_product_avx512;
 use super::rows::{
     add_pair_product, add_scaled, add_weighted, dot, reals, reals_mut, set_pair_product,
 };
@@ -414,6 +416,13 @@ impl ManyBodyHamiltonian {
                 let len = 2 * segment.len as usize;
                 let (out, input) = (&mut out[target..target + len], &input[source..source + len]);
                 if t.im == 0.0 {
+                    #[cfg(target_arch = "x86_64")]
+                    if self.vector_unit == VectorUnit::Avx512 {
+                        // SAFETY: the processor has AVX-512F (detected when H was built); the
+                        // slices are the segment's.
+                        unsafe { add_pair_product_avx512(out, scaled, input) };
+                        return;
+                    }
                     add_pair_product(out, scaled, input);
                 } else {
                     add_weighted(out, t, amplitudes, input);

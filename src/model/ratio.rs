@@ -43,7 +43,7 @@ impl Ratio {
                 format!("{self}: a + b overflows a machine integer"),
             )
         })?;
-        if total == 0 || total % parts != 0 {
+        if total == 0 || !total.is_multiple_of(parts) {
             let below = total / parts * parts;
             let hint = match (below > 0, below.checked_add(parts)) {
                 (true, Some(above)) => format!("{below} or {above}"),

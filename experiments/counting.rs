@@ -32,7 +32,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let experiment = Experiment::from_args("counting", cli.model, "results/counting_default.csv")?;
+    let experiment = Experiment::from_args(
+        "counting",
+        cli.model,
+        "results/counting_default.csv",
+        pickl::studies::counting::WORK_VECTORS,
+    )?;
     let columns = counting_columns(experiment.problem.model.sites());
     let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
     let mut table = CsvTable::create(&experiment.out, &column_refs)?;

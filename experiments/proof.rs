@@ -42,7 +42,12 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     let exponents: ExponentChoice = cli.r_s.parse()?;
-    let mut experiment = Experiment::from_args("proof", cli.model, "results/proof_default.csv")?;
+    let mut experiment = Experiment::from_args(
+        "proof",
+        cli.model,
+        "results/proof_default.csv",
+        pickl::studies::proof::WORK_VECTORS,
+    )?;
     let mut proof = ProofRun::new(&experiment.problem, exponents)?;
     let mut problem = experiment.problem.clone();
     problem.times = proof.evaluation_times();

@@ -371,6 +371,7 @@ impl Options {
             hartree_tolerance,
             model,
             hartree_2_10,
+            measurement_vectors: 0,
         })
     }
 }

@@ -90,17 +90,30 @@ struct Checkpointing {
 
 impl Experiment {
     /// [`Experiment::prepare`] from the shared command-line arguments.
-    pub fn from_args(program: &'static str, args: ModelArgs, default_out: &str) -> Result<Self> {
-        Self::prepare(program, args.options, args.config.as_deref(), default_out)
+    pub fn from_args(
+        program: &'static str,
+        args: ModelArgs,
+        default_out: &str,
+        measurement_vectors: usize,
+    ) -> Result<Self> {
+        Self::prepare(
+            program,
+            args.options,
+            args.config.as_deref(),
+            default_out,
+            measurement_vectors,
+        )
     }
 
-    /// Merges `flags` over the optional config file over the defaults, builds and checks the
-    /// problem, and records that the run has started.
+    /// Merges `flags` over the optional config file over the defaults, builds the problem
+    /// (whose measurements hold `measurement_vectors` state-sized vectors), checks that it
+    /// fits in memory, and records that the run has started.
     pub fn prepare(
         program: &'static str,
         flags: Options,
         config: Option<&Path>,
         default_out: &str,
+        measurement_vectors: usize,
     ) -> Result<Self> {
         let from_file = match config {
             // A scaling study's file gives its model; its [scaling] table is not read here.
@@ -109,6 +122,7 @@ impl Experiment {
         };
         let options = flags.or(from_file).resolved(default_out)?;
         let mut problem = options.problem()?;
+        problem.measurement_vectors = measurement_vectors;
         let fresh_plan = problem.decided_propagator()?;
         let out = options
             .out

@@ -23,6 +23,11 @@ use crate::studies::dynamics::{DynamicsProblem, Moment};
 use crate::Result;
 use std::path::{Path, PathBuf};
 
+/// State vectors the counting at an output time holds besides the propagator's: the state in
+/// the condensate frame and the images of it that the indicators, reduced densities and lemma
+/// checks form (measured: 3.3 vectors at N₁ = N₂ = 20 on a ring of 4).
+pub const WORK_VECTORS: usize = 4;
+
 /// Columns of the π table.
 pub const DISTRIBUTION_COLUMNS: [&str; 4] = ["t", "k_a", "k_b", "probability"];
 

@@ -36,6 +36,10 @@ pub struct DynamicsProblem {
     /// would predict by ignoring the prefactors. The run then also reports α^(1,1) against that
     /// pair, beside α^(1,1) against the model's own pair (4.10).
     pub hartree_2_10: Option<Model>,
+    /// State-sized vectors the measurements at an output time hold besides the propagator's:
+    /// 0 for the dynamics, [`crate::studies::counting::WORK_VECTORS`] for counting,
+    /// [`crate::studies::proof::WORK_VECTORS`] for the proof. Counted in the memory estimate.
+    pub measurement_vectors: usize,
 }
 
 /// The figures recorded at one output time.
@@ -199,7 +203,8 @@ impl DynamicsProblem {
     /// Estimated peak memory in bytes of a run with the given propagator (`Auto` counts the
     /// one [`DynamicsProblem::plan`] would pick with unlimited memory): its state-sized
     /// vectors — the state plus m + 1 Krylov vectors and one for the propagated state
-    /// (Lanczos), or two (Chebyshev); measuring streams row by row and needs none — and the
+    /// (Lanczos), or two (Chebyshev), and the measurements' work vectors
+    /// ([`DynamicsProblem::measurement_vectors`]) — and the
     /// tables of the bases and of H, counted from the nonzeros of h₁ and h₂.
     pub fn memory_estimate_for(&self, propagator: PropagatorChoice) -> Result<usize> {
         let d = self.dimensions()?;
@@ -207,7 +212,7 @@ impl DynamicsProblem {
         let vectors = match propagator {
             PropagatorChoice::Chebyshev => 1 + Chebyshev::WORK_VECTORS,
             PropagatorChoice::Lanczos | PropagatorChoice::Auto => self.krylov.krylov_dim() + 3,
-        };
+        } + self.measurement_vectors;
         let vector_bytes = vectors as f64 * d.total() as f64 * 16.0;
         let per_species = |dim: usize, species: &crate::model::Species| {
             let h = species.hamiltonian.matrix();

@@ -10,10 +10,7 @@ use crate::proof::{norms::ExponentChoice, snapshot::ProofSnapshot};
 use crate::studies::dynamics::{DynamicsProblem, DynamicsSummary};
 use crate::Result;
 
-/// State vectors the proof's evaluation holds besides the propagator's: the state in the frame,
-/// its transpose, the number-operator images of the derivative terms, and (half a vector) the
-/// table of S = n₀^A n₀^B/(N₁N₂) of the inter-species pairs.
-pub const PROOF_WORK_VECTORS: usize = 5;
+pub use crate::studies::proof::WORK_VECTORS as PROOF_WORK_VECTORS;
 
 /// The figures of one row of `scaling.csv`: one size, one output time.
 #[derive(Clone, Copy, Debug, PartialEq)]

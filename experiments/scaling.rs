@@ -44,7 +44,7 @@ struct Cli {
     /// Exponents (r, s) of (A2), as for `proof`: scan | r:s | r1:s1,r2:s2,r12:s12 [default: scan]
     #[arg(long = "r-s", value_name = "CHOICE")]
     r_s: Option<String>,
-    /// TOML file with the model keys of `dynamics` and a [scaling] table (ratio, n-total, r-s,
+    /// TOML file with the model keys of `dynamics` and a table named scaling (ratio, n-total, r-s,
     /// out-dir); flags given here take precedence. A study's scaling.meta.toml is such a file.
     #[arg(long, value_name = "FILE.toml")]
     config: Option<PathBuf>,

@@ -103,7 +103,7 @@ pub struct Options {
     #[arg(long, value_name = "SECONDS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checkpoint_every: Option<f64>,
-    /// Lattice: ring | chain | torus:L1xL2[xL3] [default: ring]
+    /// Lattice: ring | chain | torus:L1xL2 | torus:L1xL2xL3 [default: ring]
     #[arg(long, value_name = "GEOMETRY")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub geometry: Option<String>,

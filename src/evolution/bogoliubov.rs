@@ -55,7 +55,7 @@
 //!
 //! lim N₁α^(1,0) = N_A,   lim N₂α^(0,1) = N_B,   lim (N₁+N₂)α^(1,1) = N_A/c₁ + N_B/c₂,
 //!
-//! the last from α^(1,1) = E[k_A]/N₁ + E[k_B]/N₂ − E[k_A k_B]/(N₁N₂), whose third term is
+//! the last from α^(1,1) = E\[k_A\]/N₁ + E\[k_B\]/N₂ − E\[k_A k_B\]/(N₁N₂), whose third term is
 //! O(1/N²).
 //!
 //! # Invariants, reported along the run

@@ -2,21 +2,21 @@
 //! computed exactly and κ derived from the proof's steps.
 //!
 //! **The form norm.** (A1) takes h_j positive and (2.12) gives the form domain the norm
-//! ‖φ‖²_{D[h]} = ⟨φ, (1 + h)φ⟩. On the lattice h_j is made positive by its smallest shift,
+//! ‖φ‖²_{D\[h\]} = ⟨φ, (1 + h)φ⟩. On the lattice h_j is made positive by its smallest shift,
 //! h̃_j = h_j − λ_min(h_j) (a constant shift of h_j changes no α), so K_j = 1 + h̃_j ≥ 1 and
-//! ‖φ‖_{D[h_j]} = ⟨φ, K_j φ⟩^{1/2} ≥ ‖φ‖₂.
+//! ‖φ‖_{D\[h_j\]} = ⟨φ, K_j φ⟩^{1/2} ≥ ‖φ‖₂.
 //!
-//! **The constants of (2.23)**, C = sup_φ ‖V² * |φ|²‖_∞ / ‖φ‖²_{D[h]}, are generalised eigenvalue
+//! **The constants of (2.23)**, C = sup_φ ‖V² * |φ|²‖_∞ / ‖φ‖²_{D\[h\]}, are generalised eigenvalue
 //! problems: for each site x, ‖V² * |φ|²‖ at x is ⟨φ, W_x φ⟩ with W_x = diag_y V(x − y)², so
 //! sup_φ ⟨φ, W_x φ⟩/⟨φ, K φ⟩ = λ_max(K^{−1/2} W_x K^{−1/2}), and C = max_x of it. K^{−1/2} comes from
 //! the eigendecomposition of h; each x is one M × M Hermitian eigenvalue problem. C₁ (V₁, h₁),
 //! C₂ (V₂, h₂), and for V₁₂ one constant against each species, C₁₂ᵘ (h₁) and C₁₂ᵛ (h₂).
 //!
 //! **What replaces Lemma 5.1.** The proof uses S₁ = ‖V * |φ|²‖_∞ and S₂ = ‖V² * |φ|²‖_∞^{1/2}
-//! ([`super::bounds`]). (2.23) gives S₂ ≤ E := √C ‖φ‖_{D[h]}, and Cauchy–Schwarz with ‖φ‖₂ = 1
+//! ([`super::bounds`]). (2.23) gives S₂ ≤ E := √C ‖φ‖_{D\[h\]}, and Cauchy–Schwarz with ‖φ‖₂ = 1
 //! gives S₁ ≤ S₂ ≤ E: both suprema are bounded by the same E, where Lemma 5.1 gave S₁ ≤ A,
-//! S₂ ≤ √2 A. Write E₁ = √C₁‖u‖_{D[h₁]}, E₂ = √C₂‖v‖_{D[h₂]}, Eᵘ = √C₁₂ᵘ‖u‖_{D[h₁]},
-//! Eᵛ = √C₁₂ᵛ‖v‖_{D[h₂]}.
+//! S₂ ≤ √2 A. Write E₁ = √C₁‖u‖_{D\[h₁\]}, E₂ = √C₂‖v‖_{D\[h₂\]}, Eᵘ = √C₁₂ᵘ‖u‖_{D\[h₁\]},
+//! Eᵛ = √C₁₂ᵛ‖v‖_{D\[h₂\]}.
 //!
 //! **κ for this form**, the chains of [`super::bounds`] with S₁, S₂ ≤ E:
 //! * C_V1 (C_V2 likewise). Tight: 4|(pp,qp)| ≤ (2/c₁)E₁/N, 4|(qp,qq)| ≤ 2(S₁ + S₂)α ≤ 4E₁α,
@@ -33,7 +33,7 @@
 //!
 //! Then dα/dt ≤ κ_E (E₁ + E₂ + Eᵘ + Eᵛ)(α + 1/N) with κ_E = max(κ₁,E, κ₂,E, κ₁₂,E), and Grönwall
 //! gives α(t) ≤ (α(0) + 1/N) e^{κ_E f_E(t)} with f_E(t) = ∫₀ᵗ (E₁ + E₂ + Eᵘ + Eᵛ) dτ. The paper
-//! writes f(t) = ∫ (‖u‖²_{D[h₁]} + ‖v‖²_{D[h₂]}) with the constants in κ; since ‖φ‖_{D[h]} ≥ 1, that
+//! writes f(t) = ∫ (‖u‖²_{D\[h₁\]} + ‖v‖²_{D\[h₂\]}) with the constants in κ; since ‖φ‖_{D\[h\]} ≥ 1, that
 //! f is larger, and f_E is what the steps give.
 
 use super::bounds::ProofConstants;
@@ -79,7 +79,7 @@ impl FormNorm {
         })
     }
 
-    /// ‖φ‖_{D[h]} = ⟨φ, K φ⟩^{1/2}.
+    /// ‖φ‖_{D\[h\]} = ⟨φ, K φ⟩^{1/2}.
     fn of(&self, phi: &[C64]) -> f64 {
         let m = phi.len();
         let mut value = C64::new(0.0, 0.0);
@@ -149,7 +149,7 @@ impl EnergySpaceConstants {
         })
     }
 
-    /// ‖u‖_{D[h₁]} and ‖v‖_{D[h₂]}.
+    /// ‖u‖_{D\[h₁\]} and ‖v‖_{D\[h₂\]}.
     pub fn form_norms(&self, u: &[C64], v: &[C64]) -> [f64; 2] {
         [self.forms[0].of(u), self.forms[1].of(v)]
     }

@@ -111,13 +111,13 @@ impl CountingDistribution {
         Ok(1.0 - self.expectation(|ka, kb| ratio(n1 - ka, n1, k1) * ratio(n2 - kb, n2, k2)))
     }
 
-    /// E[k_A] and Var[k_A].
+    /// E\[k_A\] and Var\[k_A\].
     pub fn moments_a(&self) -> (f64, f64) {
         let mean = self.expectation(|ka, _| ka as f64);
         (mean, self.expectation(|ka, _| (ka as f64 - mean).powi(2)))
     }
 
-    /// E[k_B] and Var[k_B].
+    /// E\[k_B\] and Var\[k_B\].
     pub fn moments_b(&self) -> (f64, f64) {
         let mean = self.expectation(|_, kb| kb as f64);
         (mean, self.expectation(|_, kb| (kb as f64 - mean).powi(2)))

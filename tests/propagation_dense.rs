@@ -274,7 +274,7 @@ fn the_fused_update_equals_a_separate_application_and_combination() {
     for (model, block_width) in models_for_the_kernel().into_iter().zip([3, 1, 1000]) {
         // Narrow column blocks, so that the blocked H_A pass crosses block edges.
         let Small { h, dense, .. } = small(&model);
-        let h = h.with_block_width(block_width);
+        let h = h.with_block_width(block_width).with_one_pass(false);
         let d = dense.nrows();
         let x: Vec<C64> = (0..d)
             .map(|i| C64::new((0.3 * i as f64).sin(), (0.7 * i as f64).cos()))
@@ -359,7 +359,8 @@ fn models_for_the_paths() -> Vec<Model> {
     ]
 }
 
-/// The streaming kernel (register chunks, column blocks of several widths, the fused update)
+/// The streaming kernel (one pass by rows, or two with column blocks of several widths;
+/// register chunks; the fused update)
 /// against the general two-species kernel built from the same parts (sparse rows for both
 /// species, the pair diagonal entry by entry, no blocking): an independent evaluation of H.
 #[test]
@@ -393,11 +394,19 @@ fn the_streaming_kernel_equals_the_general_kernel_on_every_path() {
         );
         let scale = hx.iter().map(|v| v.norm()).fold(1.0, f64::max);
         let h = ManyBodyHamiltonian::new(&model, &basis_a, &basis_b).unwrap();
-        for width in [None, Some(1), Some(5), Some(16), Some(17), Some(1000)] {
-            let h = match width {
-                Some(w) => h.clone().with_block_width(w),
-                None => h.clone(),
-            };
+        let passes = [None, Some(1), Some(5), Some(16), Some(17), Some(1000)]
+            .map(|width| (Some(false), width))
+            .into_iter()
+            .chain([(None, None), (Some(true), None)]);
+        for (one_pass, width) in passes {
+            let mut h = h.clone();
+            if let Some(w) = width {
+                h = h.with_block_width(w);
+            }
+            if let Some(one) = one_pass {
+                h = h.with_one_pass(one);
+            }
+            let width = (one_pass, width);
             let mut y = vec![C64::new(0.0, 0.0); d];
             h.apply(&x, &mut y);
             let worst = (0..d).map(|i| (y[i] - hx[i]).norm()).fold(0.0, f64::max);

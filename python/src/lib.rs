@@ -13,7 +13,7 @@ use numpy::{
 };
 use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use pickl_core::app::config::Options;
 use pickl_core::evolution::bogoliubov::BOGOLIUBOV_COLUMNS;
@@ -658,16 +658,21 @@ fn proof(
 #[pyo3(signature = (ratio = None, n_total = None, r_s = None, **flags))]
 fn scaling(
     py: Python<'_>,
-    ratio: Option<String>,
-    n_total: Option<String>,
-    r_s: Option<String>,
+    ratio: Option<&Bound<'_, PyAny>>,
+    n_total: Option<&Bound<'_, PyAny>>,
+    r_s: Option<&Bound<'_, PyAny>>,
     flags: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<(Py<PyDict>, Py<PyDict>)> {
     let options = options_from(flags)?;
     let settings = Settings {
-        ratio,
-        n_total,
-        r_s,
+        ratio: spec_argument("ratio", ratio, Some(":"), "\"2:1\" or (2, 1)")?,
+        n_total: spec_argument(
+            "n_total",
+            n_total,
+            Some(","),
+            "\"8..40:8\", 40 or [10, 20, 40]",
+        )?,
+        r_s: spec_argument("r_s", r_s, None, "\"scan\"")?,
         out_dir: None,
     };
     let plan = StudyPlan::in_memory(options, settings).map_err(to_python)?;
@@ -685,6 +690,52 @@ fn scaling(
         fits.push(&fit.cells());
     }
     Ok((table.into_dict(py)?, fits.into_dict(py)?))
+}
+
+/// A study setting given as its command-line text, or (where `separator` is given) as a
+/// non-negative integer or a list or tuple of them, joined with `separator` (`n_total=40`,
+/// `n_total=[10, 20, 40]`, `ratio=(2, 1)`); anything else is a ValueError naming the argument.
+fn spec_argument(
+    name: &str,
+    value: Option<&Bound<'_, PyAny>>,
+    separator: Option<&str>,
+    example: &str,
+) -> PyResult<Option<String>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if value.is_instance_of::<PyString>() {
+        return Ok(Some(value.extract::<String>()?));
+    }
+    let integer = |item: &Bound<'_, PyAny>| -> Option<u64> {
+        if item.is_instance_of::<PyBool>() {
+            return None;
+        }
+        item.cast::<PyInt>().ok()?.extract::<u64>().ok()
+    };
+    if let Some(separator) = separator {
+        if let Some(n) = integer(value) {
+            return Ok(Some(n.to_string()));
+        }
+        let items: Option<Vec<u64>> = if let Ok(list) = value.cast::<PyList>() {
+            list.iter().map(|item| integer(&item)).collect()
+        } else if let Ok(tuple) = value.cast::<PyTuple>() {
+            tuple.iter().map(|item| integer(&item)).collect()
+        } else {
+            None
+        };
+        if let Some(items) = items.filter(|items| !items.is_empty()) {
+            let texts: Vec<String> = items.iter().map(u64::to_string).collect();
+            return Ok(Some(texts.join(separator)));
+        }
+    }
+    Err(PyValueError::new_err(format!(
+        "{name}: expected {example}, got {}",
+        value
+            .repr()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|_| "a value that cannot be shown".into())
+    )))
 }
 
 /// pickl: finite-N tests of the mean-field theorem for a mixture of two Bose–Einstein

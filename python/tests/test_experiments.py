@@ -191,3 +191,16 @@ def test_scaling_equals_the_cli(tmp_path, monkeypatch):
         pickl.scaling(n1=4, **study)
     with pytest.raises(MemoryError, match="cannot fit"):
         pickl.scaling(n_total="2..18446744073709551615:x2")
+
+
+def test_scaling_settings_as_numbers_or_text():
+    model = dict(sites=2, t_max=0.5, steps=2)
+    as_text, _ = pickl.scaling(ratio="2:1", n_total="6,12", **model)
+    as_numbers, _ = pickl.scaling(ratio=(2, 1), n_total=[6, 12], **model)
+    assert_same_table(as_numbers, as_text)
+    single, _ = pickl.scaling(n_total=12, **model)
+    assert list(np.unique(single["n1"] + single["n2"])) == [12]
+    for name, value in [("ratio", 2), ("ratio", 2.5), ("n_total", True), ("n_total", [6, "x"]),
+                        ("n_total", 6.0), ("n_total", []), ("r_s", 2)]:
+        with pytest.raises(ValueError, match=name):
+            pickl.scaling(**{name: value}, **model)

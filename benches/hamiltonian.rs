@@ -1,7 +1,8 @@
 //! Benchmarks of the engine's hot paths:
 //! * one application of the matrix-free H (2.8) at D ≈ 10⁶ and 10⁷ (ring M = 4, N₁ = N₂ = 16
 //!   and 25); throughput counts 32 bytes per entry, one read of Ψ and one write of HΨ
-//!   (the sparse rows of H_A re-read Ψ from cache and are not counted);
+//!   (the sparse rows of H_A re-read Ψ from cache and are not counted); the same in the
+//!   kernel's two-pass schedule (`ring4_two_passes`), which large windows fall back to;
 //! * in the same group and on vectors of the same length, the memory-bandwidth reference: a
 //!   STREAM triad a ← b + s·c on complex vectors (48 bytes per entry, as STREAM counts), and the
 //!   Chebyshev propagator's fused pass y ← 2(H x)/r + c·x − y, z ← z + c_k y (80 bytes per
@@ -52,6 +53,13 @@ fn hamiltonian_application(c: &mut Criterion) {
             BenchmarkId::new("ring4", format!("D={}", h.dim())),
             &n,
             |b, _| b.iter(|| h.apply(state.as_slice(), &mut out)),
+        );
+        // The same application in the two-pass schedule, for the ratio of the one pass to it.
+        let two_passes = h.clone().with_one_pass(false);
+        group.bench_with_input(
+            BenchmarkId::new("ring4_two_passes", format!("D={}", h.dim())),
+            &n,
+            |b, _| b.iter(|| two_passes.apply(state.as_slice(), &mut out)),
         );
         let update = Update {
             operator: 0.1,

@@ -378,7 +378,6 @@ impl ManyBodyHamiltonian {
         accumulate: Option<(&mut [C64], C64)>,
         update: Update,
         whole: bool,
-        one_pass: bool,
         dot_wanted: bool,
         scratch: &mut RowScratch,
     ) -> C64 {
@@ -398,9 +397,10 @@ impl ManyBodyHamiltonian {
         let (y, applied) = (reals_mut(y), reals(applied));
         if whole {
             y.copy_from_slice(applied);
-            self.row_hops_a(a, reals(x), 0..y.len(), y, 1.0);
+            let (sources, values) = self.hops_a.row(a);
+            hops_into(y, 1.0, reals(x), y.len(), 0, sources, values, 1.0);
         } else {
-            if one_pass {
+            if self.one_pass {
                 // Pass 1's work on this row, the source rows coming from the cache.
                 let (sources, values) = self.hops_a.row(a);
                 let width = y.len();
@@ -449,24 +449,6 @@ impl ManyBodyHamiltonian {
                     add_weighted(out, t, amplitudes, input);
                 }
             });
-    }
-
-    /// out += h·(H_A Ψ)_a restricted to the interleaved columns `parts` of the row.
-    #[inline(always)]
-    fn row_hops_a(
-        &self,
-        a: usize,
-        x: &[f64],
-        parts: std::ops::Range<usize>,
-        out: &mut [f64],
-        h: f64,
-    ) {
-        let width = 2 * self.columns;
-        let (sources, values) = self.hops_a.row(a);
-        for (&source, &v) in sources.iter().zip(values) {
-            let start = source as usize * width;
-            add_scaled(out, h * v, &x[start + parts.start..start + parts.end]);
-        }
     }
 
     /// Pass 1 on the rows `rows` and the interleaved columns `parts`:
@@ -533,25 +515,22 @@ impl ManyBodyHamiltonian {
         );
         debug_assert!(!dot_wanted || update == Update::APPLY);
         let width = 2 * columns;
-        let one_pass = self.one_pass;
-        // Pass 1, by (row range, column block) tasks.
-        let blocks = if one_pass {
-            0
-        } else {
-            columns.div_ceil(self.block_width)
-        };
-        let threads = rayon::current_num_threads();
-        let row_ranges = (4 * threads).div_ceil(blocks.max(1)).min(self.rows).max(1);
-        let shared = SharedRows::new(reals_mut(y));
-        let xr = reals(x);
-        (0..blocks * row_ranges).into_par_iter().for_each(|task| {
-            let (block, range) = (task / row_ranges, task % row_ranges);
-            let rows = range * self.rows / row_ranges..(range + 1) * self.rows / row_ranges;
-            let parts =
-                2 * block * self.block_width..(2 * (block + 1) * self.block_width).min(width);
-            self.block_pass(xr, &shared, rows, parts, update);
-        });
-        // Pass 2, by rows (c_y was applied in pass 1).
+        if !self.one_pass {
+            // Pass 1, by (row range, column block) tasks.
+            let blocks = columns.div_ceil(self.block_width);
+            let threads = rayon::current_num_threads();
+            let row_ranges = (4 * threads).div_ceil(blocks).min(self.rows).max(1);
+            let shared = SharedRows::new(reals_mut(y));
+            let xr = reals(x);
+            (0..blocks * row_ranges).into_par_iter().for_each(|task| {
+                let (block, range) = (task / row_ranges, task % row_ranges);
+                let rows = range * self.rows / row_ranges..(range + 1) * self.rows / row_ranges;
+                let parts =
+                    2 * block * self.block_width..(2 * (block + 1) * self.block_width).min(width);
+                self.block_pass(xr, &shared, rows, parts, update);
+            });
+        }
+        // Pass 2 (or the one pass), by rows (c_y was applied in pass 1, or is in the row's).
         let min_rows = (1 << 13) / columns.max(1) + 1;
         let rows = y.par_chunks_mut(columns).enumerate();
         match accumulate {
@@ -570,7 +549,6 @@ impl ManyBodyHamiltonian {
                                     Some((z, c)),
                                     update,
                                     false,
-                                    one_pass,
                                     dot_wanted,
                                     scratch,
                                 )
@@ -580,17 +558,14 @@ impl ManyBodyHamiltonian {
             }
             None => ordered_sum(rows.with_min_len(min_rows).map_init(
                 || self.scratch(),
-                |scratch, (a, y)| {
-                    self.row_pass(a, x, y, None, update, false, one_pass, dot_wanted, scratch)
-                },
+                |scratch, (a, y)| self.row_pass(a, x, y, None, update, false, dot_wanted, scratch),
             )),
         }
     }
 
     vectorised!(row_pass, row_pass_avx512, row_pass_avx2, row_pass_body,
         (a: usize, x: &[C64], y: &mut [C64], accumulate: Option<(&mut [C64], C64)>,
-         update: Update, whole: bool, one_pass: bool, dot_wanted: bool,
-         scratch: &mut RowScratch) -> C64);
+         update: Update, whole: bool, dot_wanted: bool, scratch: &mut RowScratch) -> C64);
 
     vectorised!(block_pass, block_pass_avx512, block_pass_avx2, block_pass_body,
         (x: &[f64], y: &SharedRows, rows: std::ops::Range<usize>,
@@ -635,7 +610,7 @@ impl LinearOperator for ManyBodyHamiltonian {
                 .map_init(
                     || (self.scratch(), vec![C64::new(0.0, 0.0); self.columns]),
                     |(scratch, row), a| {
-                        self.row_pass(a, x, row, None, Update::APPLY, true, false, true, scratch)
+                        self.row_pass(a, x, row, None, Update::APPLY, true, true, scratch)
                     },
                 ),
         )
@@ -685,9 +660,9 @@ const MIN_BLOCK_COLUMNS: usize = 64;
 /// a′ (|a − a′| ≤ δ) while they are still in the cache from the rows before, so that Ψ and y
 /// stream through memory once instead of twice. The window of 2δ + 1 rows need not fit the
 /// cache entirely: most hops shift the rank by far less than δ. Measured on a 2-core machine
-/// whose cache holds about 100 MB (ring M = 4): one pass was faster at every size tried, up to
-/// N₁ = N₂ = 40 where the window is 340 MB (H 6.9 against 8.3 ns per entry). Beyond
-/// [`ONE_PASS_WINDOW`] the two passes of the module doc are used.
+/// whose cache holds about 100 MB (ring M = 4; `cargo bench --bench hamiltonian -- H_apply`
+/// times both schedules): one pass was faster at every size tried, up to N₁ = N₂ = 40 where the
+/// window is 340 MB. Beyond [`ONE_PASS_WINDOW`] the two passes of the module doc are used.
 fn one_pass(reach: usize, columns: usize) -> bool {
     ((2 * reach + 1) as f64) * (columns as f64) * 16.0 <= ONE_PASS_WINDOW as f64
 }
@@ -721,6 +696,16 @@ fn prefetch_lines(start: *const f64, len: usize) {
     let _ = (start, len);
 }
 
+/// values ← c·values (0 without reading them, nothing for c = 1).
+#[inline(always)]
+fn scale(values: &mut [f64], c: f64) {
+    if c == 0.0 {
+        values.fill(0.0);
+    } else if c != 1.0 {
+        values.iter_mut().for_each(|v| *v *= c);
+    }
+}
+
 /// The most occupied sites of a row whose fields the diagonal adds up in registers.
 const MAX_REGISTER_SITES: usize = 8;
 
@@ -748,11 +733,7 @@ fn hops_into(
 ) {
     let len = out.len();
     if sources.len() > MAX_REGISTER_HOPS || values.iter().any(|v| v.im != 0.0) {
-        if cy == 0.0 {
-            out.fill(0.0);
-        } else if cy != 1.0 {
-            out.iter_mut().for_each(|v| *v *= cy);
-        }
+        scale(out, cy);
         for (&source, &v) in sources.iter().zip(values) {
             let start = source as usize * width + offset;
             add_scaled(out, h * v, &x[start..start + len]);
@@ -786,11 +767,7 @@ fn hops_into(
         at += CHUNK;
     }
     let tail = chunks.into_remainder();
-    if cy == 0.0 {
-        tail.fill(0.0);
-    } else if cy != 1.0 {
-        tail.iter_mut().for_each(|v| *v *= cy);
-    }
+    scale(tail, cy);
     for k in 0..count {
         let s = starts[k] + at;
         let (w, source) = (weights[k], &x[s..s + tail.len()]);

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::parse_totals;
-use super::study::PROOF_WORK_VECTORS;
 use super::table::ScalingTable;
 use crate::app::config::Options;
 use crate::model::Ratio;
@@ -268,7 +267,9 @@ impl StudyPlan {
                 ..model_options.clone()
             }
             .completed()?;
-            let problem = options.problem()?;
+            let mut problem = options.problem()?;
+            // Every size is measured by the proof (its work vectors count in the estimate).
+            problem.measurement_vectors = crate::studies::proof::WORK_VECTORS;
             sizes.push(PlannedSize {
                 n1,
                 n2,
@@ -347,14 +348,11 @@ impl StudyPlan {
     }
 
     /// Refuses, with their figures, the sizes of `pending` (indices into [`StudyPlan::sizes`])
-    /// that need more than `available` bytes (the propagator's estimate and the proof's work
-    /// vectors), or whose size does not even fit a machine integer.
+    /// that need more than `available` bytes (the problem's estimate, the proof's work vectors
+    /// included), or whose size does not even fit a machine integer.
     pub fn check_memory(&self, pending: &[usize], available: usize) -> Result<()> {
-        let needed = |problem: &DynamicsProblem| -> Result<f64> {
-            let d = problem.dimensions()?;
-            Ok(problem.memory_estimate()? as f64
-                + (PROOF_WORK_VECTORS * 16) as f64 * d.total() as f64)
-        };
+        let needed =
+            |problem: &DynamicsProblem| -> Result<f64> { Ok(problem.memory_estimate()? as f64) };
         let mut refused = Vec::new();
         for &i in pending {
             let PlannedSize {

@@ -10,8 +10,6 @@ use crate::proof::{norms::ExponentChoice, snapshot::ProofSnapshot};
 use crate::studies::dynamics::{DynamicsProblem, DynamicsSummary};
 use crate::Result;
 
-pub use crate::studies::proof::WORK_VECTORS as PROOF_WORK_VECTORS;
-
 /// The figures of one row of `scaling.csv`: one size, one output time.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ScalingRow {

@@ -21,8 +21,9 @@
 use faer::Mat;
 use rayon::prelude::*;
 
-use crate::space::fock::HopTable;
-use crate::C64;
+use crate::evolution::hamiltonian::rows::{dot, reals};
+use crate::space::fock::{FockBasis, HopChannels, HopTable};
+use crate::{Result, C64};
 
 /// Sums over the 16 (row pattern, column pattern) bins, indexed in the order of
 /// [`super::Projection::index`]: pp, pq, qp, qq.
@@ -124,78 +125,291 @@ pub(crate) fn two_body_binned(
     per_source.into_iter().fold([[ZERO; 4]; 4], add_bins)
 }
 
+/// The sums over the B states of one pair of rows (a, a′) and one B-hop (y, y′) (b′ and c_b from
+/// E^B_{yy′}|b⟩ = c_b |b′⟩): with z_b = c_b conj(Ψ[a′, b′]) Ψ[a, b] and n(b) the column weight,
+/// [Σ_b z_b, Σ_b z_b n(b), Σ_b z_b n(b′)] — for a factor 1, a factor of the source column, a
+/// factor of the target column.
+pub(crate) const COLUMN_SUMS: usize = 3;
+
 /// For dΓ_AB(T) (T on (A-particle, B-particle) in the frame), the binned sums
 ///
 ///   Σ_{elements (a, b) → (a′, b′)} conj(Ψ[a′, b′]) ⟨a′b′| dΓ_AB(T_bin) |ab⟩ Ψ[a, b] · w_k(a, b, a′, b′)
 ///
-/// for K weights at once. Elements whose hop (x′ → x on the A particle, y′ → y on the B
-/// particle) makes `vanishes(x, x′, y, y′)` true are skipped: the caller knows their weights to
-/// be exactly zero there (adding the zeros would not change a bit of the sums).
+/// for K weights at once, each separable in the rows and the columns:
+///
+///   w_k(a, b, a′, b′) = f_k0(a, a′) + f_k1(a, a′) n(b) + f_k2(a, a′) n(b′),
+///
+/// with `f = row_factors(a, a′)` and `n = column_weight`. The sum over b then depends on the
+/// A-hop only through a′, and is a dot product of row a′ with row a hopped:
+///
+///   Σ_b z_b g = ⟨Ψ[a′, ·], E^B_{yy′} (g ⊙ Ψ[a, ·])⟩  (g = 1 or n(b)),  Σ_b z_b n(b′) = ⟨Ψ[a′, ·], n ⊙ E^B_{yy′} Ψ[a, ·]⟩,
+///
+/// so for each row a the hopped rows are built once per B-hop ([`COLUMN_SUMS`] vectors) and
+/// dotted with every target row a′ that needs them (all the M diagonal A-hops reach a′ = a):
+/// contiguous, vectorised passes instead of one table lookup per element. Elements whose hop
+/// (x′ → x on the A particle, y′ → y on the B particle) makes `vanishes(x, x′, y, y′)` true are
+/// skipped, and so is a sum whose factor is zero for every k: the caller knows their weights to
+/// be exactly zero there.
 pub(crate) fn mixed_binned<const K: usize>(
     hops_a: &HopTable,
-    hops_b: &HopTable,
+    basis_b: &FockBasis,
     state: &[C64],
     t: &Mat<C64>,
     vanishes: impl Fn(usize, usize, usize, usize) -> bool + Sync,
-    weight: impl Fn(usize, usize, usize, usize) -> [f64; K] + Sync,
-) -> [Bins; K] {
+    column_weight: &[f64],
+    row_factors: impl Fn(usize, usize) -> [[f64; COLUMN_SUMS]; K] + Sync,
+) -> Result<[Bins; K]> {
     let m = hops_a.modes();
-    let columns = hops_b.states();
+    let columns = basis_b.dim();
     let rows = hops_a.states();
+    assert_eq!(column_weight.len(), columns);
+    assert_eq!(state.len(), rows * columns);
+    let channels = HopChannels::all_pairs(basis_b)?;
+    // n_y(b), site by site: the amplitude of the diagonal hop E_yy.
+    let occupations: Vec<f64> = (0..m)
+        .flat_map(|y| (0..columns).map(move |b| basis_b.occupation(b)[y] as f64))
+        .collect();
+    let pass = MixedPass {
+        m,
+        columns,
+        hops_a,
+        channels: &channels,
+        occupations: &occupations,
+        column_weight,
+        state,
+        t,
+        vanishes,
+        row_factors,
+    };
     let per_row: Vec<[Bins; K]> = (0..rows)
         .into_par_iter()
-        .map(|a| {
-            let mut bins = [[[ZERO; 4]; 4]; K];
-            let source_row = &state[a * columns..(a + 1) * columns];
-            for x in 0..m {
-                for xp in 0..m {
-                    let (a_target, ca) = hops_a.hop(a, x, xp);
-                    if ca == 0.0 {
-                        continue;
-                    }
-                    // The block T_{(x,·),(x′,·)} acting on the B particle.
-                    let block: Vec<(usize, usize, usize, C64)> = (0..m)
-                        .flat_map(|y| (0..m).map(move |yp| (y, yp)))
-                        .map(|(y, yp)| {
-                            let bin = 4 * pattern(x, y) + pattern(xp, yp);
-                            (y, yp, bin, t[(x + m * y, xp + m * yp)] * ca)
-                        })
-                        .filter(|&(y, yp, _, value)| value != ZERO && !vanishes(x, xp, y, yp))
-                        .collect();
-                    if block.is_empty() {
-                        continue;
-                    }
-                    let target_row = &state[a_target * columns..(a_target + 1) * columns];
-                    for (b, &psi) in source_row.iter().enumerate() {
-                        if psi == ZERO {
-                            continue;
-                        }
-                        for &(y, yp, bin, value) in &block {
-                            let (b_target, cb) = hops_b.hop(b, y, yp);
-                            if cb == 0.0 {
-                                continue;
-                            }
-                            let z = target_row[b_target].conj() * psi * (value * cb);
-                            let w = weight(a, b, a_target, b_target);
-                            for k in 0..K {
-                                bins[k][bin / 4][bin % 4] += z * w[k];
-                            }
-                        }
-                    }
-                }
-            }
-            bins
-        })
+        .map_init(
+            || RowWork::new(columns),
+            |work, a| pass.row_dispatch(work, a),
+        )
         .collect();
     // Added in row order: the same figures on every run.
-    per_row
+    Ok(per_row
         .into_iter()
         .fold([[[ZERO; 4]; 4]; K], |mut total, row| {
             for (t, r) in total.iter_mut().zip(row) {
                 *t = add_bins(*t, r);
             }
             total
-        })
+        }))
+}
+
+/// The inputs of [`mixed_binned`], and its work on one row compiled for the processor's widest
+/// vector unit (the same operations in the same order on every unit: the same bits).
+struct MixedPass<'p, V, F> {
+    m: usize,
+    columns: usize,
+    hops_a: &'p HopTable,
+    channels: &'p HopChannels,
+    occupations: &'p [f64],
+    column_weight: &'p [f64],
+    state: &'p [C64],
+    t: &'p Mat<C64>,
+    vanishes: V,
+    row_factors: F,
+}
+
+impl<V, F, const K: usize> MixedPass<'_, V, F>
+where
+    V: Fn(usize, usize, usize, usize) -> bool,
+    F: Fn(usize, usize) -> [[f64; COLUMN_SUMS]; K],
+{
+    fn row_dispatch(&self, work: &mut RowWork, a: usize) -> [Bins; K] {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the processor has AVX-512F (just checked).
+                return unsafe { self.row_avx512(work, a) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the processor has AVX2 and FMA (just checked).
+                return unsafe { self.row_avx2(work, a) };
+            }
+        }
+        self.row(work, a)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn row_avx512(&self, work: &mut RowWork, a: usize) -> [Bins; K] {
+        self.row(work, a)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn row_avx2(&self, work: &mut RowWork, a: usize) -> [Bins; K] {
+        self.row(work, a)
+    }
+
+    /// The binned sums of row a (see [`mixed_binned`]).
+    #[inline(always)]
+    fn row(&self, work: &mut RowWork, a: usize) -> [Bins; K] {
+        let (m, columns, state, t) = (self.m, self.columns, self.state, self.t);
+        let source_row = &state[a * columns..(a + 1) * columns];
+        // The A-hops of row a by target row (stable: each group in (x, x′) order).
+        work.a_hops.clear();
+        for x in 0..m {
+            for xp in 0..m {
+                let (a_target, ca) = self.hops_a.hop(a, x, xp);
+                if ca != 0.0 {
+                    work.a_hops.push((a_target, x, xp, ca));
+                }
+            }
+        }
+        work.a_hops.sort_by_key(|hop| hop.0);
+        let groups: Vec<&[(usize, usize, usize, f64)]> =
+            work.a_hops.chunk_by(|l, r| l.0 == r.0).collect();
+        let factors: Vec<[[f64; COLUMN_SUMS]; K]> = groups
+            .iter()
+            .map(|g| (self.row_factors)(a, g[0].0))
+            .collect();
+        let wanted: Vec<[bool; COLUMN_SUMS]> = factors
+            .iter()
+            .map(|f| std::array::from_fn(|j| f.iter().any(|fk| fk[j] != 0.0)))
+            .collect();
+        let element = |x: usize, xp: usize, y: usize, yp: usize| {
+            let value = t[(x + m * y, xp + m * yp)];
+            (value != ZERO && !(self.vanishes)(x, xp, y, yp)).then_some(value)
+        };
+        work.sums.clear();
+        work.sums.resize(groups.len() * m * m, [ZERO; COLUMN_SUMS]);
+        for y in 0..m {
+            for yp in 0..m {
+                let needing: Vec<usize> = (0..groups.len())
+                    .filter(|&g| {
+                        groups[g]
+                            .iter()
+                            .any(|&(_, x, xp, _)| element(x, xp, y, yp).is_some())
+                    })
+                    .collect();
+                if needing.is_empty() {
+                    continue;
+                }
+                let want: [bool; COLUMN_SUMS] =
+                    std::array::from_fn(|j| needing.iter().any(|&g| wanted[g][j]));
+                hop_row(
+                    &mut work.hopped,
+                    self.channels,
+                    self.occupations,
+                    self.column_weight,
+                    source_row,
+                    (y, yp),
+                    want,
+                );
+                for &g in &needing {
+                    let target = &state[groups[g][0].0 * columns..][..columns];
+                    let sums = &mut work.sums[g * m * m + y * m + yp];
+                    for j in 0..COLUMN_SUMS {
+                        if wanted[g][j] {
+                            sums[j] = dot(reals(target), reals(&work.hopped[j]));
+                        }
+                    }
+                }
+            }
+        }
+        let mut bins = [[[ZERO; 4]; 4]; K];
+        for (g, group) in groups.iter().enumerate() {
+            for &(_, x, xp, ca) in group.iter() {
+                for y in 0..m {
+                    for yp in 0..m {
+                        let Some(value) = element(x, xp, y, yp) else {
+                            continue;
+                        };
+                        let bin = 4 * pattern(x, y) + pattern(xp, yp);
+                        let sums = &work.sums[g * m * m + y * m + yp];
+                        for (k, f) in factors[g].iter().enumerate() {
+                            let weighted = (sums[0] * f[0] + sums[1] * f[1]) + sums[2] * f[2];
+                            bins[k][bin / 4][bin % 4] += value * ca * weighted;
+                        }
+                    }
+                }
+            }
+        }
+        bins
+    }
+}
+
+/// The scratch of one task of [`mixed_binned`].
+struct RowWork {
+    /// (target row, x, x′, c_a) of the A-hops of the row.
+    a_hops: Vec<(usize, usize, usize, f64)>,
+    /// The [`COLUMN_SUMS`] of each (target group, B-hop).
+    sums: Vec<[C64; COLUMN_SUMS]>,
+    /// E_{yy′} Ψ_a, E_{yy′} (n ⊙ Ψ_a), n ⊙ E_{yy′} Ψ_a for the B-hop at hand.
+    hopped: [Vec<C64>; COLUMN_SUMS],
+}
+
+impl RowWork {
+    fn new(columns: usize) -> Self {
+        RowWork {
+            a_hops: Vec::new(),
+            sums: Vec::new(),
+            hopped: std::array::from_fn(|_| vec![ZERO; columns]),
+        }
+    }
+}
+
+/// The hopped rows of `source` for the B-hop E_{yy′} (those in `want`).
+#[allow(clippy::too_many_arguments)]
+fn hop_row(
+    hopped: &mut [Vec<C64>; COLUMN_SUMS],
+    channels: &HopChannels,
+    occupations: &[f64],
+    weight: &[f64],
+    source: &[C64],
+    (y, yp): (usize, usize),
+    want: [bool; COLUMN_SUMS],
+) {
+    let columns = source.len();
+    let [plain, source_weighted, target_weighted] = hopped;
+    let need_plain = want[0] || want[2];
+    if y == yp {
+        // E_yy |b⟩ = n_y(b) |b⟩.
+        let n_y = &occupations[y * columns..(y + 1) * columns];
+        for b in 0..columns {
+            let z = source[b] * n_y[b];
+            if need_plain {
+                plain[b] = z;
+            }
+            if want[1] {
+                source_weighted[b] = z * weight[b];
+            }
+        }
+    } else {
+        if need_plain {
+            plain.fill(ZERO);
+        }
+        if want[1] {
+            source_weighted.fill(ZERO);
+        }
+        let segments = channels
+            .channel(y, yp)
+            .expect("every channel x ≠ y is stored");
+        for (segment, amplitudes) in segments {
+            let (to, from) = (segment.target as usize, segment.source as usize);
+            for (j, &c) in amplitudes.iter().enumerate() {
+                let z = source[from + j] * c;
+                if need_plain {
+                    plain[to + j] = z;
+                }
+                if want[1] {
+                    source_weighted[to + j] = z * weight[from + j];
+                }
+            }
+        }
+    }
+    if want[2] {
+        for b in 0..columns {
+            target_weighted[b] = plain[b] * weight[b];
+        }
+    }
 }
 
 fn add_bins(mut left: Bins, right: Bins) -> Bins {

@@ -198,24 +198,25 @@ pub fn inter_species_pairs(context: &TimeContext) -> Result<PairTerms> {
     let in_frame = to_frame(&y_two, &frame_unitary(u), &frame_unitary(v));
     let (n1, n2) = (basis_a.particles() as f64, basis_b.particles() as f64);
     let [condensed_a, condensed_b] = &context.condensed;
-    // S at every (a, b), once: the pass below reads it about M⁴ times per entry.
-    let columns = condensed_b.len();
-    let s_table: Vec<f64> = condensed_a
-        .iter()
-        .flat_map(|na| condensed_b.iter().map(move |nb| na * nb / (n1 * n2)))
-        .collect();
-    let s_weight = |a: usize, b: usize| s_table[a * columns + b];
     // S′ − S vanishes exactly where neither hop moves a particle into or out of the condensate
     // (orbital 0 of the frame): both counts n₀ are then unchanged.
     let keeps_count = |x: usize, xp: usize| (x == 0) == (xp == 0);
+    // S − S′ = (n₀^A(a) n₀^B(b) − n₀^A(a′) n₀^B(b′))/(N₁N₂): factors of n₀^B(b) and n₀^B(b′).
     let [bins] = mixed_binned(
         basis_a.hops()?,
-        basis_b.hops()?,
+        basis_b,
         &context.frame_state,
         &in_frame,
         |x, xp, y, yp| keeps_count(x, xp) && keeps_count(y, yp),
-        |a, b, a_target, b_target| [s_weight(a, b) - s_weight(a_target, b_target)],
-    );
+        condensed_b,
+        |a, a_target| {
+            [[
+                0.0,
+                condensed_a[a] / (n1 * n2),
+                -condensed_a[a_target] / (n1 * n2),
+            ]]
+        },
+    )?;
     Ok(PairTerms::scaled(bins, C64::new(1.0 / (n1 + n2), 0.0)))
 }
 
@@ -272,12 +273,13 @@ pub fn pp_qq_split(context: &TimeContext) -> Result<PpQqSplit> {
     let [condensed_a, condensed_b] = &context.condensed;
     let [first, second, third] = mixed_binned(
         basis_a.hops()?,
-        basis_b.hops()?,
+        basis_b,
         &context.frame_state,
         &in_frame,
         |_, _, _, _| false,
-        |a, b, _, _| [condensed_a[a], condensed_b[b], 1.0],
-    );
+        condensed_b,
+        |a, _| [[condensed_a[a], 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]],
+    )?;
     let scale = -1.0 / ((n1 + n2) * n1 * n2);
     Ok(PpQqSplit {
         first: first[0][3] * scale,

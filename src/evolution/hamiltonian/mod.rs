@@ -14,7 +14,7 @@
 //! operators of the observables.
 
 mod kernel;
-mod rows;
+pub(crate) mod rows;
 
 pub use kernel::ManyBodyHamiltonian;
 

@@ -121,27 +121,27 @@ pub(crate) fn add_weighted(out: &mut [f64], t: C64, w: &[f64], x: &[f64]) {
         });
 }
 
-/// ⟨x, y⟩ = Σ conj(x_i) y_i of two interleaved rows, in eight fixed lanes.
+/// ⟨x, y⟩ = Σ conj(x_i) y_i of two interleaved rows, in eight fixed lanes: lane k adds
+/// x_k y_k (the real part) and x_k y_{k^1} (the imaginary part: Re x · Im y on even lanes minus
+/// Im x · Re y on odd ones), element-wise products that vectorise, added up in a fixed tree.
 #[inline(always)]
 pub(crate) fn dot(x: &[f64], y: &[f64]) -> C64 {
     let mut re = [0.0f64; 8];
-    let mut im = [0.0f64; 4];
+    let mut im = [0.0f64; 8];
     let (xs, ys) = (x.chunks_exact(8), y.chunks_exact(8));
     let (x_tail, y_tail) = (xs.remainder(), ys.remainder());
     for (x, y) in xs.zip(ys) {
         for k in 0..8 {
             re[k] += x[k] * y[k];
-        }
-        for k in 0..4 {
-            im[k] += x[2 * k] * y[2 * k + 1] - x[2 * k + 1] * y[2 * k];
+            im[k] += x[k] * y[k ^ 1];
         }
     }
-    for (x, y) in x_tail.chunks_exact(2).zip(y_tail.chunks_exact(2)) {
-        re[0] += x[0] * y[0] + x[1] * y[1];
-        im[0] += x[0] * y[1] - x[1] * y[0];
+    for k in 0..x_tail.len().min(y_tail.len()) {
+        re[k] += x_tail[k] * y_tail[k];
+        im[k] += x_tail[k] * y_tail[k ^ 1];
     }
     let re = ((re[0] + re[1]) + (re[2] + re[3])) + ((re[4] + re[5]) + (re[6] + re[7]));
-    let im = (im[0] + im[1]) + (im[2] + im[3]);
+    let im = ((im[0] - im[1]) + (im[2] - im[3])) + ((im[4] - im[5]) + (im[6] - im[7]));
     C64::new(re, im)
 }
 

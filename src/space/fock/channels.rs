@@ -29,6 +29,8 @@ pub struct Segment {
 #[derive(Clone, Debug)]
 pub struct HopChannels {
     dim: usize,
+    /// (x, y) of each channel.
+    pairs: Vec<(usize, usize)>,
     /// T_xy of each channel.
     coefficients: Vec<C64>,
     /// `channel_start[k]..channel_start[k+1]` are the segments of channel k.
@@ -75,6 +77,7 @@ impl HopChannels {
             .collect();
         let mut channels = HopChannels {
             dim: basis.dim(),
+            pairs: pairs.clone(),
             coefficients: pairs.iter().map(|&(x, y)| one_body[(x, y)]).collect(),
             channel_start: vec![0],
             segments: Vec::new(),
@@ -95,6 +98,29 @@ impl HopChannels {
             channels.channel_start.push(channels.segments.len());
         }
         Ok(channels)
+    }
+
+    /// The channels of every hop a†_x a_y, x ≠ y (T_xy = 1 for all of them).
+    pub fn all_pairs(basis: &FockBasis) -> Result<Self> {
+        let m = basis.modes();
+        let ones = Mat::from_fn(m, m, |x, y| C64::new(if x == y { 0.0 } else { 1.0 }, 0.0));
+        Self::new(basis, &ones)
+    }
+
+    /// The segments of channel (x, y), a†_x a_y, each with its amplitudes √(n′_x (n′_y + 1)), in
+    /// rank order of the targets; None when the channel is not stored (T_xy = 0 or x = y).
+    pub fn channel(&self, x: usize, y: usize) -> Option<impl Iterator<Item = (Segment, &[f64])>> {
+        let k = self.pairs.iter().position(|&pair| pair == (x, y))?;
+        Some(
+            (self.channel_start[k]..self.channel_start[k + 1]).map(move |s| {
+                let segment = self.segments[s];
+                let start = self.amplitude_start[s];
+                (
+                    segment,
+                    &self.amplitudes[start..start + segment.len as usize],
+                )
+            }),
+        )
     }
 
     /// Dimension of the basis.

@@ -21,7 +21,7 @@
 use faer::Mat;
 use rayon::prelude::*;
 
-use crate::evolution::hamiltonian::rows::{dot, reals};
+use crate::evolution::hamiltonian::rows::{dot, dot_vectorised, reals};
 use crate::space::fock::{FockBasis, HopChannels, HopTable};
 use crate::{Result, C64};
 
@@ -55,71 +55,68 @@ pub(crate) fn two_body_binned(
     t: &Mat<C64>,
 ) -> Bins {
     let m = hops.modes();
-    let pair_overlap = |target: usize, source: usize| -> C64 {
-        let (row_t, row_s) = (
-            &rows[target * columns..(target + 1) * columns],
-            &rows[source * columns..(source + 1) * columns],
-        );
-        row_t
-            .iter()
-            .zip(row_s)
-            .zip(spectator)
-            .map(|((a, b), w)| a.conj() * b * *w)
-            .sum()
-    };
     let per_source: Vec<Bins> = (0..weight.len())
         .into_par_iter()
-        .map_init(Vec::new, |terms: &mut Vec<(usize, usize, C64)>, source| {
-            let mut bins = [[ZERO; 4]; 4];
-            terms.clear();
-            let mut push = |target: usize, bin: usize, amplitude: C64| {
-                let difference = weight[source] - weight[target];
-                if difference != 0.0 && amplitude != ZERO {
-                    terms.push((target, bin, amplitude * difference));
+        .map_init(
+            || (Vec::new(), vec![ZERO; columns]),
+            |(terms, weighted_source): &mut (Vec<(usize, usize, C64)>, Vec<C64>), source| {
+                let mut bins = [[ZERO; 4]; 4];
+                terms.clear();
+                // spectator ⊙ Ψ[s, ·]: g(t, s) = ⟨Ψ[t, ·], spectator ⊙ Ψ[s, ·]⟩ for every target t.
+                let row_s = &rows[source * columns..(source + 1) * columns];
+                for ((w, &z), &n) in weighted_source.iter_mut().zip(row_s).zip(spectator) {
+                    *w = z * n;
                 }
-            };
-            for y in 0..m {
-                for yp in 0..m {
-                    // −δ_{x′y} E_{xy′}: the element T_{(x,y),(y,y′)}.
-                    for x in 0..m {
-                        let value = t[(x + m * y, y + m * yp)];
-                        let (target, c) = hops.hop(source, x, yp);
-                        push(target, 4 * pattern(x, y) + pattern(y, yp), -value * c);
+                let mut push = |target: usize, bin: usize, amplitude: C64| {
+                    let difference = weight[source] - weight[target];
+                    if difference != 0.0 && amplitude != ZERO {
+                        terms.push((target, bin, amplitude * difference));
                     }
-                    let (middle, c1) = hops.hop(source, y, yp);
-                    if c1 == 0.0 {
-                        continue;
-                    }
-                    for x in 0..m {
-                        for xp in 0..m {
-                            let value = t[(x + m * y, xp + m * yp)];
-                            if value == ZERO {
-                                continue;
+                };
+                for y in 0..m {
+                    for yp in 0..m {
+                        // −δ_{x′y} E_{xy′}: the element T_{(x,y),(y,y′)}.
+                        for x in 0..m {
+                            let value = t[(x + m * y, y + m * yp)];
+                            let (target, c) = hops.hop(source, x, yp);
+                            push(target, 4 * pattern(x, y) + pattern(y, yp), -value * c);
+                        }
+                        let (middle, c1) = hops.hop(source, y, yp);
+                        if c1 == 0.0 {
+                            continue;
+                        }
+                        for x in 0..m {
+                            for xp in 0..m {
+                                let value = t[(x + m * y, xp + m * yp)];
+                                if value == ZERO {
+                                    continue;
+                                }
+                                let (target, c2) = hops.hop(middle, x, xp);
+                                push(
+                                    target,
+                                    4 * pattern(x, y) + pattern(xp, yp),
+                                    value * (c1 * c2),
+                                );
                             }
-                            let (target, c2) = hops.hop(middle, x, xp);
-                            push(
-                                target,
-                                4 * pattern(x, y) + pattern(xp, yp),
-                                value * (c1 * c2),
-                            );
                         }
                     }
                 }
-            }
-            // One overlap g(t, s) per distinct target.
-            terms.sort_unstable_by_key(|term| term.0);
-            let mut start = 0;
-            while start < terms.len() {
-                let target = terms[start].0;
-                let overlap = pair_overlap(target, source);
-                while start < terms.len() && terms[start].0 == target {
-                    let (_, bin, amplitude) = terms[start];
-                    bins[bin / 4][bin % 4] += amplitude * overlap;
-                    start += 1;
+                // One overlap g(t, s) per distinct target.
+                terms.sort_unstable_by_key(|term| term.0);
+                let mut start = 0;
+                while start < terms.len() {
+                    let target = terms[start].0;
+                    let row_t = &rows[target * columns..(target + 1) * columns];
+                    let overlap = dot_vectorised(reals(row_t), reals(weighted_source));
+                    while start < terms.len() && terms[start].0 == target {
+                        let (_, bin, amplitude) = terms[start];
+                        bins[bin / 4][bin % 4] += amplitude * overlap;
+                        start += 1;
+                    }
                 }
-            }
-            bins
-        })
+                bins
+            },
+        )
         .collect();
     // Added in source order: the same figures on every run.
     per_source.into_iter().fold([[ZERO; 4]; 4], add_bins)

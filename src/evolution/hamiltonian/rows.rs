@@ -145,6 +145,32 @@ pub(crate) fn dot(x: &[f64], y: &[f64]) -> C64 {
     C64::new(re, im)
 }
 
+/// [`dot`] compiled for the processor's widest vector unit, chosen at run time (the same lanes
+/// and the same bits on every unit): for callers that are not themselves compiled per unit.
+pub(crate) fn dot_vectorised(x: &[f64], y: &[f64]) -> C64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        fn avx512(x: &[f64], y: &[f64]) -> C64 {
+            dot(x, y)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        fn avx2(x: &[f64], y: &[f64]) -> C64 {
+            dot(x, y)
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the processor has AVX-512F (just checked).
+            return unsafe { avx512(x, y) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the processor has AVX2 and FMA (just checked).
+            return unsafe { avx2(x, y) };
+        }
+    }
+    dot(x, y)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

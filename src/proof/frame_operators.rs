@@ -124,8 +124,9 @@ pub(crate) fn two_body_binned(
 
 /// The sums over the B states of one pair of rows (a, a′) and one B-hop (y, y′) (b′ and c_b from
 /// E^B_{yy′}|b⟩ = c_b |b′⟩): with z_b = c_b conj(Ψ[a′, b′]) Ψ[a, b] and n(b) the column weight,
-/// [Σ_b z_b, Σ_b z_b n(b), Σ_b z_b n(b′)] — for a factor 1, a factor of the source column, a
-/// factor of the target column.
+/// [Σ_b z_b, Σ_b z_b (n(b) − n(b′)), Σ_b z_b n(b′)] — for a factor 1, the change of the column
+/// factor across the hop (zero for every hop that keeps n, such as the count of the condensate
+/// when neither y nor y′ is its orbital), and a factor of the target column.
 pub(crate) const COLUMN_SUMS: usize = 3;
 
 /// For dΓ_AB(T) (T on (A-particle, B-particle) in the frame), the binned sums
@@ -134,19 +135,18 @@ pub(crate) const COLUMN_SUMS: usize = 3;
 ///
 /// for K weights at once, each separable in the rows and the columns:
 ///
-///   w_k(a, b, a′, b′) = f_k0(a, a′) + f_k1(a, a′) n(b) + f_k2(a, a′) n(b′),
+///   w_k(a, b, a′, b′) = f_k0(a, a′) + f_k1(a, a′) (n(b) − n(b′)) + f_k2(a, a′) n(b′),
 ///
 /// with `f = row_factors(a, a′)` and `n = column_weight`. The sum over b then depends on the
 /// A-hop only through a′, and is a dot product of row a′ with row a hopped:
 ///
-///   Σ_b z_b g = ⟨Ψ[a′, ·], E^B_{yy′} (g ⊙ Ψ[a, ·])⟩  (g = 1 or n(b)),  Σ_b z_b n(b′) = ⟨Ψ[a′, ·], n ⊙ E^B_{yy′} Ψ[a, ·]⟩,
+///   Σ_b z_b g(b, b′) = ⟨Ψ[a′, ·], h⟩,   h[b′] = g(b, b′) c_b Ψ[a, b]   (g = 1, n(b) − n(b′), n(b′)),
 ///
-/// so for each row a the hopped rows are built once per B-hop ([`COLUMN_SUMS`] vectors) and
-/// dotted with every target row a′ that needs them (all the M diagonal A-hops reach a′ = a):
-/// contiguous, vectorised passes instead of one table lookup per element. Elements whose hop
-/// (x′ → x on the A particle, y′ → y on the B particle) makes `vanishes(x, x′, y, y′)` true are
-/// skipped, and so is a sum whose factor is zero for every k: the caller knows their weights to
-/// be exactly zero there.
+/// so for each row a the hopped rows h are built once per B-hop and dotted with every target row
+/// a′ that needs them (all the M diagonal A-hops reach a′ = a): contiguous, vectorised passes
+/// instead of one table lookup per element. Elements whose hop (x′ → x on the A particle,
+/// y′ → y on the B particle) makes `vanishes(x, x′, y, y′)` true are skipped, and so is a sum
+/// whose factor is zero for every k or whose h is zero (their terms are exactly zero).
 pub(crate) fn mixed_binned<const K: usize>(
     hops_a: &HopTable,
     basis_b: &FockBasis,
@@ -291,7 +291,7 @@ where
                 }
                 let want: [bool; COLUMN_SUMS] =
                     std::array::from_fn(|j| needing.iter().any(|&g| wanted[g][j]));
-                hop_row(
+                let nonzero = hop_row(
                     &mut work.hopped,
                     self.channels,
                     self.occupations,
@@ -304,7 +304,7 @@ where
                     let target = &state[groups[g][0].0 * columns..][..columns];
                     let sums = &mut work.sums[g * m * m + y * m + yp];
                     for j in 0..COLUMN_SUMS {
-                        if wanted[g][j] {
+                        if wanted[g][j] && nonzero[j] {
                             sums[j] = dot(reals(target), reals(&work.hopped[j]));
                         }
                     }
@@ -339,7 +339,7 @@ struct RowWork {
     a_hops: Vec<(usize, usize, usize, f64)>,
     /// The [`COLUMN_SUMS`] of each (target group, B-hop).
     sums: Vec<[C64; COLUMN_SUMS]>,
-    /// E_{yy′} Ψ_a, E_{yy′} (n ⊙ Ψ_a), n ⊙ E_{yy′} Ψ_a for the B-hop at hand.
+    /// The hopped rows h of row a for the B-hop at hand (see [`COLUMN_SUMS`]).
     hopped: [Vec<C64>; COLUMN_SUMS],
 }
 
@@ -353,7 +353,8 @@ impl RowWork {
     }
 }
 
-/// The hopped rows of `source` for the B-hop E_{yy′} (those in `want`).
+/// The hopped rows h of `source` for the B-hop E_{yy′} (those in `want`; see [`COLUMN_SUMS`]);
+/// returns which of them may be nonzero (h for n(b) − n(b′) is zero when the hop keeps n).
 #[allow(clippy::too_many_arguments)]
 fn hop_row(
     hopped: &mut [Vec<C64>; COLUMN_SUMS],
@@ -363,20 +364,17 @@ fn hop_row(
     source: &[C64],
     (y, yp): (usize, usize),
     want: [bool; COLUMN_SUMS],
-) {
+) -> [bool; COLUMN_SUMS] {
     let columns = source.len();
-    let [plain, source_weighted, target_weighted] = hopped;
+    let [plain, change, target_weighted] = hopped;
     let need_plain = want[0] || want[2];
+    let mut changes = false;
     if y == yp {
-        // E_yy |b⟩ = n_y(b) |b⟩.
-        let n_y = &occupations[y * columns..(y + 1) * columns];
-        for b in 0..columns {
-            let z = source[b] * n_y[b];
-            if need_plain {
-                plain[b] = z;
-            }
-            if want[1] {
-                source_weighted[b] = z * weight[b];
+        // E_yy |b⟩ = n_y(b) |b⟩: b′ = b, nothing changes.
+        if need_plain {
+            let n_y = &occupations[y * columns..(y + 1) * columns];
+            for b in 0..columns {
+                plain[b] = source[b] * n_y[b];
             }
         }
     } else {
@@ -384,7 +382,7 @@ fn hop_row(
             plain.fill(ZERO);
         }
         if want[1] {
-            source_weighted.fill(ZERO);
+            change.fill(ZERO);
         }
         let segments = channels
             .channel(y, yp)
@@ -397,7 +395,9 @@ fn hop_row(
                     plain[to + j] = z;
                 }
                 if want[1] {
-                    source_weighted[to + j] = z * weight[from + j];
+                    let difference = weight[from + j] - weight[to + j];
+                    changes |= difference != 0.0;
+                    change[to + j] = z * difference;
                 }
             }
         }
@@ -407,6 +407,7 @@ fn hop_row(
             target_weighted[b] = plain[b] * weight[b];
         }
     }
+    [want[0], want[1] && changes, want[2]]
 }
 
 fn add_bins(mut left: Bins, right: Bins) -> Bins {

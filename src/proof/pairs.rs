@@ -201,7 +201,10 @@ pub fn inter_species_pairs(context: &TimeContext) -> Result<PairTerms> {
     // S′ − S vanishes exactly where neither hop moves a particle into or out of the condensate
     // (orbital 0 of the frame): both counts n₀ are then unchanged.
     let keeps_count = |x: usize, xp: usize| (x == 0) == (xp == 0);
-    // S − S′ = (n₀^A(a) n₀^B(b) − n₀^A(a′) n₀^B(b′))/(N₁N₂): factors of n₀^B(b) and n₀^B(b′).
+    // S − S′ = (n₀^A(a) n₀^B(b) − n₀^A(a′) n₀^B(b′))/(N₁N₂)
+    //       = [n₀^A(a) (n₀^B(b) − n₀^B(b′)) + (n₀^A(a) − n₀^A(a′)) n₀^B(b′)]/(N₁N₂):
+    // the second factor is exactly zero when the A-hop keeps the count, the first sum when the
+    // B-hop does.
     let [bins] = mixed_binned(
         basis_a.hops()?,
         basis_b,
@@ -213,7 +216,7 @@ pub fn inter_species_pairs(context: &TimeContext) -> Result<PairTerms> {
             [[
                 0.0,
                 condensed_a[a] / (n1 * n2),
-                -condensed_a[a_target] / (n1 * n2),
+                (condensed_a[a] - condensed_a[a_target]) / (n1 * n2),
             ]]
         },
     )?;
@@ -278,7 +281,8 @@ pub fn pp_qq_split(context: &TimeContext) -> Result<PpQqSplit> {
         &in_frame,
         |_, _, _, _| false,
         condensed_b,
-        |a, _| [[condensed_a[a], 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]],
+        // n₀^B(b) = (n₀^B(b) − n₀^B(b′)) + n₀^B(b′).
+        |a, _| [[condensed_a[a], 0.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 0.0]],
     )?;
     let scale = -1.0 / ((n1 + n2) * n1 * n2);
     Ok(PpQqSplit {

@@ -22,9 +22,9 @@ use crate::studies::dynamics::{DynamicsProblem, Moment};
 use crate::{Error, Result};
 
 /// State vectors the proof's evaluation holds besides the propagator's: the state in the frame,
-/// its transpose, the number-operator images of the derivative terms, and (half a vector) the
-/// table of S = n₀^A n₀^B/(N₁N₂) of the inter-species pairs (measured: 3.6 vectors at
-/// N₁ = N₂ = 20 on a ring of 4; the estimate keeps the margin).
+/// then its transpose or the two number-operator images of the derivative terms (measured: a
+/// peak of 6.9 vectors in all at N₁ = N₂ = 20 on a ring of 4 with Chebyshev's four, i.e. 2.9;
+/// the estimate keeps a margin: 0.37 GiB there against 0.32 GiB measured).
 pub const WORK_VECTORS: usize = 5;
 
 /// Columns of the long table, one row per time and term.

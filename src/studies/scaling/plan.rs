@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::parse_totals;
 use super::table::ScalingTable;
 use crate::app::config::Options;
+use crate::evolution::propagation::PropagatorChoice;
 use crate::model::Ratio;
 use crate::proof::norms::ExponentChoice;
 use crate::studies::dynamics::DynamicsProblem;
@@ -348,11 +349,14 @@ impl StudyPlan {
     }
 
     /// Refuses, with their figures, the sizes of `pending` (indices into [`StudyPlan::sizes`])
-    /// that need more than `available` bytes (the problem's estimate, the proof's work vectors
-    /// included), or whose size does not even fit a machine integer.
+    /// that need more than `available` bytes with the propagator they would run with (the
+    /// problem's estimate, the proof's work vectors included: `auto` takes Chebyshev where the
+    /// Lanczos basis does not fit), or whose size does not even fit a machine integer.
     pub fn check_memory(&self, pending: &[usize], available: usize) -> Result<()> {
-        let needed =
-            |problem: &DynamicsProblem| -> Result<f64> { Ok(problem.memory_estimate()? as f64) };
+        let needed = |problem: &DynamicsProblem| -> Result<f64> {
+            let propagator = problem.plan(Some(available))?;
+            Ok(problem.memory_estimate_for(propagator)? as f64)
+        };
         let mut refused = Vec::new();
         for &i in pending {
             let PlannedSize {
@@ -380,11 +384,58 @@ impl StudyPlan {
         if refused.is_empty() {
             return Ok(());
         }
+        let lanczos = self.sizes[0].problem.propagator == PropagatorChoice::Lanczos;
         Err(Error::TooLarge(format!(
-            "these sizes cannot fit in the {:.1} GiB available: {}. Drop them from --n-total, or lower krylov-dim (now {})",
+            "these sizes cannot fit in the {:.1} GiB available: {}. Drop them from --n-total{}",
             gib(available as f64),
             refused.join("; "),
-            self.sizes[0].problem.krylov.krylov_dim()
+            if lanczos {
+                format!(
+                    ", lower krylov-dim (now {}) or use --propagator chebyshev",
+                    self.sizes[0].problem.krylov.krylov_dim()
+                )
+            } else {
+                String::new()
+            }
         )))
+    }
+}
+
+#[cfg(test)]
+mod memory {
+    use super::*;
+
+    /// A size whose Lanczos basis does not fit but which fits with Chebyshev is accepted with
+    /// `auto` (it will run with Chebyshev) and refused with `--propagator lanczos`.
+    #[test]
+    fn a_size_is_refused_only_when_its_propagator_cannot_fit() {
+        let plan = |propagator: &str| {
+            let options = Options {
+                propagator: Some(propagator.into()),
+                ..Default::default()
+            };
+            let settings = Settings {
+                n_total: Some("40".into()),
+                ..Default::default()
+            };
+            StudyPlan::in_memory(options, settings).unwrap()
+        };
+        let auto = plan("auto");
+        let problem = &auto.sizes[0].problem;
+        let lanczos = problem
+            .memory_estimate_for(PropagatorChoice::Lanczos)
+            .unwrap();
+        let chebyshev = problem
+            .memory_estimate_for(PropagatorChoice::Chebyshev)
+            .unwrap();
+        let available = (lanczos + chebyshev) / 2;
+        assert!(chebyshev < available && available < lanczos);
+        auto.check_memory(&[0], available).unwrap();
+        let message = plan("lanczos")
+            .check_memory(&[0], available)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("cannot fit"), "{message}");
+        assert!(plan("chebyshev").check_memory(&[0], chebyshev / 2).is_err());
     }
 }

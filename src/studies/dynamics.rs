@@ -257,7 +257,7 @@ impl DynamicsProblem {
     /// spectral half-width r; Lanczos needs about as many matvecs as r·T (its steps have
     /// τ r ≈ m), each followed by a recurrence pass and a share of the final combination, and
     /// is cheaper only when the output times are many and close. A near tie goes to Chebyshev,
-    /// which holds 4 vectors where Lanczos holds m + 6.
+    /// which holds three state vectors where Lanczos holds m + 3 (besides the measurements').
     pub fn plan(&self, available: Option<usize>) -> Result<PropagatorChoice> {
         if self.propagator != PropagatorChoice::Auto {
             return Ok(self.propagator);

@@ -252,7 +252,7 @@ impl DynamicsProblem {
 
     /// The propagator the run will use when `available` bytes are free (None: unknown). An
     /// explicit choice is kept. `Auto` takes Lanczos when its Krylov basis fits and its
-    /// estimated cost is clearly lower (below [`LANCZOS_MARGIN`] times Chebyshev's), Chebyshev
+    /// estimated cost is clearly lower (below `LANCZOS_MARGIN` = 0.8 times Chebyshev's), Chebyshev
     /// otherwise: Chebyshev needs ⌈planned⌉ fused passes, its count known in advance from the
     /// spectral half-width r; Lanczos needs about as many matvecs as r·T (its steps have
     /// τ r ≈ m), each followed by a recurrence pass and a share of the final combination, and

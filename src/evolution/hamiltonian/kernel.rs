@@ -264,7 +264,7 @@ impl ManyBodyHamiltonian {
     }
 
     /// The same operator with one pass by rows (`true`) or the two passes (`false`), whatever
-    /// the sizes (the default is chosen by [`one_pass`]; both give the same bits, and exist to
+    /// the sizes (the default is chosen by `one_pass`; both give the same bits, and exist to
     /// test and tune).
     pub fn with_one_pass(mut self, one_pass: bool) -> Self {
         self.one_pass = one_pass;

@@ -21,7 +21,7 @@
 use faer::Mat;
 use rayon::prelude::*;
 
-use crate::evolution::hamiltonian::rows::{dot, dot_vectorised, reals};
+use crate::evolution::hamiltonian::rows::{dot, dot_vectorised, reals, VectorUnit};
 use crate::space::fock::{FockBasis, HopChannels, HopTable};
 use crate::{Result, C64};
 
@@ -218,23 +218,18 @@ where
 {
     fn row_dispatch(&self, work: &mut RowWork, a: usize) -> [Bins; K] {
         #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the processor has AVX-512F (just checked).
-                return unsafe { self.row_avx512(work, a) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                // SAFETY: the processor has AVX2 and FMA (just checked).
-                return unsafe { self.row_avx2(work, a) };
-            }
+        match VectorUnit::current() {
+            // SAFETY: the processor has the unit's features (detected by VectorUnit).
+            VectorUnit::Avx512 => return unsafe { self.row_avx512(work, a) },
+            // SAFETY: as above.
+            VectorUnit::Avx2 => return unsafe { self.row_avx2(work, a) },
+            VectorUnit::Baseline => {}
         }
         self.row(work, a)
     }
 
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
     unsafe fn row_avx512(&self, work: &mut RowWork, a: usize) -> [Bins; K] {
         self.row(work, a)
     }

@@ -36,7 +36,7 @@ use rayon::prelude::*;
 #[cfg(target_arch = "x86_64")]
 use super::rows::add_pair_product_avx512;
 use super::rows::{
-    add_pair_product, add_scaled, add_weighted, dot, reals, reals_mut, set_pair_product,
+    add_pair_product, add_scaled, add_weighted, dot, reals, reals_mut, set_pair_product, VectorUnit,
 };
 use super::{interaction_energy, species_hamiltonian};
 use crate::linalg::{hermitian_eigenvalues, ordered_sum, LinearOperator, Update};
@@ -73,33 +73,6 @@ pub struct ManyBodyHamiltonian {
     reach: usize,
     /// One pass by rows, H_A's source rows read from the cache (see [`one_pass`]).
     one_pass: bool,
-}
-
-/// The vector instructions the row kernel is compiled for, detected when H is built.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum VectorUnit {
-    Avx512,
-    Avx2,
-    Baseline,
-}
-
-impl VectorUnit {
-    fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                return VectorUnit::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                return VectorUnit::Avx2;
-            }
-        }
-        VectorUnit::Baseline
-    }
 }
 
 /// Row scratch of one task: the diagonal of the row and, when the update reads the old y, the
@@ -208,11 +181,7 @@ impl ManyBodyHamiltonian {
             block_width,
             reach,
             one_pass: one_pass(reach, basis_b.dim()),
-            vector_unit: match std::env::var("PICKL_VECTOR_UNIT").as_deref() {
-                Ok("baseline") => VectorUnit::Baseline,
-                Ok("avx2") if VectorUnit::detect() != VectorUnit::Baseline => VectorUnit::Avx2,
-                _ => VectorUnit::detect(),
-            },
+            vector_unit: VectorUnit::current(),
         })
     }
 

@@ -6,7 +6,51 @@
 //! contraction in Rust), so results do not depend on the processor; the dot product adds in
 //! eight fixed lanes, so it too is the same on every run.
 
+use std::sync::OnceLock;
+
 use crate::C64;
+
+/// The vector instructions that code compiled per unit runs with: the widest the processor has
+/// (AVX-512 with FMA, AVX2 with FMA, or the baseline), narrowed by the environment variable
+/// `PICKL_VECTOR_UNIT=baseline|avx2`; decided once per process. Every unit gives the same bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum VectorUnit {
+    Avx512,
+    Avx2,
+    Baseline,
+}
+
+impl VectorUnit {
+    /// The unit of this process (see the type).
+    pub(crate) fn current() -> Self {
+        static UNIT: OnceLock<VectorUnit> = OnceLock::new();
+        *UNIT.get_or_init(|| {
+            let widest = Self::detect();
+            match std::env::var("PICKL_VECTOR_UNIT").as_deref() {
+                Ok("baseline") => VectorUnit::Baseline,
+                Ok("avx2") if widest != VectorUnit::Baseline => VectorUnit::Avx2,
+                _ => widest,
+            }
+        })
+    }
+
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                return VectorUnit::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                return VectorUnit::Avx2;
+            }
+        }
+        VectorUnit::Baseline
+    }
+}
 
 /// A complex slice as its interleaved real and imaginary parts.
 #[inline(always)]
@@ -145,12 +189,12 @@ pub(crate) fn dot(x: &[f64], y: &[f64]) -> C64 {
     C64::new(re, im)
 }
 
-/// [`dot`] compiled for the processor's widest vector unit, chosen at run time (the same lanes
-/// and the same bits on every unit): for callers that are not themselves compiled per unit.
+/// [`dot`] compiled for the [`VectorUnit`] of the process (the same lanes and bits on every
+/// unit): for callers that are not themselves compiled per unit.
 pub(crate) fn dot_vectorised(x: &[f64], y: &[f64]) -> C64 {
     #[cfg(target_arch = "x86_64")]
     {
-        #[target_feature(enable = "avx512f")]
+        #[target_feature(enable = "avx512f,avx2,fma")]
         fn avx512(x: &[f64], y: &[f64]) -> C64 {
             dot(x, y)
         }
@@ -158,14 +202,12 @@ pub(crate) fn dot_vectorised(x: &[f64], y: &[f64]) -> C64 {
         fn avx2(x: &[f64], y: &[f64]) -> C64 {
             dot(x, y)
         }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the processor has AVX-512F (just checked).
-            return unsafe { avx512(x, y) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the processor has AVX2 and FMA (just checked).
-            return unsafe { avx2(x, y) };
+        match VectorUnit::current() {
+            // SAFETY: the processor has the unit's features (detected by VectorUnit).
+            VectorUnit::Avx512 => return unsafe { avx512(x, y) },
+            // SAFETY: as above.
+            VectorUnit::Avx2 => return unsafe { avx2(x, y) },
+            VectorUnit::Baseline => {}
         }
     }
     dot(x, y)

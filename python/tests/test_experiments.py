@@ -122,13 +122,18 @@ def test_ctrl_c_stops_a_run_between_output_times():
     process = subprocess.Popen(
         [sys.executable, "-c", code], stderr=subprocess.PIPE, text=True
     )
-    time.sleep(3.0)
-    assert process.poll() is None, "the run ended before it could be interrupted"
-    started = time.monotonic()
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert "KeyboardInterrupt" in stderr
-    assert time.monotonic() - started < 30
+    try:
+        time.sleep(3.0)
+        assert process.poll() is None, "the run ended before it could be interrupted"
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        assert "KeyboardInterrupt" in stderr
+        assert time.monotonic() - started < 30
+    finally:
+        # A run that did not stop must not outlive the test (it would slow every later one).
+        process.kill()
+        process.wait()
 
 
 def test_proof_equals_the_cli(tmp_path):

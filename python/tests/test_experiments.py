@@ -119,8 +119,15 @@ def test_ctrl_c_stops_a_run_between_output_times():
     import time
 
     code = "import pickl; pickl.dynamics(n1=16, n2=16, t_max=30, steps=3000)"
+    # The child starts as from a terminal: SIGINT at its default disposition, so that Python
+    # installs its KeyboardInterrupt handler. A test runner started in the background of a
+    # non-interactive shell has SIGINT ignored, the child would inherit that, Python would then
+    # install no handler and the interrupt would be lost whatever pickl does.
     process = subprocess.Popen(
-        [sys.executable, "-c", code], stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", code],
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         time.sleep(3.0)

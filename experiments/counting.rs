@@ -36,7 +36,7 @@ fn run(cli: Cli) -> Result<()> {
         "counting",
         cli.model,
         "results/counting_default.csv",
-        pickl::studies::counting::WORK_VECTORS,
+        pickl::studies::counting::MEMORY,
     )?;
     let columns = counting_columns(experiment.problem.model.sites());
     let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();

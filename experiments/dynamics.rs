@@ -24,8 +24,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> pickl::Result<()> {
-    let mut experiment =
-        Experiment::from_args("dynamics", cli.model, "results/dynamics_default.csv", 0)?;
+    let mut experiment = Experiment::from_args(
+        "dynamics",
+        cli.model,
+        "results/dynamics_default.csv",
+        pickl::studies::memory::MeasurementMemory::NONE,
+    )?;
     let out = experiment.out.clone();
     let columns = experiment.problem.columns();
     let mut tables = experiment.tables(&[(&out, &columns)])?;

@@ -46,7 +46,7 @@ fn run(cli: Cli) -> Result<()> {
         "proof",
         cli.model,
         "results/proof_default.csv",
-        pickl::studies::proof::WORK_VECTORS,
+        pickl::studies::proof::MEMORY,
     )?;
     let mut proof = ProofRun::new(&experiment.problem, exponents)?;
     let mut problem = experiment.problem.clone();

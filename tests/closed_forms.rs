@@ -134,7 +134,7 @@ fn without_interaction_the_product_state_stays_a_product() {
         propagator: Default::default(),
         hartree_tolerance: 1e-12,
         hartree_2_10: None,
-        measurement_vectors: 0,
+        measurement: pickl::studies::memory::MeasurementMemory::NONE,
     };
     problem
         .run(|row| {
@@ -298,7 +298,7 @@ fn norm_energy_and_hartree_energy_are_conserved() {
         propagator: Default::default(),
         hartree_tolerance: 1e-12,
         hartree_2_10: None,
-        measurement_vectors: 0,
+        measurement: pickl::studies::memory::MeasurementMemory::NONE,
     };
     let mut first = None;
     let mut last = None;

@@ -25,7 +25,7 @@ fn check(model: Model, u0: &str, v0: &str, t0: f64) {
         propagator: Default::default(),
         hartree_tolerance: 1e-13,
         hartree_2_10: None,
-        measurement_vectors: 0,
+        measurement: pickl::studies::memory::MeasurementMemory::NONE,
     };
     let mut alphas = Vec::new();
     let mut terms: Option<DerivativeTerms> = None;

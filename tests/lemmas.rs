@@ -103,7 +103,7 @@ fn lemmas_hold_along_evolved_states() {
             propagator: Default::default(),
             hartree_tolerance: 1e-12,
             hartree_2_10: None,
-            measurement_vectors: 0,
+            measurement: pickl::studies::memory::MeasurementMemory::NONE,
         };
         let mut worst = f64::INFINITY;
         problem

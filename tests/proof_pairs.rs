@@ -84,7 +84,7 @@ fn pairs_add_up_to_the_terms_along_evolved_states() {
             propagator: Default::default(),
             hartree_tolerance: 1e-12,
             hartree_2_10: None,
-            measurement_vectors: 0,
+            measurement: pickl::studies::memory::MeasurementMemory::NONE,
         };
         let mut frame = None;
         let mut largest_term = 0.0f64;

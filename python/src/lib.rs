@@ -22,13 +22,14 @@ use pickl_core::measure::observables::IndicatorWorkspace;
 use pickl_core::proof::norms::ExponentChoice;
 use pickl_core::space::fock::FockBasis;
 use pickl_core::studies::bogoliubov::BogoliubovProblem;
-use pickl_core::studies::counting::WORK_VECTORS as COUNTING_WORK_VECTORS;
+use pickl_core::studies::counting::MEMORY as COUNTING_MEMORY;
 use pickl_core::studies::counting::{
     counting_columns, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
 };
 use pickl_core::studies::dynamics::DynamicsProblem;
 use pickl_core::studies::memory::available_memory;
-use pickl_core::studies::proof::WORK_VECTORS as PROOF_WORK_VECTORS;
+use pickl_core::studies::memory::MeasurementMemory;
+use pickl_core::studies::proof::MEMORY as PROOF_MEMORY;
 use pickl_core::studies::proof::{ProofRun, STEP_COLUMNS, TERM_COLUMNS, WIDE_COLUMNS};
 use pickl_core::studies::scaling::table::{FIT_COLUMNS, SCALING_COLUMNS};
 use pickl_core::studies::scaling::{Settings, Study, StudyPlan};
@@ -93,9 +94,12 @@ fn options_from(flags: Option<&Bound<'_, PyDict>>) -> PyResult<Options> {
 
 /// The problem of the options, with its propagator decided for this machine (refused, as the
 /// binaries refuse it, when it cannot fit in memory).
-fn problem_from(options: &Options, measurement_vectors: usize) -> Result<DynamicsProblem, Error> {
+fn problem_from(
+    options: &Options,
+    measurement: MeasurementMemory,
+) -> Result<DynamicsProblem, Error> {
     let mut problem = options.completed()?.problem()?;
-    problem.measurement_vectors = measurement_vectors;
+    problem.measurement = measurement;
     problem.propagator = problem.decided_propagator()?;
     Ok(problem)
 }
@@ -183,7 +187,7 @@ fn run_dynamics(
 #[pyo3(signature = (**flags))]
 fn dynamics(py: Python<'_>, flags: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyDict>> {
     let options = options_from(flags)?;
-    let problem = problem_from(&options, 0).map_err(to_python)?;
+    let problem = problem_from(&options, MeasurementMemory::NONE).map_err(to_python)?;
     let mut columns = Columns::new(&problem.columns());
     run_dynamics(py, &problem, |moment| {
         columns.push(&moment.row.cells());
@@ -206,7 +210,7 @@ fn counting(
     flags: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<(Py<PyDict>, Py<PyDict>, Py<PyDict>)> {
     let options = options_from(flags)?;
-    let problem = problem_from(&options, COUNTING_WORK_VECTORS).map_err(to_python)?;
+    let problem = problem_from(&options, COUNTING_MEMORY).map_err(to_python)?;
     let names = counting_columns(problem.model.sites());
     let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut table = Columns::new(&name_refs);
@@ -297,7 +301,7 @@ impl PyModel {
     #[pyo3(signature = (**flags))]
     fn new(flags: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         let options = options_from(flags)?;
-        let problem = problem_from(&options, 0).map_err(to_python)?;
+        let problem = problem_from(&options, MeasurementMemory::NONE).map_err(to_python)?;
         let m = problem.model.sites();
         let basis = |n| FockBasis::new(m, n).map_err(to_python);
         Ok(PyModel {
@@ -616,7 +620,7 @@ fn proof(
 ) -> PyResult<(Py<PyDict>, Py<PyDict>, Py<PyDict>)> {
     let exponents: ExponentChoice = r_s.parse().map_err(to_python)?;
     let options = options_from(flags)?;
-    let problem = problem_from(&options, PROOF_WORK_VECTORS).map_err(to_python)?;
+    let problem = problem_from(&options, PROOF_MEMORY).map_err(to_python)?;
     let mut run = ProofRun::new(&problem, exponents).map_err(to_python)?;
     let mut evaluated = problem.clone();
     evaluated.times = run.evaluation_times();

@@ -19,6 +19,7 @@ use crate::model::one_body::{
 };
 use crate::model::{Model, Prefactors, Species};
 use crate::studies::dynamics::{output_times, DynamicsProblem};
+use crate::studies::memory::MeasurementMemory;
 use crate::{Error, Result};
 
 /// Model, times and accuracies, each optional so that flags, a file and defaults can be merged.
@@ -371,7 +372,7 @@ impl Options {
             hartree_tolerance,
             model,
             hartree_2_10,
-            measurement_vectors: 0,
+            measurement: MeasurementMemory::NONE,
         })
     }
 }

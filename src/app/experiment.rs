@@ -17,6 +17,7 @@ use crate::app::report::{provenance_path, write_provenance, CsvTable};
 use crate::evolution::checkpoint::{self, Checkpoint, CheckpointHeader};
 use crate::evolution::propagation::{Progress, PropagatorChoice};
 use crate::studies::dynamics::{DynamicsProblem, DynamicsSummary, Resume};
+use crate::studies::memory::MeasurementMemory;
 use crate::{Error, Result, C64};
 
 /// The model arguments every experiment accepts: a TOML config file and the flags of SPEC §8.
@@ -94,26 +95,26 @@ impl Experiment {
         program: &'static str,
         args: ModelArgs,
         default_out: &str,
-        measurement_vectors: usize,
+        measurement: MeasurementMemory,
     ) -> Result<Self> {
         Self::prepare(
             program,
             args.options,
             args.config.as_deref(),
             default_out,
-            measurement_vectors,
+            measurement,
         )
     }
 
     /// Merges `flags` over the optional config file over the defaults, builds the problem
-    /// (whose measurements hold `measurement_vectors` state-sized vectors), checks that it
+    /// (whose measurements hold `measurement`), checks that it
     /// fits in memory, and records that the run has started.
     pub fn prepare(
         program: &'static str,
         flags: Options,
         config: Option<&Path>,
         default_out: &str,
-        measurement_vectors: usize,
+        measurement: MeasurementMemory,
     ) -> Result<Self> {
         let from_file = match config {
             // A scaling study's file gives its model; its [scaling] table is not read here.
@@ -122,7 +123,7 @@ impl Experiment {
         };
         let options = flags.or(from_file).resolved(default_out)?;
         let mut problem = options.problem()?;
-        problem.measurement_vectors = measurement_vectors;
+        problem.measurement = measurement;
         let fresh_plan = problem.decided_propagator()?;
         let out = options
             .out

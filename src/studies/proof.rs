@@ -19,13 +19,18 @@ use crate::proof::ledger::{ledger, LedgerStep};
 use crate::proof::norms::ExponentChoice;
 use crate::proof::snapshot::{bound_ratio, ProofSnapshot, TermRow};
 use crate::studies::dynamics::{DynamicsProblem, Moment};
+use crate::studies::memory::MeasurementMemory;
 use crate::{Error, Result};
 
-/// State vectors the proof's evaluation holds besides the propagator's: the state in the frame,
-/// then its transpose or the two number-operator images of the derivative terms (measured: a
-/// peak of 6.9 vectors in all at N₁ = N₂ = 20 on a ring of 4 with Chebyshev's four, i.e. 2.9;
-/// the estimate keeps a margin: 0.37 GiB there against 0.32 GiB measured).
-pub const WORK_VECTORS: usize = 5;
+/// What the proof's evaluation holds besides the propagator's vectors: the state in the frame,
+/// then its transpose or the two number-operator images of the derivative terms, and the
+/// figures. Measured (peak heap, Chebyshev's three vectors included): 6.04–6.05 vectors at
+/// D ≈ 10⁷ on rings of 3 to 6 sites, i.e. 3.05; peak resident memory 6.3–6.4 vectors there
+/// (6.0 at M = 4, N₁ = N₂ = 40). The estimate takes 3.5 and 64 MiB: 4–14% above those runs.
+pub const MEMORY: MeasurementMemory = MeasurementMemory {
+    vectors: 3.5,
+    fixed_bytes: 64 << 20,
+};
 
 /// Columns of the long table, one row per time and term.
 pub const TERM_COLUMNS: [&str; 10] = [

@@ -351,7 +351,7 @@ pub fn canonical_problem(
         propagator: Default::default(),
         hartree_tolerance: 1e-12,
         hartree_2_10: None,
-        measurement_vectors: 0,
+        measurement: pickl::studies::memory::MeasurementMemory::NONE,
     }
 }
 

@@ -269,8 +269,8 @@ impl StudyPlan {
             }
             .completed()?;
             let mut problem = options.problem()?;
-            // Every size is measured by the proof (its work vectors count in the estimate).
-            problem.measurement_vectors = crate::studies::proof::WORK_VECTORS;
+            // Every size is measured by the proof (what it holds counts in the estimate).
+            problem.measurement = crate::studies::proof::MEMORY;
             sizes.push(PlannedSize {
                 n1,
                 n2,

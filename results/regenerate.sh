@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates every table and figure in results/ from scratch (about two and a half hours on
+# Regenerates every table and figure in results/ from scratch (about three hours on
 # 2 cores; all but the last two scaling studies take about 20 minutes).
 # Run from anywhere: sh results/regenerate.sh
 set -e

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use super::givens::{givens_sequence, Givens};
 use super::sectors::{Sector, SectorEigen};
+use crate::evolution::hamiltonian::rows::{reals, reals_mut, VectorUnit};
 use crate::space::fock::FockBasis;
 use crate::{Error, Result, C64};
 
@@ -172,9 +173,9 @@ impl SpeciesFrame {
     ) {
         let sectors = &self.sectors[g.mode];
         let shared = SharedRows(data.as_mut_ptr(), data.len());
-        sectors
-            .par_iter()
-            .for_each_init(Vec::new, |scratch: &mut Vec<C64>, sector| {
+        sectors.par_iter().for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(scratch, pieces): &mut (Vec<C64>, Vec<f64>), sector| {
                 let n = sector.ranks.len();
                 let matrix = &matrices[&(n - 1)];
                 // SAFETY: every rank belongs to exactly one sector of this mode pair, so the rows
@@ -189,9 +190,9 @@ impl SpeciesFrame {
                     rows[0].iter_mut().for_each(|z| *z *= f);
                     return;
                 }
-                scratch.clear();
-                scratch.resize(n * length, C64::new(0.0, 0.0));
                 if n > LARGE_SECTOR {
+                    scratch.clear();
+                    scratch.resize(n * length, C64::new(0.0, 0.0));
                     for (k, row) in rows.iter().enumerate() {
                         scratch[k * length..(k + 1) * length].copy_from_slice(row);
                     }
@@ -212,21 +213,9 @@ impl SpeciesFrame {
                     }
                     return;
                 }
-                for k in 0..n {
-                    let out = &mut scratch[k * length..(k + 1) * length];
-                    for (l, row) in rows.iter().enumerate() {
-                        let m = matrix[(k, l)];
-                        if m != C64::new(0.0, 0.0) {
-                            out.iter_mut()
-                                .zip(row.iter())
-                                .for_each(|(o, z)| *o += m * z);
-                        }
-                    }
-                }
-                for (k, row) in rows.iter_mut().enumerate() {
-                    row.copy_from_slice(&scratch[k * length..(k + 1) * length]);
-                }
-            });
+                combine_rows(matrix, &mut rows, pieces);
+            },
+        );
     }
 
     /// Applies one factor to the columns of a row-major `rows × dim` matrix (this species on the
@@ -236,24 +225,20 @@ impl SpeciesFrame {
         let (large, small): (Vec<&Sector>, Vec<&Sector>) = self.sectors[g.mode]
             .iter()
             .partition(|sector| sector.ranks.len() > LARGE_SECTOR);
-        data.par_chunks_mut(self.dim).for_each_init(
-            || (Vec::new(), Vec::new()),
-            |(gathered, combined): &mut (Vec<C64>, Vec<C64>), row| {
-                for sector in &small {
-                    let n = sector.ranks.len();
-                    let matrix = &matrices[&(n - 1)];
-                    gathered.clear();
-                    gathered.extend(sector.ranks.iter().map(|&r| row[r as usize]));
-                    combined.clear();
-                    combined.extend(
-                        (0..n).map(|k| (0..n).map(|l| matrix[(k, l)] * gathered[l]).sum::<C64>()),
-                    );
-                    for (&r, &z) in sector.ranks.iter().zip(combined.iter()) {
-                        row[r as usize] = z;
-                    }
-                }
-            },
-        );
+        let small: Vec<(&[u32], Vec<C64>)> = small
+            .into_iter()
+            .map(|sector| {
+                let matrix = &matrices[&(sector.ranks.len() - 1)];
+                let flat = (0..matrix.nrows())
+                    .flat_map(|k| (0..matrix.ncols()).map(move |l| matrix[(k, l)]))
+                    .collect();
+                (sector.ranks.as_slice(), flat)
+            })
+            .collect();
+        data.par_chunks_mut(TILE_ROWS * self.dim)
+            .for_each_init(Vec::new, |work: &mut Vec<f64>, tile| {
+                combine_columns(tile, self.dim, &small, work)
+            });
         let rows = data.len() / self.dim;
         for sector in large {
             let n = sector.ranks.len();
@@ -316,6 +301,189 @@ impl SpeciesFrame {
 /// Sectors with more states than this are rotated with one faer product instead of row
 /// combinations.
 const LARGE_SECTOR: usize = 64;
+
+/// Columns per piece of the row combinations: a sector's pieces stay in the L1 cache.
+const PIECE_COLUMNS: usize = 64;
+
+/// Reals of a row combination's sum held in registers (four AVX-512 registers).
+const REGISTER: usize = 32;
+
+/// Rows whose columns are combined together (one vector lane per row).
+const TILE_ROWS: usize = 8;
+
+/// rows ← M rows for a small sector, piece by piece along the rows: out_k = Σ_l M_kl row_l in
+/// l order (exact zeros of M skipped), each product (m_r z_r − m_i z_i, m_r z_i + m_i z_r)
+/// added to the sum so far, as `out += m * z` on complex numbers would — the same bits, in the
+/// widest vector unit.
+fn combine_rows(matrix: &Mat<C64>, rows: &mut [&mut [C64]], pieces: &mut Vec<f64>) {
+    #[cfg(target_arch = "x86_64")]
+    match VectorUnit::current() {
+        // SAFETY: the processor has the unit's features (detected by VectorUnit).
+        VectorUnit::Avx512 => return unsafe { combine_rows_avx512(matrix, rows, pieces) },
+        // SAFETY: as above.
+        VectorUnit::Avx2 => return unsafe { combine_rows_avx2(matrix, rows, pieces) },
+        VectorUnit::Baseline => {}
+    }
+    combine_rows_body(matrix, rows, pieces)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn combine_rows_avx512(matrix: &Mat<C64>, rows: &mut [&mut [C64]], pieces: &mut Vec<f64>) {
+    combine_rows_body(matrix, rows, pieces)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn combine_rows_avx2(matrix: &Mat<C64>, rows: &mut [&mut [C64]], pieces: &mut Vec<f64>) {
+    combine_rows_body(matrix, rows, pieces)
+}
+
+#[inline(always)]
+fn combine_rows_body(matrix: &Mat<C64>, rows: &mut [&mut [C64]], sums: &mut Vec<f64>) {
+    const WIDTH: usize = 2 * PIECE_COLUMNS;
+    let n = rows.len();
+    let length = rows[0].len();
+    sums.clear();
+    sums.resize(n * WIDTH, 0.0);
+    let mut start = 0;
+    while start < length {
+        let len = 2 * PIECE_COLUMNS.min(length - start);
+        for (k, sum) in sums.chunks_exact_mut(WIDTH).enumerate() {
+            // Sums of REGISTER reals held in registers across the sources; m z lane by lane as
+            // (m_r z_r + (−m_i) z_i, m_r z_i + m_i z_r), which is m_r z_r − m_i z_i exactly.
+            for part in (0..len).step_by(REGISTER) {
+                let mut acc = [0.0f64; REGISTER];
+                let width = REGISTER.min(len - part);
+                for (l, row) in rows.iter().enumerate() {
+                    let m = matrix[(k, l)];
+                    if m == C64::new(0.0, 0.0) {
+                        continue;
+                    }
+                    let at = 2 * start + part;
+                    let z = &reals(row)[at..at + width];
+                    if let Ok(z) = <&[f64; REGISTER]>::try_from(z) {
+                        // The swap within each complex number and the signed m_i: one
+                        // in-lane permutation and a product per register.
+                        let mut swapped = [0.0f64; REGISTER];
+                        let mut signed = [0.0f64; REGISTER];
+                        for i in (0..REGISTER).step_by(2) {
+                            swapped[i] = z[i + 1];
+                            swapped[i + 1] = z[i];
+                            signed[i] = -m.im;
+                            signed[i + 1] = m.im;
+                        }
+                        for i in 0..REGISTER {
+                            acc[i] += m.re * z[i] + signed[i] * swapped[i];
+                        }
+                    } else {
+                        for i in (0..width).step_by(2) {
+                            acc[i] += m.re * z[i] + (-m.im) * z[i + 1];
+                            acc[i + 1] += m.re * z[i + 1] + m.im * z[i];
+                        }
+                    }
+                }
+                sum[part..part + width].copy_from_slice(&acc[..width]);
+            }
+        }
+        for (row, sum) in rows.iter_mut().zip(sums.chunks_exact(WIDTH)) {
+            reals_mut(row)[2 * start..2 * start + len].copy_from_slice(&sum[..len]);
+        }
+        start += len / 2;
+    }
+}
+
+/// The small sectors' M on the columns of a tile of up to [`TILE_ROWS`] rows (row length
+/// `dim`): for each sector, its columns gathered row-lane by row-lane, then
+/// c_k = Σ_l M_kl g_l from zero in l order, each product m·g = (m_r g_r − m_i g_i,
+/// m_r g_i + m_i g_r) — the bits of the complex sum row by row — in the widest vector unit.
+fn combine_columns(
+    tile: &mut [C64],
+    dim: usize,
+    sectors: &[(&[u32], Vec<C64>)],
+    work: &mut Vec<f64>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    match VectorUnit::current() {
+        // SAFETY: the processor has the unit's features (detected by VectorUnit).
+        VectorUnit::Avx512 => return unsafe { combine_columns_avx512(tile, dim, sectors, work) },
+        // SAFETY: as above.
+        VectorUnit::Avx2 => return unsafe { combine_columns_avx2(tile, dim, sectors, work) },
+        VectorUnit::Baseline => {}
+    }
+    combine_columns_body(tile, dim, sectors, work)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn combine_columns_avx512(
+    tile: &mut [C64],
+    dim: usize,
+    sectors: &[(&[u32], Vec<C64>)],
+    work: &mut Vec<f64>,
+) {
+    combine_columns_body(tile, dim, sectors, work)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn combine_columns_avx2(
+    tile: &mut [C64],
+    dim: usize,
+    sectors: &[(&[u32], Vec<C64>)],
+    work: &mut Vec<f64>,
+) {
+    combine_columns_body(tile, dim, sectors, work)
+}
+
+#[inline(always)]
+fn combine_columns_body(
+    tile: &mut [C64],
+    dim: usize,
+    sectors: &[(&[u32], Vec<C64>)],
+    work: &mut Vec<f64>,
+) {
+    const R: usize = TILE_ROWS;
+    let rows = tile.len() / dim;
+    let largest = sectors
+        .iter()
+        .map(|(ranks, _)| ranks.len())
+        .max()
+        .unwrap_or(0);
+    if work.len() < 4 * largest * R {
+        work.resize(4 * largest * R, 0.0);
+    }
+    for (ranks, matrix) in sectors {
+        let n = ranks.len();
+        let (gathered, combined) = work[..4 * n * R].split_at_mut(2 * n * R);
+        // Lanes beyond the tile's rows hold what an earlier sector left and are not written
+        // back.
+        for (&r, g) in ranks.iter().zip(gathered.chunks_exact_mut(2 * R)) {
+            for i in 0..rows {
+                let z = tile[i * dim + r as usize];
+                g[i] = z.re;
+                g[R + i] = z.im;
+            }
+        }
+        for (row, c) in matrix.chunks_exact(n).zip(combined.chunks_exact_mut(2 * R)) {
+            let (mut re, mut im) = ([0.0f64; R], [0.0f64; R]);
+            for (&m, g) in row.iter().zip(gathered.chunks_exact(2 * R)) {
+                let (gr, gi) = g.split_at(R);
+                for i in 0..R {
+                    re[i] += m.re * gr[i] - m.im * gi[i];
+                    im[i] += m.re * gi[i] + m.im * gr[i];
+                }
+            }
+            c[..R].copy_from_slice(&re);
+            c[R..].copy_from_slice(&im);
+        }
+        for (&r, c) in ranks.iter().zip(combined.chunks_exact(2 * R)) {
+            for i in 0..rows {
+                tile[i * dim + r as usize] = C64::new(c[i], c[R + i]);
+            }
+        }
+    }
+}
 
 /// Raw access to disjoint rows of one matrix from several rayon tasks.
 struct SharedRows(*mut C64, usize);

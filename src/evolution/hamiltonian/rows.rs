@@ -189,28 +189,43 @@ pub(crate) fn dot(x: &[f64], y: &[f64]) -> C64 {
     C64::new(re, im)
 }
 
-/// [`dot`] compiled for the [`VectorUnit`] of the process (the same lanes and bits on every
-/// unit): for callers that are not themselves compiled per unit.
-pub(crate) fn dot_vectorised(x: &[f64], y: &[f64]) -> C64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f,avx2,fma")]
-        fn avx512(x: &[f64], y: &[f64]) -> C64 {
-            dot(x, y)
+/// `per_vector_unit!(fn name(args) -> ret => body);` defines `name`, which runs `body(args)`
+/// (an `#[inline(always)]` function) compiled for the [`VectorUnit`] of the process: one copy
+/// per unit, chosen at run time. The body's operations are the same on every unit, so are its
+/// bits.
+macro_rules! per_vector_unit {
+    ($(#[$attr:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $body:path) => {
+        $(#[$attr])*
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                use $crate::evolution::hamiltonian::rows::VectorUnit;
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                fn avx512($($arg: $ty),*) $(-> $ret)? {
+                    $body($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2($($arg: $ty),*) $(-> $ret)? {
+                    $body($($arg),*)
+                }
+                match VectorUnit::current() {
+                    // SAFETY: the processor has the unit's features (detected by VectorUnit).
+                    VectorUnit::Avx512 => return unsafe { avx512($($arg),*) },
+                    // SAFETY: as above.
+                    VectorUnit::Avx2 => return unsafe { avx2($($arg),*) },
+                    VectorUnit::Baseline => {}
+                }
+            }
+            $body($($arg),*)
         }
-        #[target_feature(enable = "avx2,fma")]
-        fn avx2(x: &[f64], y: &[f64]) -> C64 {
-            dot(x, y)
-        }
-        match VectorUnit::current() {
-            // SAFETY: the processor has the unit's features (detected by VectorUnit).
-            VectorUnit::Avx512 => return unsafe { avx512(x, y) },
-            // SAFETY: as above.
-            VectorUnit::Avx2 => return unsafe { avx2(x, y) },
-            VectorUnit::Baseline => {}
-        }
-    }
-    dot(x, y)
+    };
+}
+pub(crate) use per_vector_unit;
+
+per_vector_unit! {
+    /// [`dot`] compiled for the [`VectorUnit`] of the process (the same lanes and bits on every
+    /// unit): for callers that are not themselves compiled per unit.
+    pub(crate) fn dot_vectorised(x: &[f64], y: &[f64]) -> C64 => dot
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use super::givens::{givens_sequence, Givens};
 use super::sectors::{Sector, SectorEigen};
-use crate::evolution::hamiltonian::rows::{reals, reals_mut, VectorUnit};
+use crate::evolution::hamiltonian::rows::{per_vector_unit, reals, reals_mut};
 use crate::space::fock::FockBasis;
 use crate::{Error, Result, C64};
 
@@ -311,32 +311,12 @@ const REGISTER: usize = 32;
 /// Rows whose columns are combined together (one vector lane per row).
 const TILE_ROWS: usize = 8;
 
-/// rows ← M rows for a small sector, piece by piece along the rows: out_k = Σ_l M_kl row_l in
-/// l order (exact zeros of M skipped), each product (m_r z_r − m_i z_i, m_r z_i + m_i z_r)
-/// added to the sum so far, as `out += m * z` on complex numbers would — the same bits, in the
-/// widest vector unit.
-fn combine_rows(matrix: &Mat<C64>, rows: &mut [&mut [C64]], pieces: &mut Vec<f64>) {
-    #[cfg(target_arch = "x86_64")]
-    match VectorUnit::current() {
-        // SAFETY: the processor has the unit's features (detected by VectorUnit).
-        VectorUnit::Avx512 => return unsafe { combine_rows_avx512(matrix, rows, pieces) },
-        // SAFETY: as above.
-        VectorUnit::Avx2 => return unsafe { combine_rows_avx2(matrix, rows, pieces) },
-        VectorUnit::Baseline => {}
-    }
-    combine_rows_body(matrix, rows, pieces)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn combine_rows_avx512(matrix: &Mat<C64>, rows: &mut [&mut [C64]], pieces: &mut Vec<f64>) {
-    combine_rows_body(matrix, rows, pieces)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn combine_rows_avx2(matrix: &Mat<C64>, rows: &mut [&mut [C64]], pieces: &mut Vec<f64>) {
-    combine_rows_body(matrix, rows, pieces)
+per_vector_unit! {
+    /// rows ← M rows for a small sector, piece by piece along the rows: out_k = Σ_l M_kl row_l
+    /// in l order (exact zeros of M skipped), each product (m_r z_r − m_i z_i, m_r z_i + m_i z_r)
+    /// added to the sum so far, as `out += m * z` on complex numbers would — the same bits, in
+    /// the widest vector unit.
+    fn combine_rows(matrix: &Mat<C64>, rows: &mut [&mut [C64]], sums: &mut Vec<f64>) => combine_rows_body
 }
 
 #[inline(always)]
@@ -393,47 +373,17 @@ fn combine_rows_body(matrix: &Mat<C64>, rows: &mut [&mut [C64]], sums: &mut Vec<
     }
 }
 
-/// The small sectors' M on the columns of a tile of up to [`TILE_ROWS`] rows (row length
-/// `dim`): for each sector, its columns gathered row-lane by row-lane, then
-/// c_k = Σ_l M_kl g_l from zero in l order, each product m·g = (m_r g_r − m_i g_i,
-/// m_r g_i + m_i g_r) — the bits of the complex sum row by row — in the widest vector unit.
-fn combine_columns(
-    tile: &mut [C64],
-    dim: usize,
-    sectors: &[(&[u32], Vec<C64>)],
-    work: &mut Vec<f64>,
-) {
-    #[cfg(target_arch = "x86_64")]
-    match VectorUnit::current() {
-        // SAFETY: the processor has the unit's features (detected by VectorUnit).
-        VectorUnit::Avx512 => return unsafe { combine_columns_avx512(tile, dim, sectors, work) },
-        // SAFETY: as above.
-        VectorUnit::Avx2 => return unsafe { combine_columns_avx2(tile, dim, sectors, work) },
-        VectorUnit::Baseline => {}
-    }
-    combine_columns_body(tile, dim, sectors, work)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn combine_columns_avx512(
-    tile: &mut [C64],
-    dim: usize,
-    sectors: &[(&[u32], Vec<C64>)],
-    work: &mut Vec<f64>,
-) {
-    combine_columns_body(tile, dim, sectors, work)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn combine_columns_avx2(
-    tile: &mut [C64],
-    dim: usize,
-    sectors: &[(&[u32], Vec<C64>)],
-    work: &mut Vec<f64>,
-) {
-    combine_columns_body(tile, dim, sectors, work)
+per_vector_unit! {
+    /// The small sectors' M on the columns of a tile of up to [`TILE_ROWS`] rows (row length
+    /// `dim`): for each sector, its columns gathered row-lane by row-lane, then
+    /// c_k = Σ_l M_kl g_l from zero in l order, each product m·g = (m_r g_r − m_i g_i,
+    /// m_r g_i + m_i g_r) — the bits of the complex sum row by row — in the widest vector unit.
+    fn combine_columns(
+        tile: &mut [C64],
+        dim: usize,
+        sectors: &[(&[u32], Vec<C64>)],
+        work: &mut Vec<f64>,
+    ) => combine_columns_body
 }
 
 #[inline(always)]

@@ -108,7 +108,13 @@ impl CountingDistribution {
                 .map(|i| (count.saturating_sub(i)) as f64 / (n - i) as f64)
                 .product()
         };
-        Ok(1.0 - self.expectation(|ka, kb| ratio(n1 - ka, n1, k1) * ratio(n2 - kb, n2, k2)))
+        // The ratios of each species once per count (not once per pair of counts): O(N₁N₂) per
+        // α rather than O(N₁N₂(k₁ + k₂)), the same values.
+        let ratios = |n: usize, k: usize| -> Vec<f64> {
+            (0..=n).map(|excited| ratio(n - excited, n, k)).collect()
+        };
+        let (ratios_a, ratios_b) = (ratios(n1, k1), ratios(n2, k2));
+        Ok(1.0 - self.expectation(|ka, kb| ratios_a[ka] * ratios_b[kb]))
     }
 
     /// E\[k_A\] and Var\[k_A\].

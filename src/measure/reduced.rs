@@ -14,6 +14,7 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
+use rayon::prelude::*;
 
 use crate::evolution::hamiltonian::apply_two_species;
 use crate::linalg::{dot, hermitian_eigen};
@@ -224,26 +225,31 @@ pub fn reduced_density(
     let mut gram = Mat::<C64>::zeros(p, p);
     for start in (0..da).step_by(block_rows) {
         let rows = block_rows.min(da - start);
-        // Φ: (rows · D_B″) × P, column (i, j) holding φ_{ij} on this block.
-        let mut phi = Mat::<C64>::zeros(rows * db, p);
-        for i in 0..kept_a.dim() {
-            for j in 0..kept_b.dim() {
-                let column = i * kept_b.dim() + j;
+        // Φ: (rows · D_B″) × P, column (i, j) holding φ_{ij} on this block (columns filled in
+        // parallel; each entry is one product, so the order does not matter).
+        let height = rows * db;
+        let mut phi_values = vec![C64::new(0.0, 0.0); height * p];
+        phi_values
+            .par_chunks_mut(height)
+            .enumerate()
+            .for_each(|(column, phi_column)| {
+                let (i, j) = (column / kept_b.dim(), column % kept_b.dim());
                 for r in 0..rows {
                     let a = start + r;
                     let (source_a, fa) = (ranks_a[i * da + a] as usize, factors_a[i * da + a]);
+                    let source_row = &state[source_a * columns..(source_a + 1) * columns];
                     for b in 0..db {
                         let (source_b, fb) = (ranks_b[j * db + b] as usize, factors_b[j * db + b]);
-                        phi[(r * db + b, column)] = fa * fb * state[source_a * columns + source_b];
+                        phi_column[r * db + b] = fa * fb * source_row[source_b];
                     }
                 }
-            }
-        }
+            });
+        let phi = faer::MatRef::from_column_major_slice(phi_values.as_slice(), height, p);
         matmul(
             &mut gram,
             Accum::Add,
             phi.adjoint(),
-            &phi,
+            phi,
             C64::new(1.0, 0.0),
             Par::rayon(0),
         );

@@ -29,7 +29,7 @@ pub struct Segment {
 #[derive(Clone, Debug)]
 pub struct HopChannels {
     dim: usize,
-    /// (x, y) of each channel.
+    /// (x, y) of each channel, in lexicographic order.
     pairs: Vec<(usize, usize)>,
     /// T_xy of each channel.
     coefficients: Vec<C64>,
@@ -110,7 +110,8 @@ impl HopChannels {
     /// The segments of channel (x, y), a†_x a_y, each with its amplitudes √(n′_x (n′_y + 1)), in
     /// rank order of the targets; None when the channel is not stored (T_xy = 0 or x = y).
     pub fn channel(&self, x: usize, y: usize) -> Option<impl Iterator<Item = (Segment, &[f64])>> {
-        let k = self.pairs.iter().position(|&pair| pair == (x, y))?;
+        // The pairs are stored in lexicographic order (built x by x, then y by y).
+        let k = self.pairs.binary_search(&(x, y)).ok()?;
         Some(
             (self.channel_start[k]..self.channel_start[k + 1]).map(move |s| {
                 let segment = self.segments[s];
@@ -232,6 +233,49 @@ fn channel_segments(basis: &FockBasis, x: usize, y: usize) -> (Vec<Segment>, Vec
 mod tests {
     use super::*;
     use crate::space::fock::SpeciesOperator;
+
+    #[test]
+    fn a_channel_is_found_exactly_where_its_hop_is_nonzero() {
+        // A chain of 5 sites with one long-range hop (0, 3): each stored channel (x, y) acts as
+        // a†_x a_y, checked entry by entry against the dense matrix of that hop alone.
+        let (m, n) = (5, 3);
+        let basis = FockBasis::new(m, n).unwrap();
+        let hops = |x: usize, y: usize| x.abs_diff(y) == 1 || (x, y) == (0, 3) || (x, y) == (3, 0);
+        let t = Mat::from_fn(m, m, |x, y| {
+            C64::new(if hops(x, y) { 1.0 } else { 0.0 }, 0.0)
+        });
+        let channels = HopChannels::new(&basis, &t).unwrap();
+        for x in 0..m {
+            for y in 0..m {
+                let Some(segments) = channels.channel(x, y) else {
+                    assert!(!hops(x, y), "({x}, {y}) missing");
+                    continue;
+                };
+                assert!(hops(x, y), "({x}, {y}) should not be stored");
+                let single = Mat::from_fn(m, m, |i, j| {
+                    C64::new(if (i, j) == (x, y) { 1.0 } else { 0.0 }, 0.0)
+                });
+                let dense = SpeciesOperator::from_one_body(&basis, &single, |_| 0.0)
+                    .unwrap()
+                    .to_dense();
+                let mut found = vec![vec![0.0; basis.dim()]; basis.dim()];
+                for (segment, amplitudes) in segments {
+                    for (j, &c) in amplitudes.iter().enumerate() {
+                        found[segment.target as usize + j][segment.source as usize + j] = c;
+                    }
+                }
+                for (r, row) in found.iter().enumerate() {
+                    for (c, &value) in row.iter().enumerate() {
+                        let expected = dense[(r, c)].re;
+                        assert!(
+                            (value - expected).abs() < 1e-12,
+                            "({x}, {y}) entry ({r}, {c})"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn channels_apply_the_same_operator_as_the_sparse_rows() {

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 /// checks form, and the figures. Measured (peak resident memory, Chebyshev's three vectors
 /// included): 5.4–5.6 vectors at D ≈ 10⁷ on rings of 4 to 6 sites, 5.5 at M = 3,
 /// N₁ = N₂ = 100 (D = 2.7·10⁷), 6.5 at M = 4, N₁ = N₂ = 20 (D = 3.1·10⁶). The estimate takes
-/// 2.75 vectors and 64 MiB: 7–17% above those runs.
+/// 2.75 vectors and 64 MiB: 8–14% above those runs.
 pub const MEMORY: MeasurementMemory = MeasurementMemory {
     vectors: 2.75,
     fixed_bytes: 64 << 20,

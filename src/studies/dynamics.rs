@@ -207,7 +207,7 @@ impl DynamicsProblem {
     /// (Lanczos), or two (Chebyshev) —, what the measurements hold
     /// ([`DynamicsProblem::measurement`]), the tables of the bases and of H, counted from the
     /// nonzeros of h₁ and h₂, and the program itself ([`PROCESS_BYTES`]). Against the peak
-    /// resident memory of whole runs from D ≈ 3·10⁶ to 1.5·10⁸ (M = 3 to 6), it is 0–17% above.
+    /// resident memory of whole runs from D ≈ 3·10⁶ to 1.5·10⁸ (M = 3 to 6), it is 1–19% above.
     pub fn memory_estimate_for(&self, propagator: PropagatorChoice) -> Result<usize> {
         let d = self.dimensions()?;
         let m = self.model.sites();
@@ -215,9 +215,7 @@ impl DynamicsProblem {
             PropagatorChoice::Chebyshev => 1 + Chebyshev::WORK_VECTORS,
             PropagatorChoice::Lanczos | PropagatorChoice::Auto => self.krylov.krylov_dim() + 3,
         };
-        let vector_bytes = vectors as f64 * d.total() as f64 * 16.0
-            + self.measurement.bytes(d.total())
-            + PROCESS_BYTES as f64;
+        let vector_bytes = vectors as f64 * d.total() as f64 * 16.0;
         let per_species = |dim: usize, species: &crate::model::Species| {
             let h = species.hamiltonian.matrix();
             let mut hops = 0usize;
@@ -240,6 +238,8 @@ impl DynamicsProblem {
         // M = 3000 with N₁ = N₂ = 1: estimate 1.6 GiB, peak 1.43 GiB).
         let dense_tables = (m * m) as f64 * (3.0 * 8.0 + 5.0 * 16.0);
         let bytes = vector_bytes
+            + self.measurement.bytes(d.total())
+            + PROCESS_BYTES as f64
             + dense_tables
             + per_species(d.species_a, self.model.species_a())
             + per_species(d.species_b, self.model.species_b());

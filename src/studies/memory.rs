@@ -34,12 +34,6 @@ impl MeasurementMemory {
     }
 }
 
-impl Default for MeasurementMemory {
-    fn default() -> Self {
-        MeasurementMemory::NONE
-    }
-}
-
 /// Bytes of any run besides its tables and vectors: the program, its libraries and the threads'
 /// stacks (measured: 7–11 MiB over the vectors of a `dynamics` run).
 pub const PROCESS_BYTES: usize = 16 << 20;

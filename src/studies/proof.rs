@@ -26,7 +26,8 @@ use crate::{Error, Result};
 /// then its transpose or the two number-operator images of the derivative terms, and the
 /// figures. Measured (peak heap, Chebyshev's three vectors included): 6.04–6.05 vectors at
 /// D ≈ 10⁷ on rings of 3 to 6 sites, i.e. 3.05; peak resident memory 6.3–6.4 vectors there
-/// (6.0 at M = 4, N₁ = N₂ = 40). The estimate takes 3.5 and 64 MiB: 4–14% above those runs.
+/// (6.0 at M = 4, N₁ = N₂ = 40). The estimate takes 3.5 and 64 MiB: 5–19% above the
+/// resident peaks of whole runs (the README's table).
 pub const MEMORY: MeasurementMemory = MeasurementMemory {
     vectors: 3.5,
     fixed_bytes: 64 << 20,

@@ -225,20 +225,32 @@ impl SpeciesFrame {
         let (large, small): (Vec<&Sector>, Vec<&Sector>) = self.sectors[g.mode]
             .iter()
             .partition(|sector| sector.ranks.len() > LARGE_SECTOR);
-        let small: Vec<(&[u32], Vec<C64>)> = small
-            .into_iter()
-            .map(|sector| {
-                let matrix = &matrices[&(sector.ranks.len() - 1)];
-                let flat = (0..matrix.nrows())
-                    .flat_map(|k| (0..matrix.ncols()).map(move |l| matrix[(k, l)]))
+        // Each sector size's M row-major, once.
+        let flat: BTreeMap<usize, Vec<C64>> = matrices
+            .iter()
+            .map(|(&s, matrix)| {
+                let values = (0..=s)
+                    .flat_map(|k| (0..=s).map(move |l| matrix[(k, l)]))
                     .collect();
-                (sector.ranks.as_slice(), flat)
+                (s, values)
             })
             .collect();
-        data.par_chunks_mut(TILE_ROWS * self.dim)
-            .for_each_init(Vec::new, |work: &mut Vec<f64>, tile| {
-                combine_columns(tile, self.dim, &small, work)
-            });
+        let small: Vec<(&[u32], &[C64])> = small
+            .into_iter()
+            .map(|sector| {
+                let ranks = sector.ranks.as_slice();
+                (ranks, flat[&(ranks.len() - 1)].as_slice())
+            })
+            .collect();
+        let largest = small
+            .iter()
+            .map(|(ranks, _)| ranks.len())
+            .max()
+            .unwrap_or(0);
+        data.par_chunks_mut(TILE_ROWS * self.dim).for_each_init(
+            || vec![0.0; 4 * largest * TILE_ROWS],
+            |work, tile| combine_columns(tile, self.dim, &small, work),
+        );
         let rows = data.len() / self.dim;
         for sector in large {
             let n = sector.ranks.len();
@@ -341,26 +353,28 @@ fn combine_rows_body(matrix: &Mat<C64>, rows: &mut [&mut [C64]], sums: &mut Vec<
                         continue;
                     }
                     let at = 2 * start + part;
-                    let z = &reals(row)[at..at + width];
-                    if let Ok(z) = <&[f64; REGISTER]>::try_from(z) {
-                        // The swap within each complex number and the signed m_i: one
-                        // in-lane permutation and a product per register.
-                        let mut swapped = [0.0f64; REGISTER];
-                        let mut signed = [0.0f64; REGISTER];
-                        for i in (0..REGISTER).step_by(2) {
-                            swapped[i] = z[i + 1];
-                            swapped[i + 1] = z[i];
-                            signed[i] = -m.im;
-                            signed[i + 1] = m.im;
+                    // The piece; at the row's end zero-padded (lanes that are not copied out).
+                    let piece = &reals(row)[at..at + width];
+                    let mut padded = [0.0f64; REGISTER];
+                    let z: &[f64; REGISTER] = match piece.try_into() {
+                        Ok(z) => z,
+                        Err(_) => {
+                            padded[..width].copy_from_slice(piece);
+                            &padded
                         }
-                        for i in 0..REGISTER {
-                            acc[i] += m.re * z[i] + signed[i] * swapped[i];
-                        }
-                    } else {
-                        for i in (0..width).step_by(2) {
-                            acc[i] += m.re * z[i] + (-m.im) * z[i + 1];
-                            acc[i + 1] += m.re * z[i + 1] + m.im * z[i];
-                        }
+                    };
+                    // The swap within each complex number and the signed m_i: one in-lane
+                    // permutation and a product per register.
+                    let mut swapped = [0.0f64; REGISTER];
+                    let mut signed = [0.0f64; REGISTER];
+                    for i in (0..REGISTER).step_by(2) {
+                        swapped[i] = z[i + 1];
+                        swapped[i + 1] = z[i];
+                        signed[i] = -m.im;
+                        signed[i + 1] = m.im;
+                    }
+                    for i in 0..REGISTER {
+                        acc[i] += m.re * z[i] + signed[i] * swapped[i];
                     }
                 }
                 sum[part..part + width].copy_from_slice(&acc[..width]);
@@ -381,8 +395,8 @@ per_vector_unit! {
     fn combine_columns(
         tile: &mut [C64],
         dim: usize,
-        sectors: &[(&[u32], Vec<C64>)],
-        work: &mut Vec<f64>,
+        sectors: &[(&[u32], &[C64])],
+        work: &mut [f64],
     ) => combine_columns_body
 }
 
@@ -390,19 +404,12 @@ per_vector_unit! {
 fn combine_columns_body(
     tile: &mut [C64],
     dim: usize,
-    sectors: &[(&[u32], Vec<C64>)],
-    work: &mut Vec<f64>,
+    sectors: &[(&[u32], &[C64])],
+    work: &mut [f64],
 ) {
     const R: usize = TILE_ROWS;
     let rows = tile.len() / dim;
-    let largest = sectors
-        .iter()
-        .map(|(ranks, _)| ranks.len())
-        .max()
-        .unwrap_or(0);
-    if work.len() < 4 * largest * R {
-        work.resize(4 * largest * R, 0.0);
-    }
+    // `work` holds 4 R reals per state of the largest sector.
     for (ranks, matrix) in sectors {
         let n = ranks.len();
         let (gathered, combined) = work[..4 * n * R].split_at_mut(2 * n * R);

@@ -67,67 +67,6 @@ pub(crate) fn reals_mut(x: &mut [C64]) -> &mut [f64] {
     unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<f64>(), 2 * x.len()) }
 }
 
-/// out ← d_i·x_i with one real factor per complex entry (both of its parts).
-#[inline(always)]
-pub(crate) fn set_pair_product(out: &mut [f64], d: &[f64], x: &[f64]) {
-    out.chunks_exact_mut(2)
-        .zip(d.iter().zip(x.chunks_exact(2)))
-        .for_each(|(o, (&d, x))| {
-            o[0] = d * x[0];
-            o[1] = d * x[1];
-        });
-}
-
-/// out ← out + w_i·x_i with one real weight per complex entry (both of its parts).
-#[inline(always)]
-pub(crate) fn add_pair_product(out: &mut [f64], w: &[f64], x: &[f64]) {
-    out.chunks_exact_mut(2)
-        .zip(w.iter().zip(x.chunks_exact(2)))
-        .for_each(|(o, (&w, x))| {
-            o[0] += w * x[0];
-            o[1] += w * x[1];
-        });
-}
-
-/// [`add_pair_product`] in AVX-512: four entries at a time with their weights duplicated in
-/// one permutation (the generic loop separates and re-interleaves the parts, six permutations),
-/// the last entries one at a time in 128-bit halves; the same products and sums.
-///
-/// # Safety
-/// The processor must have AVX-512F; `w` at least half and `x` at least as long as `out`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[inline]
-pub(crate) unsafe fn add_pair_product_avx512(out: &mut [f64], w: &[f64], x: &[f64]) {
-    use std::arch::x86_64::*;
-    let entries = out.len() / 2;
-    assert!(w.len() >= entries && x.len() >= 2 * entries);
-    let (o, w, x) = (out.as_mut_ptr(), w.as_ptr(), x.as_ptr());
-    let pairs = _mm512_set_epi64(3, 3, 2, 2, 1, 1, 0, 0);
-    let mut i = 0;
-    // SAFETY: entry i + 3 < entries in the loop, i < entries after it (checked lengths above).
-    unsafe {
-        while i + 4 <= entries {
-            let weights =
-                _mm512_permutexvar_pd(pairs, _mm512_castpd256_pd512(_mm256_loadu_pd(w.add(i))));
-            let product = _mm512_mul_pd(weights, _mm512_loadu_pd(x.add(2 * i)));
-            _mm512_storeu_pd(
-                o.add(2 * i),
-                _mm512_add_pd(_mm512_loadu_pd(o.add(2 * i)), product),
-            );
-            i += 4;
-        }
-        while i < entries {
-            let product = _mm_mul_pd(_mm_set1_pd(*w.add(i)), _mm_loadu_pd(x.add(2 * i)));
-            _mm_storeu_pd(
-                o.add(2 * i),
-                _mm_add_pd(_mm_loadu_pd(o.add(2 * i)), product),
-            );
-            i += 1;
-        }
-    }
-}
-
 /// out ← out + c·x for a complex number c (real c: one product per part).
 #[inline(always)]
 pub(crate) fn add_scaled(out: &mut [f64], c: C64, x: &[f64]) {
@@ -150,19 +89,6 @@ pub(crate) fn add_scaled(out: &mut [f64], c: C64, x: &[f64]) {
                 o[1] += cr * x[1] + ci * x[0];
             });
     }
-}
-
-/// out ← out + t·w_i·x_i with a complex t and real weights w (one per entry).
-#[inline(always)]
-pub(crate) fn add_weighted(out: &mut [f64], t: C64, w: &[f64], x: &[f64]) {
-    let (tr, ti) = (t.re, t.im);
-    out.chunks_exact_mut(2)
-        .zip(w.iter().zip(x.chunks_exact(2)))
-        .for_each(|(o, (&w, x))| {
-            let (ar, ai) = (tr * w, ti * w);
-            o[0] += ar * x[0] - ai * x[1];
-            o[1] += ar * x[1] + ai * x[0];
-        });
 }
 
 /// ⟨x, y⟩ = Σ conj(x_i) y_i of two interleaved rows, in eight fixed lanes: lane k adds
@@ -244,24 +170,12 @@ mod tests {
             let (x, y) = (row(n, 0.7), row(n, 1.9));
             let expected: C64 = x.iter().zip(&y).map(|(a, b)| a.conj() * b).sum();
             assert!((dot(reals(&x), reals(&y)) - expected).norm() < 1e-13);
-            let w: Vec<f64> = (0..n).map(|i| 0.5 + i as f64).collect();
             for c in [C64::new(0.3, 0.0), C64::new(0.0, -1.2), C64::new(0.4, 0.9)] {
                 let mut out = y.clone();
                 add_scaled(reals_mut(&mut out), c, reals(&x));
-                let mut weighted = y.clone();
-                add_weighted(reals_mut(&mut weighted), c, &w, reals(&x));
                 for i in 0..n {
                     assert!((out[i] - (y[i] + c * x[i])).norm() < 1e-15);
-                    assert!((weighted[i] - (y[i] + c * w[i] * x[i])).norm() < 1e-14);
                 }
-            }
-            let mut out = y.clone();
-            add_pair_product(reals_mut(&mut out), &w, reals(&x));
-            let mut set = y.clone();
-            set_pair_product(reals_mut(&mut set), &w, reals(&x));
-            for i in 0..n {
-                assert!((out[i] - (y[i] + w[i] * x[i])).norm() < 1e-15);
-                assert!((set[i] - w[i] * x[i]).norm() < 1e-15);
             }
         }
     }

@@ -156,19 +156,31 @@ impl HopChannels {
     /// add them up.
     #[inline(always)]
     pub fn for_each_segment(&self, mut f: impl FnMut(C64, Segment, &[f64], &[f64])) {
-        for (k, &t) in self.coefficients.iter().enumerate() {
-            for s in self.channel_start[k]..self.channel_start[k + 1] {
-                let segment = self.segments[s];
-                let start = self.amplitude_start[s];
-                let end = start + segment.len as usize;
-                f(
-                    t,
-                    segment,
-                    &self.amplitudes[start..end],
-                    &self.scaled[start..end],
-                );
-            }
+        for (t, segment, amplitudes, scaled) in self.segment_iter() {
+            f(t, segment, amplitudes, scaled);
         }
+    }
+
+    /// The segments of [`Self::for_each_segment`] as an iterator (whose loop body is compiled
+    /// where it is written, e.g. inside a function with wider vector instructions).
+    #[inline(always)]
+    pub fn segment_iter(&self) -> impl Iterator<Item = (C64, Segment, &[f64], &[f64])> + '_ {
+        self.coefficients
+            .iter()
+            .enumerate()
+            .flat_map(move |(k, &t)| {
+                (self.channel_start[k]..self.channel_start[k + 1]).map(move |s| {
+                    let segment = self.segments[s];
+                    let start = self.amplitude_start[s];
+                    let end = start + segment.len as usize;
+                    (
+                        t,
+                        segment,
+                        &self.amplitudes[start..end],
+                        &self.scaled[start..end],
+                    )
+                })
+            })
     }
 
     /// out += O_offdiagonal · x, with x and out vectors on the basis (for tests and small uses).

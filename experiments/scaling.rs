@@ -78,12 +78,24 @@ fn run(cli: Cli) -> pickl::Result<()> {
                 n1,
                 n2,
                 dimension,
+                resumed_at,
             } => {
                 label = format!(
                     "size {position}/{pending}: N = {} ({n1}+{n2}), D = {dimension}",
                     n1 + n2
                 );
                 progress.set_message(label.clone());
+                if let Some(t) = resumed_at {
+                    let line = format!(
+                        "scaling: N = {} ({n1}+{n2}): continuing from its checkpoint at t = {t}",
+                        n1 + n2
+                    );
+                    if progress.is_hidden() {
+                        eprintln!("{line}");
+                    } else {
+                        progress.println(line);
+                    }
+                }
             }
             StudyEvent::Row { row, done } => {
                 progress.set_message(format!("{label}, t = {:.3}", row.t));

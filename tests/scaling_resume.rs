@@ -26,9 +26,12 @@ const STUDY: [&str; 8] = [
 ];
 
 fn scaling(dir: &Path, extra: &[&str]) -> std::process::Output {
+    scaling_with(&[&STUDY[..], extra].concat(), dir)
+}
+
+fn scaling_with(args: &[&str], dir: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_scaling"))
-        .args(STUDY)
-        .args(extra)
+        .args(args)
         .arg("--out-dir")
         .arg(dir)
         .output()
@@ -143,6 +146,78 @@ fn an_interrupted_study_resumes_to_the_same_files() {
         "{message}"
     );
     assert_eq!(before, std::fs::read(broken.join("scaling.csv")).unwrap());
+}
+
+/// One size long enough to be killed while it runs, with a checkpoint at every pause.
+const ONE_SIZE: [&str; 10] = [
+    "--sites",
+    "3",
+    "--n-total",
+    "80",
+    "--t-max",
+    "2",
+    "--steps",
+    "8",
+    "--checkpoint-every",
+    "0",
+];
+
+#[test]
+fn a_size_killed_while_it_runs_continues_from_its_checkpoint_to_the_same_files() {
+    let whole = scratch_dir("size-whole");
+    let start = Instant::now();
+    let result = scaling_with(&ONE_SIZE, &whole);
+    let full = start.elapsed();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let checkpoint_name = "size_40_40.checkpoint";
+    assert!(
+        !whole.join(checkpoint_name).exists(),
+        "a finished size removes its checkpoint"
+    );
+
+    // The same study, killed (SIGKILL) half-way through its only size.
+    let broken = scratch_dir("size-broken");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scaling"))
+        .args(ONE_SIZE)
+        .arg("--out-dir")
+        .arg(&broken)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let checkpoint = broken.join(checkpoint_name);
+    let start = Instant::now();
+    while !checkpoint.exists() || start.elapsed() < full / 2 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before it could be killed"
+        );
+        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(checkpoint.exists() && !broken.join("scaling.csv").exists());
+
+    // The same command continues the size from its checkpoint and ends with the same bytes.
+    let resumed = scaling_with(&ONE_SIZE, &broken);
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("continuing from its checkpoint"),
+        "{stderr}"
+    );
+    for file in ["scaling.csv", "fit.csv"] {
+        let (a, b) = (
+            std::fs::read(whole.join(file)).unwrap(),
+            std::fs::read(broken.join(file)).unwrap(),
+        );
+        assert!(a == b, "{file} differs after continuing the size");
+    }
+    assert!(!checkpoint.exists());
 }
 
 #[test]

@@ -4,17 +4,16 @@
 //! from it when the same command is run again ([`crate::evolution::checkpoint`]). Binaries stay thin:
 //! parse → [`Experiment`] → their own table.
 
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use indicatif::ProgressBar;
 use serde::Serialize;
 
 use crate::app::config::Options;
 use crate::app::report::{provenance_path, write_provenance, CsvTable};
-use crate::evolution::checkpoint::{self, Checkpoint, CheckpointHeader};
+use crate::evolution::checkpoint::{checkpoint_path, Checkpointer};
 use crate::evolution::propagation::{Progress, PropagatorChoice};
 use crate::studies::dynamics::{DynamicsProblem, DynamicsSummary, Resume};
 use crate::studies::memory::MeasurementMemory;
@@ -76,17 +75,7 @@ pub struct Experiment {
     provenance: Provenance,
     progress: ProgressBar,
     start: Instant,
-    checkpoint: Checkpointing,
-}
-
-/// The checkpoint of a run: where it goes, what identifies the run, how often it is written,
-/// and the one read back at the start, until the run takes it.
-struct Checkpointing {
-    path: PathBuf,
-    fingerprint: String,
-    every: Option<Duration>,
-    last: Cell<Instant>,
-    found: Option<Checkpoint>,
+    checkpoint: Checkpointer,
 }
 
 impl Experiment {
@@ -142,15 +131,15 @@ impl Experiment {
             hartree_steps: None,
             resumed_at: None,
         };
-        let checkpoint = Checkpointing::open(program, &options, &out, dimensions.total())?;
+        let checkpoint = open_checkpoint(program, &options, &out, dimensions.total())?;
         // `auto` is decided once, here; the run and its provenance use the decision.
-        let planned = match &checkpoint.found {
+        let planned = match checkpoint.found() {
             Some(found) => found.header.propagator()?,
             None => fresh_plan,
         };
         problem.propagator = planned;
         let mut provenance = provenance;
-        provenance.resumed_at = checkpoint.found.as_ref().map(|c| c.header.time);
+        provenance.resumed_at = checkpoint.found().map(|c| c.header.time);
         write_provenance(&out, &options, &provenance)?;
         eprintln!(
             "{program}: M = {}, N1 = {}, N2 = {}, D = {} x {} = {}, {} propagator, about {:.2} GiB, writing {}",
@@ -166,12 +155,12 @@ impl Experiment {
         );
         let progress =
             crate::app::report::progress_bar(problem.times.len() as u64, "{pos}/{len} times");
-        if let Some(found) = &checkpoint.found {
+        if let Some(found) = checkpoint.found() {
             eprintln!(
                 "{program}: continuing from the checkpoint at t = {} ({} matvecs done) in {}",
                 found.header.time,
                 found.header.matvecs,
-                checkpoint.path.display()
+                checkpoint.path().display()
             );
         }
         Ok(Experiment {
@@ -189,10 +178,10 @@ impl Experiment {
     /// The output tables, each `(path, header)`: created afresh, or, when continuing from a
     /// checkpoint, cut back to the rows it records.
     pub fn tables(&self, tables: &[(&Path, &[&str])]) -> Result<Vec<CsvTable>> {
-        let lengths = self.checkpoint.found.as_ref().map(|c| &c.header.tables);
+        let lengths = self.checkpoint.found().map(|c| &c.header.tables);
         if let Some(lengths) = lengths.filter(|l| l.len() != tables.len()) {
             return Err(Error::invalid(
-                format!("checkpoint {}", self.checkpoint.path.display()),
+                format!("checkpoint {}", self.checkpoint.path().display()),
                 format!(
                     "records {} tables where this run writes {}; delete it to start afresh",
                     lengths.len(),
@@ -213,7 +202,7 @@ impl Experiment {
     /// The point to continue from, if a checkpoint of this run was found (taken once), with
     /// the experiment's running values saved with it.
     pub fn resume(&mut self) -> Result<Option<(Resume, Vec<f64>)>> {
-        let Some(found) = self.checkpoint.found.take() else {
+        let Some(found) = self.checkpoint.take() else {
             return Ok(None);
         };
         let header = found.header;
@@ -239,28 +228,9 @@ impl Experiment {
         tables: &[&CsvTable],
         running: &[f64],
     ) -> Result<()> {
-        let checkpoint = &self.checkpoint;
-        let due = checkpoint
-            .every
-            .is_some_and(|every| checkpoint.last.get().elapsed() >= every);
-        if !due {
-            return Ok(());
-        }
-        let lengths = tables
-            .iter()
-            .map(|t| t.bytes())
-            .collect::<Result<Vec<_>>>()?;
-        let header = CheckpointHeader::new(
-            &checkpoint.fingerprint,
-            propagator,
-            progress,
-            lengths,
-            running.to_vec(),
-            state.len(),
-        );
-        checkpoint::write(&checkpoint.path, &header, state)?;
-        checkpoint.last.set(Instant::now());
-        Ok(())
+        let lengths = || tables.iter().map(|t| t.bytes()).collect::<Result<Vec<_>>>();
+        self.checkpoint
+            .pause(progress, propagator, state, lengths, running)
     }
 
     /// Marks the output times done before a checkpoint the run continues from.
@@ -298,7 +268,7 @@ impl Experiment {
         p.propagation_error_estimate = Some(summary.propagation.error_estimate);
         p.hartree_steps = Some(summary.hartree.steps);
         write_provenance(&self.out, &self.options, &self.provenance)?;
-        checkpoint::remove(&self.checkpoint.path)?;
+        self.checkpoint.remove()?;
         let mut files = vec![self.out.display().to_string()];
         files.extend(also_wrote.iter().map(|f| f.display().to_string()));
         files.push(provenance_path(&self.out).display().to_string());
@@ -318,48 +288,28 @@ impl Experiment {
     }
 }
 
-impl Checkpointing {
-    /// The checkpoint beside `out`, read back if there is one of this same run (a checkpoint of
-    /// another run is refused, with the way out).
-    fn open(program: &str, options: &Options, out: &Path, dimension: usize) -> Result<Self> {
-        let path = checkpoint::checkpoint_path(out);
-        let described = Options {
-            checkpoint_every: None,
-            provenance: None,
-            ..options.clone()
-        };
-        let fingerprint = format!(
-            "{program} {}\n{}",
-            env!("CARGO_PKG_VERSION"),
-            toml::to_string(&described)
-                .map_err(|e| Error::Numerical(format!("serialising options: {e}")))?
-        );
-        let every = match options.checkpoint_every.unwrap_or(300.0) {
-            s if s.is_nan() || s < 0.0 => {
-                return Err(Error::invalid(
-                    "--checkpoint-every",
-                    format!("must be a number of seconds >= 0 (or inf), got {s}"),
-                ))
-            }
-            // Beyond what a Duration holds (about 5·10¹¹ years) is never too.
-            s => Duration::try_from_secs_f64(s).ok(),
-        };
-        let found = checkpoint::read(&path, |header| {
-            if header.fingerprint != fingerprint || header.dimension != dimension {
-                return Err(Error::invalid(
-                    format!("checkpoint {}", path.display()),
-                    "belongs to a run of another model or other options; rerun that command to \
-                     continue it, or delete the checkpoint (or choose another --out) to start this one",
-                ));
-            }
-            Ok(())
-        })?;
-        Ok(Checkpointing {
-            path,
-            fingerprint,
-            every,
-            last: Cell::new(Instant::now()),
-            found,
-        })
-    }
+/// The checkpoint beside `out` of the run of `program` with `options` (see [`Checkpointer`]).
+fn open_checkpoint(
+    program: &str,
+    options: &Options,
+    out: &Path,
+    dimension: usize,
+) -> Result<Checkpointer> {
+    let described = Options {
+        checkpoint_every: None,
+        provenance: None,
+        ..options.clone()
+    };
+    let fingerprint = format!(
+        "{program} {}\n{}",
+        env!("CARGO_PKG_VERSION"),
+        toml::to_string(&described)
+            .map_err(|e| Error::Numerical(format!("serialising options: {e}")))?
+    );
+    Checkpointer::open(
+        checkpoint_path(out),
+        fingerprint,
+        options.checkpoint_every,
+        dimension,
+    )
 }

@@ -13,9 +13,11 @@
 //! little-endian (re, im) pairs of f64. It is written to a temporary file, synced and renamed
 //! over the previous checkpoint, so a kill at any moment leaves either the old or the new one.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -205,6 +207,111 @@ pub fn read(
         return Err(damaged("longer than its header says"));
     }
     Ok(Some(Checkpoint { header, state }))
+}
+
+/// The interval between checkpoints when none is asked for (seconds).
+pub const DEFAULT_INTERVAL: f64 = 300.0;
+
+/// The checkpoint of a run: where it goes, what identifies the run, how often it is written,
+/// and the one read back at the start, until the run takes it.
+#[derive(Debug)]
+pub struct Checkpointer {
+    path: PathBuf,
+    fingerprint: String,
+    every: Option<Duration>,
+    last: Cell<Instant>,
+    found: Option<Checkpoint>,
+}
+
+impl Checkpointer {
+    /// The checkpoint at `path` of the run described by `fingerprint` (its program and
+    /// resolved options), written every `every_seconds` (default [`DEFAULT_INTERVAL`]; 0: at
+    /// every pause; inf: never); one found there is read back if it is of this same run and
+    /// refused, with the way out, if it is of another.
+    pub fn open(
+        path: PathBuf,
+        fingerprint: String,
+        every_seconds: Option<f64>,
+        dimension: usize,
+    ) -> Result<Self> {
+        let every = match every_seconds.unwrap_or(DEFAULT_INTERVAL) {
+            s if s.is_nan() || s < 0.0 => {
+                return Err(Error::invalid(
+                    "--checkpoint-every",
+                    format!("must be a number of seconds >= 0 (or inf), got {s}"),
+                ))
+            }
+            // Beyond what a Duration holds (about 5·10¹¹ years) is never too.
+            s => Duration::try_from_secs_f64(s).ok(),
+        };
+        let found = read(&path, |header| {
+            if header.fingerprint != fingerprint || header.dimension != dimension {
+                return Err(Error::invalid(
+                    format!("checkpoint {}", path.display()),
+                    "belongs to a run of another model or other options; rerun that command to \
+                     continue it, or delete the checkpoint (or choose another output) to start this one",
+                ));
+            }
+            Ok(())
+        })?;
+        Ok(Checkpointer {
+            path,
+            fingerprint,
+            every,
+            last: Cell::new(Instant::now()),
+            found,
+        })
+    }
+
+    /// Where the checkpoint goes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The checkpoint read back at the start, until it is taken.
+    pub fn found(&self) -> Option<&Checkpoint> {
+        self.found.as_ref()
+    }
+
+    /// Takes the checkpoint read back at the start (once).
+    pub fn take(&mut self) -> Option<Checkpoint> {
+        self.found.take()
+    }
+
+    /// At a pause of the propagator: writes a checkpoint if the interval has passed since the
+    /// last one (the state, the progress, the byte lengths of the output tables, asked of
+    /// `tables` only then, and `running`, the experiment's own values to continue with).
+    pub fn pause(
+        &self,
+        progress: &Progress,
+        propagator: PropagatorChoice,
+        state: &[C64],
+        tables: impl FnOnce() -> Result<Vec<u64>>,
+        running: &[f64],
+    ) -> Result<()> {
+        let due = self
+            .every
+            .is_some_and(|every| self.last.get().elapsed() >= every);
+        if !due {
+            return Ok(());
+        }
+        let header = CheckpointHeader::new(
+            &self.fingerprint,
+            propagator,
+            progress,
+            tables()?,
+            running.to_vec(),
+            state.len(),
+        );
+        write(&self.path, &header, state)?;
+        self.last.set(Instant::now());
+        Ok(())
+    }
+
+    /// Removes the checkpoint of the finished run.
+    pub fn remove(&self) -> Result<()> {
+        remove(&self.path)
+    }
 }
 
 /// Removes the checkpoint of a finished run (nothing if there is none).

@@ -56,6 +56,8 @@ pub struct ManyBodyHamiltonian {
     columns: usize,
     hops_a: SpeciesOperator,
     hops_b: HopChannels,
+    /// The same hops by target column, when their coefficients are real.
+    hops_b_by_target: Option<TargetHops>,
     diagonal_a: Vec<f64>,
     diagonal_b: Vec<f64>,
     /// n^A_x(a), M entries per row a.
@@ -89,8 +91,11 @@ struct Lanes([f64; 2 * TILE_ROWS]);
 
 /// out_b ← d_b ⊙ x_b with d_b = (offset + c_b) + Σ n ⊙ g_b over the sites (n, the first column
 /// of g) in order, lane by lane: a tile's diagonal entries d(a, b) = d_A(a) + d_B(b) +
-/// Σ_x n^A_x(a) g_x(b) times its entries.
+/// Σ_x n^A_x(a) g_x(b) times its entries; then, with `hops`, out_b ← out_b + w_j x_{s_j} over
+/// the hops (s_j, w_j) of target b in order, each a product then a sum (H_B, see
+/// [`TargetHops`]).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn diagonal_products(
     out: &mut [Lanes],
     x: &[Lanes],
@@ -98,32 +103,46 @@ fn diagonal_products(
     c: &[f64],
     sites: &[(usize, Lanes)],
     field: &[f64],
+    hops: Option<&TargetHops>,
     unit: VectorUnit,
 ) {
     let columns = out.len();
     assert!(x.len() == columns && c.len() == columns);
     assert!(sites.iter().all(|&(base, _)| base + columns <= field.len()));
+    if let Some(hops) = hops {
+        assert!(hops.start.len() == columns + 1);
+        assert!(hops.sources.iter().all(|&s| (s as usize) < columns));
+    }
     #[cfg(target_arch = "x86_64")]
     if unit == VectorUnit::Avx512 {
-        // SAFETY: the processor has AVX-512F (detected when H was built); lengths checked.
-        unsafe { diagonal_products_avx512(out, x, offset, c, sites, field) };
+        // SAFETY: the processor has AVX-512F (detected when H was built); lengths and indices
+        // checked.
+        unsafe { diagonal_products_avx512(out, x, offset, c, sites, field, hops) };
         return;
     }
     let _ = unit;
-    for (b, (out, x)) in out.iter_mut().zip(x).enumerate() {
+    for b in 0..columns {
         let mut d = Lanes(std::array::from_fn(|l| offset.0[l] + c[b]));
         for (base, n) in sites {
             let g = field[base + b];
             d.0.iter_mut().zip(&n.0).for_each(|(d, &n)| *d += n * g);
         }
-        out.0 = std::array::from_fn(|l| d.0[l] * x.0[l]);
+        let xb = x[b].0;
+        let mut acc: [f64; 2 * TILE_ROWS] = std::array::from_fn(|l| d.0[l] * xb[l]);
+        if let Some(hops) = hops {
+            for j in hops.start[b] as usize..hops.start[b + 1] as usize {
+                let (w, source) = (hops.weights[j], x[hops.sources[j] as usize].0);
+                acc = std::array::from_fn(|l| acc[l] + w * source[l]);
+            }
+        }
+        out[b].0 = acc;
     }
 }
 
 /// [`diagonal_products`] in AVX-512, one column per vector: the same products and sums.
 ///
 /// # Safety
-/// AVX-512F; the lengths as checked by [`diagonal_products`].
+/// AVX-512F; the lengths and indices as checked by [`diagonal_products`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[inline]
@@ -134,6 +153,7 @@ unsafe fn diagonal_products_avx512(
     c: &[f64],
     sites: &[(usize, Lanes)],
     field: &[f64],
+    hops: Option<&TargetHops>,
 ) {
     use std::arch::x86_64::*;
     // SAFETY: aligned lines (Lanes is 64-byte aligned), indices in bounds by the checks of the
@@ -146,9 +166,77 @@ unsafe fn diagonal_products_avx512(
                 let g = _mm512_set1_pd(*field.get_unchecked(base + b));
                 d = _mm512_add_pd(d, _mm512_mul_pd(_mm512_load_pd(n.0.as_ptr()), g));
             }
-            let x = _mm512_load_pd(x.get_unchecked(b).0.as_ptr());
-            _mm512_store_pd(out.get_unchecked_mut(b).0.as_mut_ptr(), _mm512_mul_pd(d, x));
+            let xb = _mm512_load_pd(x.get_unchecked(b).0.as_ptr());
+            let mut acc = _mm512_mul_pd(d, xb);
+            if let Some(hops) = hops {
+                let (from, to) = (
+                    *hops.start.get_unchecked(b) as usize,
+                    *hops.start.get_unchecked(b + 1) as usize,
+                );
+                for j in from..to {
+                    let w = _mm512_set1_pd(*hops.weights.get_unchecked(j));
+                    let source = *hops.sources.get_unchecked(j) as usize;
+                    let xs = _mm512_load_pd(x.get_unchecked(source).0.as_ptr());
+                    acc = _mm512_add_pd(acc, _mm512_mul_pd(w, xs));
+                }
+            }
+            _mm512_store_pd(out.get_unchecked_mut(b).0.as_mut_ptr(), acc);
         }
+    }
+}
+
+/// The hops of H_B gathered by target column, when every hop coefficient is real: for target
+/// b, the sources b′ and weights T_{yx}·amplitude of its hops in channel order — the order in
+/// which the segments of [`HopChannels`] add them — so that a column adds its hops in
+/// registers, after its diagonal, and is written once.
+#[derive(Clone, Debug)]
+struct TargetHops {
+    /// The hops of target b are [start[b], start[b + 1]).
+    start: Vec<u32>,
+    sources: Vec<u32>,
+    weights: Vec<f64>,
+}
+
+impl TargetHops {
+    /// The hops of `channels` by target; `None` when a coefficient is complex (then the
+    /// segments are applied channel by channel) or the count does not fit the indices.
+    fn new(channels: &HopChannels, columns: usize) -> Option<Self> {
+        let mut count = vec![0usize; columns + 1];
+        for (t, segment, _, _) in channels.segment_iter() {
+            if t.im != 0.0 {
+                return None;
+            }
+            for i in 0..segment.len as usize {
+                count[segment.target as usize + i + 1] += 1;
+            }
+        }
+        for b in 0..columns {
+            count[b + 1] += count[b];
+        }
+        let total = count[columns];
+        let start = count
+            .iter()
+            .map(|&c| u32::try_from(c).ok())
+            .collect::<Option<Vec<u32>>>()?;
+        let mut next = count;
+        let (mut sources, mut weights) = (vec![0u32; total], vec![0.0; total]);
+        for (_, segment, _, scaled) in channels.segment_iter() {
+            for (i, &w) in scaled.iter().enumerate() {
+                let slot = &mut next[segment.target as usize + i];
+                sources[*slot] = segment.source + i as u32;
+                weights[*slot] = w;
+                *slot += 1;
+            }
+        }
+        Some(TargetHops {
+            start,
+            sources,
+            weights,
+        })
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.start.len() * 4 + self.sources.len() * 12
     }
 }
 
@@ -379,6 +467,7 @@ impl ManyBodyHamiltonian {
             rows: basis_a.dim(),
             columns: basis_b.dim(),
             hops_a,
+            hops_b_by_target: TargetHops::new(&hops_b, basis_b.dim()),
             hops_b,
             diagonal_a,
             diagonal_b,
@@ -465,6 +554,10 @@ impl ManyBodyHamiltonian {
         self.hops_a.nonzeros() * 20
             + (self.rows + 1) * 8
             + self.hops_b.memory_bytes()
+            + self
+                .hops_b_by_target
+                .as_ref()
+                .map_or(0, TargetHops::memory_bytes)
             + (self.diagonal_a.len() + self.diagonal_b.len()) * 8
             + (self.occupations_a.len() + self.field_b.len()) * 8
             + (self.interaction_a.len() + self.interaction_b.len()) * 8
@@ -510,6 +603,7 @@ impl ManyBodyHamiltonian {
                 sites.push((site * columns, n));
             }
         }
+        let by_target = self.hops_b_by_target.as_ref();
         diagonal_products(
             local,
             tile,
@@ -517,10 +611,12 @@ impl ManyBodyHamiltonian {
             &self.diagonal_b,
             sites,
             &self.field_b,
+            by_target,
             self.vector_unit,
         );
-        // H_B, channel by channel.
-        for (t, segment, amplitudes, scaled) in self.hops_b.segment_iter() {
+        // H_B, channel by channel, when its hops are not gathered by target.
+        let segments = self.hops_b.segment_iter().filter(|_| by_target.is_none());
+        for (t, segment, amplitudes, scaled) in segments {
             let (target, source) = (segment.target as usize, segment.source as usize);
             let len = segment.len as usize;
             let out = &mut local[target..target + len];
@@ -1041,8 +1137,33 @@ mod tests {
                     (0, Lanes(std::array::from_fn(|l| (l / 2) as f64))),
                     (2 * columns, Lanes([2.0; 2 * TILE_ROWS])),
                 ];
+                // Target b has hops from (b + k) mod columns for k < b mod 3.
+                let mut hops = TargetHops {
+                    start: vec![0],
+                    sources: Vec::new(),
+                    weights: Vec::new(),
+                };
+                for b in 0..columns {
+                    for k in 0..b % 3 {
+                        hops.sources.push(((b + k) % columns) as u32);
+                        hops.weights.push(0.7 - 0.2 * (b + k) as f64);
+                    }
+                    hops.start.push(hops.sources.len() as u32);
+                }
                 let mut out = vec![Lanes::default(); columns];
-                diagonal_products(&mut out, &tile, &offset, &c, &sites, &field, unit);
+                diagonal_products(&mut out, &tile, &offset, &c, &sites, &field, None, unit);
+                let mut hopped = vec![Lanes::default(); columns];
+                let local = (&offset, &c[..], &sites[..], &field[..]);
+                diagonal_products(
+                    &mut hopped,
+                    &tile,
+                    local.0,
+                    local.1,
+                    local.2,
+                    local.3,
+                    Some(&hops),
+                    unit,
+                );
                 let w = values(columns, 0.53);
                 let before = out.clone();
                 add_products(&mut out, &w, &tile, unit);
@@ -1056,6 +1177,12 @@ mod tests {
                         assert_eq!(before[b].0[l].to_bits(), product.to_bits(), "{unit:?}");
                         let sum = product + w[b] * tile[b].0[l];
                         assert_eq!(out[b].0[l].to_bits(), sum.to_bits(), "{unit:?}");
+                        let mut with_hops = product;
+                        for k in 0..b % 3 {
+                            let source = (b + k) % columns;
+                            with_hops += (0.7 - 0.2 * (b + k) as f64) * tile[source].0[l];
+                        }
+                        assert_eq!(hopped[b].0[l].to_bits(), with_hops.to_bits(), "{unit:?}");
                     }
                 }
             }

@@ -10,12 +10,13 @@ use serde::Serialize;
 
 use super::figures::write_figures;
 use super::plan::{SizeRecord, StudyPlan, FIT_FILE, META_FILE, TABLE_FILE};
-use super::study::{run_size, ScalingRow};
+use super::study::{run_size, ScalingRow, SizeResume, ROW_NUMBERS};
 use super::table::{FitRow, ScalingTable};
 use crate::app::config::Options;
 use crate::app::report::{utc_timestamp, write_atomically, Provenance};
 use crate::evolution::bogoliubov::BogoliubovSystem;
-use crate::studies::dynamics::DynamicsProblem;
+use crate::evolution::checkpoint::{Checkpoint, Checkpointer};
+use crate::studies::dynamics::{DynamicsProblem, Resume};
 use crate::studies::memory::available_memory;
 use crate::studies::scaling::plan::Settings;
 use crate::{Error, Result};
@@ -35,6 +36,8 @@ pub enum StudyEvent<'a> {
         n2: usize,
         /// D = D_A D_B.
         dimension: usize,
+        /// The time of the checkpoint the size continues from, if it was interrupted.
+        resumed_at: Option<f64>,
     },
     /// A row is known; `done` is the fraction of the run's work done so far (work of a size
     /// ∝ D (N₁+N₂): the matvecs grow with ‖H‖ ∝ N, and each costs ∝ D).
@@ -208,29 +211,53 @@ impl Study {
                 self.plan.check_memory(&[i], available).map_err(stopped)?;
             }
             let dimension = size.problem.dimensions()?.total();
+            let mut checkpoint = self.size_checkpoint(i, dimension).map_err(stopped)?;
+            let (from, wall_before) = match checkpoint.as_mut().and_then(|c| c.take()) {
+                Some(found) => {
+                    let (resumed, wall) = size_resume(found).map_err(stopped)?;
+                    (Some(resumed), wall)
+                }
+                None => (None, 0.0),
+            };
             on_event(StudyEvent::SizeStarted {
                 position: position + 1,
                 pending: pending.len(),
                 n1,
                 n2,
                 dimension,
+                resumed_at: from.as_ref().map(|f| f.resume.progress.time),
             })?;
             let size_start = Instant::now();
             let per_row = cost(&size.problem) / total_cost.max(1.0) / steps as f64;
-            let (rows, summary) = run_size(&size.problem, &self.plan.exponents, |row| {
-                done += per_row;
-                on_event(StudyEvent::Row {
-                    row,
-                    done: done.min(1.0),
-                })
-            })
+            done += per_row * from.as_ref().map_or(0, |f| f.rows.len()) as f64;
+            let (rows, summary) = run_size(
+                &size.problem,
+                &self.plan.exponents,
+                from,
+                |row| {
+                    done += per_row;
+                    on_event(StudyEvent::Row {
+                        row,
+                        done: done.min(1.0),
+                    })
+                },
+                |progress, propagator, state, rows| {
+                    let Some(checkpoint) = &checkpoint else {
+                        return Ok(());
+                    };
+                    let wall = wall_before + size_start.elapsed().as_secs_f64();
+                    let mut running = vec![wall];
+                    running.extend(rows.iter().flat_map(ScalingRow::to_numbers));
+                    checkpoint.pause(progress, propagator, state, || Ok(Vec::new()), &running)
+                },
+            )
             .map_err(stopped)?;
             self.table.insert(&rows);
             let record = SizeRecord {
                 n1,
                 n2,
                 dimension,
-                wall_seconds: size_start.elapsed().as_secs_f64(),
+                wall_seconds: wall_before + size_start.elapsed().as_secs_f64(),
                 matvecs: summary.propagation.matvecs,
                 krylov_error_estimate: summary.propagation.error_estimate,
                 propagator: Some(summary.propagator.to_string()),
@@ -242,6 +269,9 @@ impl Study {
             sizes.sort_by_key(|r| (r.n1 + r.n2, r.n1));
             self.write_outputs()?;
             self.write_meta()?;
+            if let Some(checkpoint) = &checkpoint {
+                checkpoint.remove()?;
+            }
             on_event(StudyEvent::SizeFinished(&record))?;
         }
         if pending.is_empty() {
@@ -251,6 +281,37 @@ impl Study {
             .run
             .complete(self.start.elapsed().as_secs_f64());
         self.write_meta()
+    }
+
+    /// The checkpoint of size `i` in the study's directory (none for a study kept in memory):
+    /// `size_N1_N2.checkpoint`, written every `checkpoint-every` seconds while the size runs
+    /// and removed when it is in the table. Its fingerprint is the size's whole description.
+    fn size_checkpoint(&self, i: usize, dimension: usize) -> Result<Option<Checkpointer>> {
+        let size = &self.plan.sizes[i];
+        let Some(path) = self
+            .plan
+            .file(&format!("size_{}_{}.checkpoint", size.n1, size.n2))
+        else {
+            return Ok(None);
+        };
+        let described = Options {
+            checkpoint_every: None,
+            provenance: None,
+            propagator: None,
+            ..size.options.clone()
+        };
+        let text = |e: toml::ser::Error| Error::Numerical(format!("serialising a size: {e}"));
+        let fingerprint = format!(
+            "scaling {}\n{}\n{}",
+            env!("CARGO_PKG_VERSION"),
+            toml::to_string(&described).map_err(text)?,
+            toml::to_string(&Settings {
+                out_dir: None,
+                ..self.plan.settings.clone()
+            })
+            .map_err(text)?
+        );
+        Checkpointer::open(path, fingerprint, size.options.checkpoint_every, dimension).map(Some)
     }
 
     /// The table, the fits and the figures, for a study with a directory.
@@ -283,4 +344,31 @@ impl Study {
             ),
         )
     }
+}
+
+/// The point an interrupted size continues from, and the wall time it had taken, from its
+/// checkpoint (running values: the wall seconds, then the rows' numbers).
+fn size_resume(found: Checkpoint) -> Result<(SizeResume, f64)> {
+    let header = found.header;
+    let damaged = || {
+        Error::invalid(
+            "size checkpoint",
+            "its rows cannot be read back; delete it to run the size afresh",
+        )
+    };
+    let (&wall, numbers) = header.running.split_first().ok_or_else(damaged)?;
+    if numbers.len() % ROW_NUMBERS != 0 {
+        return Err(damaged());
+    }
+    let rows = numbers
+        .chunks_exact(ROW_NUMBERS)
+        .map(ScalingRow::from_numbers)
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(damaged)?;
+    let resume = Resume {
+        progress: header.progress(),
+        propagator: header.propagator()?,
+        state: found.state,
+    };
+    Ok((SizeResume { resume, rows }, wall))
 }

@@ -1,14 +1,15 @@
 //! One size of a scaling study: the exact dynamics at (N₁, N₂) with, at every output time, the
 //! indicators, the proof's terms against their bounds, and Theorem 2.1 (SPEC §6).
 
+use crate::evolution::propagation::{Progress, PropagatorChoice};
 use crate::measure::context::TimeContext;
 use crate::measure::counting::CondensateFrame;
 use crate::proof::bounds::ProofConstants;
 use crate::proof::energy::{energy_integral, kappa_energy};
 use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
 use crate::proof::{norms::ExponentChoice, snapshot::ProofSnapshot};
-use crate::studies::dynamics::{DynamicsProblem, DynamicsSummary};
-use crate::Result;
+use crate::studies::dynamics::{DynamicsProblem, DynamicsSummary, Resume, Stage};
+use crate::{Result, C64};
 
 /// The figures of one row of `scaling.csv`: one size, one output time.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -64,14 +65,104 @@ impl ScalingRow {
     pub fn gronwall_bound(&self) -> Option<f64> {
         self.log_gronwall_bound.map(f64::exp)
     }
+
+    /// The row as [`ROW_NUMBERS`] numbers, for a checkpoint (each optional value as a flag, 1
+    /// present or 0 absent, and the value); [`ScalingRow::from_numbers`] reads them back bit
+    /// for bit.
+    pub fn to_numbers(&self) -> Vec<f64> {
+        let mut out = vec![self.n1 as f64, self.n2 as f64];
+        out.extend([
+            self.t,
+            self.alpha11,
+            self.alpha10,
+            self.alpha01,
+            self.n_alpha11,
+            self.max_ratio_v12,
+            self.dalpha,
+            self.kappa_eff,
+            self.kappa,
+            self.kappa_tight,
+            self.max_ratio_tight,
+            self.error_estimate,
+        ]);
+        for value in [
+            self.log_gronwall_bound,
+            self.log_gronwall_bound_tight,
+            self.max_ratio_v1,
+            self.max_ratio_v2,
+            self.alpha11_vs_2_10,
+            self.log_gronwall_bound_energy[0],
+            self.log_gronwall_bound_energy[1],
+        ] {
+            out.extend([f64::from(u8::from(value.is_some())), value.unwrap_or(0.0)]);
+        }
+        out
+    }
+
+    /// The row of [`ScalingRow::to_numbers`]; `None` if `numbers` cannot be one.
+    pub fn from_numbers(numbers: &[f64]) -> Option<Self> {
+        let &[n1, n2, t, alpha11, alpha10, alpha01, n_alpha11, max_ratio_v12, dalpha, kappa_eff, kappa, kappa_tight, max_ratio_tight, error_estimate, ref optional @ ..] =
+            numbers
+        else {
+            return None;
+        };
+        let count =
+            |n: f64| (n >= 0.0 && n.fract() == 0.0 && n < 2f64.powi(53)).then_some(n as usize);
+        let mut values = optional.chunks_exact(2).map(|pair| match pair[0] {
+            1.0 => Some(Some(pair[1])),
+            0.0 => Some(None),
+            _ => None,
+        });
+        let mut next = || values.next().flatten();
+        let row = ScalingRow {
+            n1: count(n1)?,
+            n2: count(n2)?,
+            t,
+            alpha11,
+            alpha10,
+            alpha01,
+            n_alpha11,
+            log_gronwall_bound: next()?,
+            log_gronwall_bound_tight: next()?,
+            max_ratio_v1: next()?,
+            max_ratio_v2: next()?,
+            max_ratio_v12,
+            dalpha,
+            kappa_eff,
+            kappa,
+            kappa_tight,
+            max_ratio_tight,
+            error_estimate,
+            alpha11_vs_2_10: next()?,
+            log_gronwall_bound_energy: [next()?, next()?],
+        };
+        (optional.len() == ROW_NUMBERS - 14).then_some(row)
+    }
+}
+
+/// How many numbers [`ScalingRow::to_numbers`] gives: 14 values and 7 optional ones.
+pub const ROW_NUMBERS: usize = 28;
+
+/// Where an interrupted size stood: the point of the propagation to continue from and the rows
+/// it had made (the running values, α(0) and κ_eff so far, are in them).
+#[derive(Debug)]
+pub struct SizeResume {
+    /// The propagation's state and progress.
+    pub resume: Resume,
+    /// The rows made before the interruption.
+    pub rows: Vec<ScalingRow>,
 }
 
 /// Runs one size: the dynamics of `problem` with the proof evaluated at every output time,
-/// handing each row to `on_row` as soon as it is known (an error from it stops the run).
+/// handing each row to `on_row` as soon as it is known (an error from it stops the run), and
+/// the propagator's pauses, with the rows so far, to `on_pause` (for a checkpoint). From
+/// `from`, a pause of an earlier run of the same size, it continues bit for bit.
 pub fn run_size(
     problem: &DynamicsProblem,
     exponents: &ExponentChoice,
+    from: Option<SizeResume>,
     mut on_row: impl FnMut(&ScalingRow) -> Result<()>,
+    mut on_pause: impl FnMut(&Progress, PropagatorChoice, &[C64], &[ScalingRow]) -> Result<()>,
 ) -> Result<(Vec<ScalingRow>, DynamicsSummary)> {
     let model = &problem.model;
     let (n1, n2) = (model.species_a().particles, model.species_b().particles);
@@ -95,10 +186,20 @@ pub fn run_size(
         .map(|constants| kappa_energy(model.c1(), model.c2(), constants));
     let covered = proof_covers(model);
     let mut frame: Option<CondensateFrame> = None;
-    let mut rows = Vec::with_capacity(problem.times.len());
-    let mut alpha_zero = None;
-    let mut kappa_eff: f64 = 0.0;
-    let summary = problem.evolve(|moment| {
+    let (resume, mut rows) = match from {
+        Some(from) => (Some(from.resume), from.rows),
+        None => (None, Vec::with_capacity(problem.times.len())),
+    };
+    // The running values: α(0) is the first row's, κ_eff the last row's (a running maximum).
+    let mut alpha_zero = rows.first().map(|r: &ScalingRow| r.alpha11);
+    let mut kappa_eff: f64 = rows.last().map_or(0.0, |r| r.kappa_eff);
+    let summary = problem.evolve_from(resume, |stage| {
+        let moment = match stage {
+            Stage::Moment(moment) => moment,
+            Stage::Pause(progress, propagator, state) => {
+                return on_pause(progress, propagator, state, &rows)
+            }
+        };
         let frame = match &frame {
             Some(f) => f,
             None => frame.insert(CondensateFrame::new(moment.basis_a, moment.basis_b)?),
@@ -151,4 +252,52 @@ pub fn run_size(
         Ok(())
     })?;
     Ok((rows, summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row with every field distinct, some optional values absent.
+    fn row(absent: bool) -> ScalingRow {
+        let value = |k: u32| f64::from(k) * 0.1 + 1.0 / 3.0;
+        ScalingRow {
+            n1: 17,
+            n2: 23,
+            t: value(1),
+            alpha11: value(2),
+            alpha10: value(3),
+            alpha01: value(4),
+            n_alpha11: value(5),
+            log_gronwall_bound: (!absent).then(|| value(6)),
+            log_gronwall_bound_tight: Some(-value(7)),
+            max_ratio_v1: (!absent).then(|| value(8)),
+            max_ratio_v2: Some(0.0),
+            max_ratio_v12: value(9),
+            dalpha: -value(10),
+            kappa_eff: value(11),
+            kappa: value(12),
+            kappa_tight: value(13),
+            max_ratio_tight: value(14),
+            error_estimate: 1e-300,
+            alpha11_vs_2_10: (!absent).then(|| value(15)),
+            log_gronwall_bound_energy: [Some(f64::MAX), (!absent).then(|| value(16))],
+        }
+    }
+
+    #[test]
+    fn a_row_reads_back_from_its_numbers_and_damaged_numbers_are_refused() {
+        for absent in [false, true] {
+            let numbers = row(absent).to_numbers();
+            assert_eq!(numbers.len(), ROW_NUMBERS);
+            assert_eq!(ScalingRow::from_numbers(&numbers), Some(row(absent)));
+            assert_eq!(ScalingRow::from_numbers(&numbers[1..]), None);
+            let mut flag = numbers.clone();
+            flag[14] = 0.5;
+            assert_eq!(ScalingRow::from_numbers(&flag), None);
+            let mut count = numbers;
+            count[0] = 2.5;
+            assert_eq!(ScalingRow::from_numbers(&count), None);
+        }
+    }
 }

@@ -109,10 +109,8 @@ fn diagonal_products(
     let columns = out.len();
     assert!(x.len() == columns && c.len() == columns);
     assert!(sites.iter().all(|&(base, _)| base + columns <= field.len()));
-    if let Some(hops) = hops {
-        assert!(hops.start.len() == columns + 1);
-        assert!(hops.sources.iter().all(|&s| (s as usize) < columns));
-    }
+    // Its indices were checked against its columns when it was made.
+    assert!(hops.is_none_or(|h| h.columns == columns));
     #[cfg(target_arch = "x86_64")]
     if unit == VectorUnit::Avx512 {
         // SAFETY: the processor has AVX-512F (detected when H was built); lengths and indices
@@ -191,6 +189,7 @@ unsafe fn diagonal_products_avx512(
 /// registers, after its diagonal, and is written once.
 #[derive(Clone, Debug)]
 struct TargetHops {
+    columns: usize,
     /// The hops of target b are [start[b], start[b + 1]).
     start: Vec<u32>,
     sources: Vec<u32>,
@@ -228,7 +227,25 @@ impl TargetHops {
                 *slot += 1;
             }
         }
-        Some(TargetHops {
+        Self::checked(columns, start, sources, weights)
+    }
+
+    /// The table, if its indices hold for `columns` columns: `start` rises from 0 to the
+    /// number of hops, with one entry per column and one more, and every source is a column.
+    fn checked(
+        columns: usize,
+        start: Vec<u32>,
+        sources: Vec<u32>,
+        weights: Vec<f64>,
+    ) -> Option<Self> {
+        let valid = start.len() == columns + 1
+            && start.first() == Some(&0)
+            && start.windows(2).all(|w| w[0] <= w[1])
+            && start.last().is_some_and(|&n| n as usize == sources.len())
+            && sources.len() == weights.len()
+            && sources.iter().all(|&s| (s as usize) < columns);
+        valid.then_some(TargetHops {
+            columns,
             start,
             sources,
             weights,
@@ -275,6 +292,93 @@ unsafe fn add_products_avx512(out: &mut [Lanes], w: &[f64], x: &[Lanes]) {
             _mm512_store_pd(o, _mm512_add_pd(_mm512_load_pd(o), product));
         }
     }
+}
+
+/// The 4 × 4 complex transpose of four 512-bit vectors (complex entry j of vector r to entry r
+/// of vector j), by two rounds of 128-bit shuffles.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn transpose4(
+    [r0, r1, r2, r3]: [std::arch::x86_64::__m512d; 4],
+) -> [std::arch::x86_64::__m512d; 4] {
+    use std::arch::x86_64::*;
+    let t0 = _mm512_shuffle_f64x2::<0x44>(r0, r1);
+    let t1 = _mm512_shuffle_f64x2::<0xEE>(r0, r1);
+    let t2 = _mm512_shuffle_f64x2::<0x44>(r2, r3);
+    let t3 = _mm512_shuffle_f64x2::<0xEE>(r2, r3);
+    [
+        _mm512_shuffle_f64x2::<0x88>(t0, t2),
+        _mm512_shuffle_f64x2::<0xDD>(t0, t2),
+        _mm512_shuffle_f64x2::<0x88>(t1, t3),
+        _mm512_shuffle_f64x2::<0xDD>(t1, t3),
+    ]
+}
+
+/// y_r[b] ← y_r[b] + (h·tile[b]_r + c_x·x_r[b]) for the `rows` rows of `y` and `x` (each
+/// `tile.len()` interleaved complex entries): the tile's lanes laid back into rows and added as
+/// the update of the propagators adds d ⊙ Ψ + H_B Ψ.
+#[inline(always)]
+fn add_back(
+    tile: &[Lanes],
+    rows: usize,
+    y: &mut [f64],
+    x: &[f64],
+    (h, cx): (f64, f64),
+    unit: VectorUnit,
+) {
+    let columns = tile.len();
+    assert!(y.len() >= 2 * rows * columns && x.len() >= 2 * rows * columns);
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if unit == VectorUnit::Avx512 && rows == TILE_ROWS {
+        // SAFETY: the processor has AVX-512F (detected when H was built); lengths checked.
+        done = unsafe { add_back_avx512(tile, y, x, (h, cx)) };
+    }
+    let _ = unit;
+    for (b, t) in tile.iter().enumerate().skip(done) {
+        for r in 0..rows {
+            for part in 0..2 {
+                let k = 2 * (r * columns + b) + part;
+                y[k] += h * t.0[2 * r + part] + cx * x[k];
+            }
+        }
+    }
+}
+
+/// [`add_back`] in AVX-512 for four rows, four columns at a time; returns the columns done.
+///
+/// # Safety
+/// AVX-512F; `y` and `x` hold four rows of `tile.len()` complex entries.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn add_back_avx512(tile: &[Lanes], y: &mut [f64], x: &[f64], (h, cx): (f64, f64)) -> usize {
+    use std::arch::x86_64::*;
+    let columns = tile.len();
+    let (hv, cxv) = (_mm512_set1_pd(h), _mm512_set1_pd(cx));
+    let (t, yp, xp) = (tile.as_ptr().cast::<f64>(), y.as_mut_ptr(), x.as_ptr());
+    for k in 0..columns / 4 {
+        // SAFETY: block k is in bounds of the tile and of the four rows (the caller's guarantee).
+        unsafe {
+            let block = t.add(32 * k);
+            let rows = transpose4([
+                _mm512_load_pd(block),
+                _mm512_load_pd(block.add(8)),
+                _mm512_load_pd(block.add(16)),
+                _mm512_load_pd(block.add(24)),
+            ]);
+            for (r, row) in rows.into_iter().enumerate() {
+                let at = 2 * r * columns + 8 * k;
+                let sum = _mm512_add_pd(
+                    _mm512_mul_pd(hv, row),
+                    _mm512_mul_pd(cxv, _mm512_loadu_pd(xp.add(at))),
+                );
+                _mm512_storeu_pd(yp.add(at), _mm512_add_pd(_mm512_loadu_pd(yp.add(at)), sum));
+            }
+        }
+    }
+    4 * (columns / 4)
 }
 
 /// tile[b] ← (x_0[b], …, x_{rows−1}[b], 0, …): the `rows` rows of `x` (each `tile.len()`
@@ -353,30 +457,26 @@ unsafe fn transpose_tile_avx512(
         // SAFETY: in bounds by the caller's guarantee.
         unsafe {
             let f = from.add(k * from_step);
-            let r0 = _mm512_loadu_pd(f);
-            let r1 = _mm512_loadu_pd(f.add(from_stride));
-            let r2 = _mm512_loadu_pd(f.add(2 * from_stride));
-            let r3 = _mm512_loadu_pd(f.add(3 * from_stride));
-            let t0 = _mm512_shuffle_f64x2::<0x44>(r0, r1);
-            let t1 = _mm512_shuffle_f64x2::<0xEE>(r0, r1);
-            let t2 = _mm512_shuffle_f64x2::<0x44>(r2, r3);
-            let t3 = _mm512_shuffle_f64x2::<0xEE>(r2, r3);
+            let rows = transpose4([
+                _mm512_loadu_pd(f),
+                _mm512_loadu_pd(f.add(from_stride)),
+                _mm512_loadu_pd(f.add(2 * from_stride)),
+                _mm512_loadu_pd(f.add(3 * from_stride)),
+            ]);
             let t = to.add(k * to_step);
-            _mm512_storeu_pd(t, _mm512_shuffle_f64x2::<0x88>(t0, t2));
-            _mm512_storeu_pd(t.add(to_stride), _mm512_shuffle_f64x2::<0xDD>(t0, t2));
-            _mm512_storeu_pd(t.add(2 * to_stride), _mm512_shuffle_f64x2::<0x88>(t1, t3));
-            _mm512_storeu_pd(t.add(3 * to_stride), _mm512_shuffle_f64x2::<0xDD>(t1, t3));
+            for (j, row) in rows.into_iter().enumerate() {
+                _mm512_storeu_pd(t.add(j * to_stride), row);
+            }
         }
     }
     4 * blocks
 }
 
-/// Scratch of one task: the tile's rows side by side, their d ⊙ Ψ + H_B Ψ side by side and laid
-/// back as rows, and the occupied sites of the tile's rows (first column of g_x, lanes of n_x).
+/// Scratch of one task: the tile's rows side by side, their d ⊙ Ψ + H_B Ψ side by side, and the
+/// occupied sites of the tile's rows (first column of g_x, lanes of n_x).
 struct TileScratch {
     tile: Vec<Lanes>,
     local: Vec<Lanes>,
-    applied: Vec<C64>,
     sites: Vec<(usize, Lanes)>,
 }
 
@@ -564,24 +664,20 @@ impl ManyBodyHamiltonian {
     }
 
     /// The diagonal and H_B on a tile of [`TILE_ROWS`] rows from `first` (`rows` of them real,
-    /// the others zero): out_r = d ⊙ Ψ_{first+r} + H_B Ψ_{first+r}, into `scratch.applied`.
+    /// the others zero): out_r = d ⊙ Ψ_{first+r} + H_B Ψ_{first+r}, into `scratch.local`, the
+    /// rows side by side.
     ///
     /// The rows are laid side by side first (column b of the tile is one [`Lanes`]: the rows'
     /// entries at b), so that each hop of H_B moves a whole vector — one weight for all the
     /// rows — and a segment of a channel costs its length in vectors, with no ragged ends; then
-    /// laid back. Per entry: d = (d_A(a) + d_B(b)) + n^A_x(a) g_x(b) over the sites x in order
+    /// laid back by the caller. Per entry: d = (d_A(a) + d_B(b)) + n^A_x(a) g_x(b) over the sites x in order
     /// (a site empty in a row adds n·g = ±0 there, which leaves d as it was but for the sign of
     /// an exactly zero d), times Ψ; then the hops of H_B channel by channel, each a product then
     /// a sum.
     #[inline(always)]
     fn tile_local(&self, first: usize, rows: usize, x: &[f64], scratch: &mut TileScratch) {
         let columns = self.columns;
-        let TileScratch {
-            tile,
-            local,
-            applied,
-            sites,
-        } = scratch;
+        let TileScratch { tile, local, sites } = scratch;
         // Lay the rows side by side.
         let x = &x[2 * first * columns..2 * (first + rows) * columns];
         side_by_side(x, rows, tile, self.vector_unit);
@@ -634,8 +730,6 @@ impl ManyBodyHamiltonian {
                 }
             }
         }
-        // Lay the rows back.
-        lay_back(local, rows, reals_mut(applied), self.vector_unit);
     }
 
     /// Pass 2 for the rows of the tile from `first` (`y` and the accumulated sum: their rows):
@@ -660,27 +754,31 @@ impl ManyBodyHamiltonian {
         let xr = reals(x);
         self.tile_local(first, rows, xr, scratch);
         let (h, cx) = (update.operator, update.input);
-        let mut dots = [C64::new(0.0, 0.0); TILE_ROWS];
-        for (r, y) in y.chunks_exact_mut(columns).enumerate() {
-            let a = first + r;
-            let input = &xr[2 * a * columns..2 * (a + 1) * columns];
-            let applied = &reals(&scratch.applied)[2 * r * columns..2 * (r + 1) * columns];
-            let y = reals_mut(y);
-            if whole {
-                y.copy_from_slice(applied);
-                let (sources, values) = self.hops_a.row(a);
-                hops_into(y, 1.0, xr, y.len(), 0, sources, values, 1.0);
-            } else {
-                if self.one_pass {
-                    // Pass 1's work on this row, the source rows coming from the cache.
-                    let (sources, values) = self.hops_a.row(a);
-                    let width = y.len();
-                    hops_into(y, update.previous, xr, width, 0, sources, values, h);
-                }
-                y.iter_mut()
-                    .zip(applied.iter().zip(input))
-                    .for_each(|(y, (&a, &x))| *y += h * a + cx * x);
+        let width = 2 * columns;
+        let tile_x = &xr[first * width..(first + rows) * width];
+        let y = reals_mut(y);
+        let hops_a = |y: &mut [f64], cy: f64, h: f64| {
+            for (r, row) in y.chunks_exact_mut(width).enumerate() {
+                let (sources, values) = self.hops_a.row(first + r);
+                hops_into(row, cy, xr, width, 0, sources, values, h);
             }
+        };
+        if whole {
+            lay_back(&scratch.local, rows, y, self.vector_unit);
+            hops_a(y, 1.0, 1.0);
+        } else {
+            if self.one_pass {
+                // Pass 1's work on these rows, the source rows coming from the cache.
+                hops_a(y, update.previous, h);
+            }
+            add_back(&scratch.local, rows, y, tile_x, (h, cx), self.vector_unit);
+        }
+        let mut dots = [C64::new(0.0, 0.0); TILE_ROWS];
+        for (r, (y, input)) in y
+            .chunks_exact(width)
+            .zip(tile_x.chunks_exact(width))
+            .enumerate()
+        {
             if let Some((accumulated, c)) = &mut accumulate {
                 let row = &mut accumulated[r * columns..(r + 1) * columns];
                 add_scaled(reals_mut(row), *c, y);
@@ -840,7 +938,6 @@ impl ManyBodyHamiltonian {
         TileScratch {
             tile: vec![Lanes::default(); self.columns],
             local: vec![Lanes::default(); self.columns],
-            applied: vec![C64::new(0.0, 0.0); TILE_ROWS * self.columns],
             sites: Vec::with_capacity(self.modes),
         }
     }
@@ -1126,6 +1223,14 @@ mod tests {
                     let mut back = vec![f64::NAN; x.len()];
                     lay_back(&tile, rows, &mut back, unit);
                     assert!(back.iter().zip(&x).all(|(a, b)| a.to_bits() == b.to_bits()));
+                    // Added back into rows y: y + (h·tile + c_x·z).
+                    let (y, z) = (values(x.len(), 1.7), values(x.len(), 2.9));
+                    let mut sum = y.clone();
+                    add_back(&tile, rows, &mut sum, &z, (0.3, -1.1), unit);
+                    for k in 0..x.len() {
+                        let expected = y[k] + (0.3 * x[k] + -1.1 * z[k]);
+                        assert_eq!(sum[k].to_bits(), expected.to_bits(), "{unit:?} {k}");
+                    }
                 }
                 let x = values(2 * TILE_ROWS * columns, 0.91);
                 let mut tile = vec![Lanes::default(); columns];
@@ -1138,18 +1243,15 @@ mod tests {
                     (2 * columns, Lanes([2.0; 2 * TILE_ROWS])),
                 ];
                 // Target b has hops from (b + k) mod columns for k < b mod 3.
-                let mut hops = TargetHops {
-                    start: vec![0],
-                    sources: Vec::new(),
-                    weights: Vec::new(),
-                };
+                let (mut start, mut sources, mut weights) = (vec![0], Vec::new(), Vec::new());
                 for b in 0..columns {
                     for k in 0..b % 3 {
-                        hops.sources.push(((b + k) % columns) as u32);
-                        hops.weights.push(0.7 - 0.2 * (b + k) as f64);
+                        sources.push(((b + k) % columns) as u32);
+                        weights.push(0.7 - 0.2 * (b + k) as f64);
                     }
-                    hops.start.push(hops.sources.len() as u32);
+                    start.push(sources.len() as u32);
                 }
+                let hops = TargetHops::checked(columns, start, sources, weights).unwrap();
                 let mut out = vec![Lanes::default(); columns];
                 diagonal_products(&mut out, &tile, &offset, &c, &sites, &field, None, unit);
                 let mut hopped = vec![Lanes::default(); columns];

@@ -11,6 +11,7 @@
 
 use rayon::prelude::*;
 
+use crate::evolution::hamiltonian::rows::per_vector_unit;
 use crate::linalg::{norm, LinearOperator};
 use crate::space::fock::{FockBasis, SpeciesOperator};
 use crate::{Result, C64};
@@ -59,32 +60,7 @@ impl<'a> IndicatorWorkspace<'a> {
                         vec![C64::new(0.0, 0.0); columns],
                     )
                 },
-                |(x_row, y_row), a| {
-                    let input = &state[a * columns..(a + 1) * columns];
-                    x_row.iter_mut().for_each(|z| *z = C64::new(0.0, 0.0));
-                    let (sources, values) = number_u.row(a);
-                    for (&source, &w) in sources.iter().zip(values) {
-                        let source = source as usize;
-                        let row = &state[source * columns..(source + 1) * columns];
-                        x_row.iter_mut().zip(row).for_each(|(z, s)| *z += w * s);
-                    }
-                    for (b, y) in y_row.iter_mut().enumerate() {
-                        let (sources, values) = number_v.row(b);
-                        *y = sources
-                            .iter()
-                            .zip(values)
-                            .map(|(&c, &w)| w * input[c as usize])
-                            .sum();
-                    }
-                    let mut sums = [0.0; 4];
-                    for ((p, x), y) in input.iter().zip(x_row.iter()).zip(y_row.iter()) {
-                        sums[0] += (x.conj() * y).re;
-                        sums[1] += (p.conj() * x).re;
-                        sums[2] += (p.conj() * y).re;
-                        sums[3] += p.norm_sqr();
-                    }
-                    sums
-                },
+                |(x_row, y_row), a| row_sums(state, a, (&number_u, &number_v), x_row, y_row),
             )
             .collect();
         let mut sums = [0.0; 4];
@@ -102,6 +78,56 @@ impl<'a> IndicatorWorkspace<'a> {
             alpha01: 1.0 - mean_v / (n2 * norm_sqr),
         })
     }
+}
+
+/// Row a's share of the indicators, [⟨X_a, Y_a⟩, ⟨Ψ_a, X_a⟩, ⟨Ψ_a, Y_a⟩, ⟨Ψ_a, Ψ_a⟩] (real
+/// parts, each summed over the columns in order), with X_a = (N_u^A Ψ)_a built in `x_row` and
+/// Y_a = ((1 ⊗ N_v^B) Ψ)_a in `y_row`.
+#[inline(always)]
+fn row_sums_body(
+    state: &[C64],
+    a: usize,
+    (number_u, number_v): (&SpeciesOperator, &SpeciesOperator),
+    x_row: &mut [C64],
+    y_row: &mut [C64],
+) -> [f64; 4] {
+    let columns = x_row.len();
+    let input = &state[a * columns..(a + 1) * columns];
+    x_row.iter_mut().for_each(|z| *z = C64::new(0.0, 0.0));
+    let (sources, values) = number_u.row(a);
+    for (&source, &w) in sources.iter().zip(values) {
+        let source = source as usize;
+        let row = &state[source * columns..(source + 1) * columns];
+        x_row.iter_mut().zip(row).for_each(|(z, s)| *z += w * s);
+    }
+    for (b, y) in y_row.iter_mut().enumerate() {
+        let (sources, values) = number_v.row(b);
+        *y = sources
+            .iter()
+            .zip(values)
+            .map(|(&c, &w)| w * input[c as usize])
+            .sum();
+    }
+    let mut sums = [0.0; 4];
+    for ((p, x), y) in input.iter().zip(x_row.iter()).zip(y_row.iter()) {
+        sums[0] += (x.conj() * y).re;
+        sums[1] += (p.conj() * x).re;
+        sums[2] += (p.conj() * y).re;
+        sums[3] += p.norm_sqr();
+    }
+    sums
+}
+
+per_vector_unit! {
+    /// [`row_sums_body`] compiled for the process's vector unit (the same operations, the same
+    /// bits on every unit).
+    fn row_sums(
+        state: &[C64],
+        a: usize,
+        numbers: (&SpeciesOperator, &SpeciesOperator),
+        x_row: &mut [C64],
+        y_row: &mut [C64],
+    ) -> [f64; 4] => row_sums_body
 }
 
 /// ⟨Ψ, HΨ⟩/‖Ψ‖², streamed row by row (no state-sized work vector).

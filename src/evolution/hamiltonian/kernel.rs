@@ -757,19 +757,13 @@ impl ManyBodyHamiltonian {
         let width = 2 * columns;
         let tile_x = &xr[first * width..(first + rows) * width];
         let y = reals_mut(y);
-        let hops_a = |y: &mut [f64], cy: f64, h: f64| {
-            for (r, row) in y.chunks_exact_mut(width).enumerate() {
-                let (sources, values) = self.hops_a.row(first + r);
-                hops_into(row, cy, xr, width, 0, sources, values, h);
-            }
-        };
         if whole {
             lay_back(&scratch.local, rows, y, self.vector_unit);
-            hops_a(y, 1.0, 1.0);
+            self.hops_a_rows(first, y, xr, 1.0, 1.0);
         } else {
             if self.one_pass {
                 // Pass 1's work on these rows, the source rows coming from the cache.
-                hops_a(y, update.previous, h);
+                self.hops_a_rows(first, y, xr, update.previous, h);
             }
             add_back(&scratch.local, rows, y, tile_x, (h, cx), self.vector_unit);
         }
@@ -788,6 +782,17 @@ impl ManyBodyHamiltonian {
             }
         }
         dots
+    }
+
+    /// y_a ← c_y·y_a + h·(H_A Ψ)_a for the rows of `y` from row `first` on (a method, not a
+    /// closure: a closure would be compiled apart, without the caller's vector unit).
+    #[inline(always)]
+    fn hops_a_rows(&self, first: usize, y: &mut [f64], x: &[f64], cy: f64, h: f64) {
+        let width = 2 * self.columns;
+        for (r, row) in y.chunks_exact_mut(width).enumerate() {
+            let (sources, values) = self.hops_a.row(first + r);
+            hops_into(row, cy, x, width, 0, sources, values, h);
+        }
     }
 
     /// Pass 1 on the rows `rows` and the interleaved columns `parts`:

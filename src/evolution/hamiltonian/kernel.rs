@@ -6,9 +6,10 @@
 //!
 //! with the whole diagonal d(a, b) = d_A(a) + d_B(b) + Σ_x n^A_x(a) g_x(b) (the diagonals of H_A
 //! and H_B, and W_AB with g(b) = V₁₂ * n^B(b)/(N₁+N₂)) rebuilt from per-row and per-column
-//! factors (the factors g_x are stored site by site); the hops of H_B as the contiguous
-//! segments of [`HopChannels`] within a row; the hops of H_A as whole-row updates from the
-//! source rows.
+//! factors (the factors g_x are stored site by site); the hops of H_B within a row, gathered by
+//! target column (or, when a hop coefficient is complex, as the contiguous segments of
+//! [`HopChannels`], channel by channel); the hops of H_A as whole-row updates from the source
+//! rows.
 //!
 //! The diagonal and H_B are applied to tiles of four rows at once, laid side by side so that
 //! column b of the tile is one 512-bit vector (the four rows' entries at b): a hop b′ → b of
@@ -96,7 +97,7 @@ struct Lanes([f64; 2 * TILE_ROWS]);
 /// [`TargetHops`]).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn diagonal_products(
+fn diagonal_and_hops(
     out: &mut [Lanes],
     x: &[Lanes],
     offset: &Lanes,
@@ -115,7 +116,7 @@ fn diagonal_products(
     if unit == VectorUnit::Avx512 {
         // SAFETY: the processor has AVX-512F (detected when H was built); lengths and indices
         // checked.
-        unsafe { diagonal_products_avx512(out, x, offset, c, sites, field, hops) };
+        unsafe { diagonal_and_hops_avx512(out, x, offset, c, sites, field, hops) };
         return;
     }
     let _ = unit;
@@ -137,14 +138,14 @@ fn diagonal_products(
     }
 }
 
-/// [`diagonal_products`] in AVX-512, one column per vector: the same products and sums.
+/// [`diagonal_and_hops`] in AVX-512, one column per vector: the same products and sums.
 ///
 /// # Safety
-/// AVX-512F; the lengths and indices as checked by [`diagonal_products`].
+/// AVX-512F; the lengths and indices as checked by [`diagonal_and_hops`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[inline]
-unsafe fn diagonal_products_avx512(
+unsafe fn diagonal_and_hops_avx512(
     out: &mut [Lanes],
     x: &[Lanes],
     offset: &Lanes,
@@ -700,7 +701,7 @@ impl ManyBodyHamiltonian {
             }
         }
         let by_target = self.hops_b_by_target.as_ref();
-        diagonal_products(
+        diagonal_and_hops(
             local,
             tile,
             &offset,
@@ -1258,10 +1259,10 @@ mod tests {
                 }
                 let hops = TargetHops::checked(columns, start, sources, weights).unwrap();
                 let mut out = vec![Lanes::default(); columns];
-                diagonal_products(&mut out, &tile, &offset, &c, &sites, &field, None, unit);
+                diagonal_and_hops(&mut out, &tile, &offset, &c, &sites, &field, None, unit);
                 let mut hopped = vec![Lanes::default(); columns];
                 let local = (&offset, &c[..], &sites[..], &field[..]);
-                diagonal_products(
+                diagonal_and_hops(
                     &mut hopped,
                     &tile,
                     local.0,

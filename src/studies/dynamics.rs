@@ -259,8 +259,9 @@ impl DynamicsProblem {
     /// estimated cost is clearly lower (below `LANCZOS_MARGIN` = 0.8 times Chebyshev's), Chebyshev
     /// otherwise: Chebyshev needs ⌈planned⌉ fused passes, its count known in advance from the
     /// spectral half-width r; Lanczos needs about as many matvecs as r·T (its steps have
-    /// τ r ≈ m), each followed by a recurrence pass and a share of the final combination, and
-    /// is cheaper only when the output times are many and close. A near tie goes to Chebyshev,
+    /// τ r ≈ m), each followed by a recurrence pass, and forms the state from its basis at
+    /// every output time (`LANCZOS_OUTPUT_COST`); with the tiled kernel it is the cheaper in no
+    /// measured case of the default model but the smallest. A near tie goes to Chebyshev,
     /// which holds three state vectors where Lanczos holds m + 3 (besides the measurements').
     pub fn plan(&self, available: Option<usize>) -> Result<PropagatorChoice> {
         if self.propagator != PropagatorChoice::Auto {

@@ -484,7 +484,10 @@ struct TileScratch {
 /// `$name` runs `$body` (an `#[inline(always)]` method) compiled for the widest vector unit the
 /// processor has (detected when H was built), through one wrapper per unit. The same
 /// operations run in the same order on every path — Rust does not contract a·b + c into one
-/// rounding — so every path gives the same bits.
+/// rounding — so every path gives the same bits. Keep closures out of the hot loops of
+/// `$body` (and of what it inlines): a closure is a function of its own, compiled without the
+/// wrapper's vector unit unless the compiler happens to inline it (`perf` shows it as
+/// `…::{{closure}}`); iterators, methods and `#[inline(always)]` functions are compiled in.
 macro_rules! vectorised {
     ($name:ident, $avx512:ident, $avx2:ident, $body:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
         #[allow(clippy::too_many_arguments)]

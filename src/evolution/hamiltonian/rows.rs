@@ -118,7 +118,7 @@ pub(crate) fn dot(x: &[f64], y: &[f64]) -> C64 {
 /// `per_vector_unit!(fn name(args) -> ret => body);` defines `name`, which runs `body(args)`
 /// (an `#[inline(always)]` function) compiled for the [`VectorUnit`] of the process: one copy
 /// per unit, chosen at run time. The body's operations are the same on every unit, so are its
-/// bits.
+/// bits. As for the kernel's `vectorised!`, closures in the body's hot loops escape the unit.
 macro_rules! per_vector_unit {
     ($(#[$attr:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $body:path) => {
         $(#[$attr])*

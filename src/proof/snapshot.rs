@@ -10,9 +10,12 @@
 //! α(t) ≤ (α(0) + 1/N) e^{κ f(t)}.
 
 use crate::measure::context::TimeContext;
+use crate::model::one_body::lp_norm;
 use crate::model::{Component, Model};
 use crate::proof::bounds::{kappa, InterSpeciesBounds, IntraSpeciesBounds, ProofConstants};
-use crate::proof::norms::{orbital_weight, sum_space_norm, ExponentChoice, Exponents};
+#[cfg(doc)]
+use crate::proof::norms::orbital_weight;
+use crate::proof::norms::{sum_space_norm, ExponentChoice, Exponents};
 use crate::proof::{
     derivative_terms, inter_species_pairs, intra_species_pairs, pp_qq_split, DerivativeTerms,
     PairTerms, PpQqSplit, Projection,
@@ -53,25 +56,69 @@ impl MeanFieldConstants {
     }
 
     /// (exponents, norm) of potential `index` with the smallest norm × Σ orbital weights (the
-    /// first such in the candidates' order).
-    pub(crate) fn pick(&self, index: usize, orbitals: &[&[C64]]) -> (Exponents, f64) {
-        let cost = |&(e, norm): &(Exponents, f64)| {
-            norm * orbitals.iter().map(|o| orbital_weight(o, e)).sum::<f64>()
-        };
-        *self.candidates[index]
-            .iter()
-            .min_by(|a, b| cost(a).total_cmp(&cost(b)))
-            .expect("a choice has at least one candidate")
+    /// first such in the candidates' order), each candidate's cost computed once.
+    pub(crate) fn pick(&self, index: usize, orbitals: &mut [OrbitalNorms<'_>]) -> (Exponents, f64) {
+        let mut best: Option<((Exponents, f64), f64)> = None;
+        for &(e, norm) in &self.candidates[index] {
+            let cost = norm * orbitals.iter_mut().map(|o| o.weight(e)).sum::<f64>();
+            if best.is_none_or(|(_, least)| cost.total_cmp(&least).is_lt()) {
+                best = Some(((e, norm), cost));
+            }
+        }
+        best.expect("a choice has at least one candidate").0
+    }
+
+    /// The chosen exponents and norms of V₁, V₂, V₁₂ for (u, v): [`MeanFieldConstants::pick`]
+    /// with the orbitals' norms shared between the picks.
+    pub(crate) fn pick_all<'a>(
+        &self,
+        u: &'a [C64],
+        v: &'a [C64],
+    ) -> ([(Exponents, f64); 3], [OrbitalNorms<'a>; 2]) {
+        let mut norms = [OrbitalNorms::new(u), OrbitalNorms::new(v)];
+        let first = self.pick(0, &mut norms[..1]);
+        let second = self.pick(1, &mut norms[1..]);
+        let both = self.pick(2, &mut norms);
+        ([first, second, both], norms)
     }
 
     /// A₁ + A₂ + A^u + A^v for (u, v).
     pub fn sum(&self, u: &[C64], v: &[C64]) -> f64 {
-        let (e1, n1) = self.pick(0, &[u]);
-        let (e2, n2) = self.pick(1, &[v]);
-        let (e12, n12) = self.pick(2, &[u, v]);
-        n1 * orbital_weight(u, e1)
-            + n2 * orbital_weight(v, e2)
-            + n12 * (orbital_weight(u, e12) + orbital_weight(v, e12))
+        let ([(e1, n1), (e2, n2), (e12, n12)], [mut u_norms, mut v_norms]) = self.pick_all(u, v);
+        n1 * u_norms.weight(e1)
+            + n2 * v_norms.weight(e2)
+            + n12 * (u_norms.weight(e12) + v_norms.weight(e12))
+    }
+}
+
+/// The ℓ^p norms of one orbital, each exponent's computed once: `weight(e)` is
+/// [`orbital_weight`]`(orbital, e)`, bit for bit (the same function of the same numbers), for
+/// the exponent scan, which asks for the same few p many times.
+pub(crate) struct OrbitalNorms<'a> {
+    orbital: &'a [C64],
+    known: Vec<(u64, f64)>,
+}
+
+impl<'a> OrbitalNorms<'a> {
+    pub(crate) fn new(orbital: &'a [C64]) -> Self {
+        OrbitalNorms {
+            orbital,
+            known: Vec::new(),
+        }
+    }
+
+    fn norm(&mut self, p: f64) -> f64 {
+        if let Some(&(_, norm)) = self.known.iter().find(|(bits, _)| *bits == p.to_bits()) {
+            return norm;
+        }
+        let norm = lp_norm(self.orbital, p);
+        self.known.push((p.to_bits(), norm));
+        norm
+    }
+
+    /// ‖orbital‖_{r̂} + ‖orbital‖_{ŝ}, as [`orbital_weight`].
+    pub(crate) fn weight(&mut self, e: Exponents) -> f64 {
+        self.norm(e.r_hat()) + self.norm(e.s_hat())
     }
 }
 
@@ -169,14 +216,10 @@ impl ProofSnapshot {
         let pairs_v12 = inter_species_pairs(context)?;
         let split = pp_qq_split(context)?;
         let constants = MeanFieldConstants::new(model, exponents);
-        let ((e1, norm1), (e2, norm2), (e12, norm12)) = (
-            constants.pick(0, &[u]),
-            constants.pick(1, &[v]),
-            constants.pick(2, &[u, v]),
-        );
-        let (a1, a2) = (norm1 * orbital_weight(u, e1), norm2 * orbital_weight(v, e2));
-        let constant_sum =
-            a1 + a2 + norm12 * orbital_weight(u, e12) + norm12 * orbital_weight(v, e12);
+        let ([(e1, norm1), (e2, norm2), (e12, norm12)], [mut u_norms, mut v_norms]) =
+            constants.pick_all(u, v);
+        let (a1, a2) = (norm1 * u_norms.weight(e1), norm2 * v_norms.weight(e2));
+        let constant_sum = a1 + a2 + norm12 * u_norms.weight(e12) + norm12 * v_norms.weight(e12);
         let bounds = |constants: ProofConstants| {
             let kappa = kappa(model.c1(), model.c2(), constants);
             ProofBounds {
@@ -332,5 +375,48 @@ impl LargestRatios {
         self.v12
             .max(self.v1.unwrap_or(0.0))
             .max(self.v2.unwrap_or(0.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proof::norms::orbital_weight;
+
+    /// The shared norms give orbital_weight's numbers bit for bit, and the pick is the first
+    /// candidate of least cost, as a plain minimum over recomputed weights finds it.
+    #[test]
+    fn shared_norms_and_the_pick_match_the_plain_formulas() {
+        let orbital = |seed: f64| -> Vec<C64> {
+            (0..5)
+                .map(|i| C64::new((seed * (i + 1) as f64).sin(), (seed + i as f64).cos() / 3.0))
+                .collect()
+        };
+        let (u, v) = (orbital(0.7), orbital(1.9));
+        let mut norms = OrbitalNorms::new(&u);
+        for e in Exponents::default_scan() {
+            for _ in 0..2 {
+                assert_eq!(norms.weight(e).to_bits(), orbital_weight(&u, e).to_bits());
+            }
+        }
+        // Candidate norms chosen so that costs differ and one tie (the first must win).
+        let candidates: Vec<(Exponents, f64)> = Exponents::default_scan()
+            .into_iter()
+            .enumerate()
+            .map(|(k, e)| (e, 1.0 + ((k * 7) % 5) as f64 / 4.0))
+            .collect();
+        let constants = MeanFieldConstants {
+            candidates: [candidates.clone(), candidates.clone(), candidates.clone()],
+        };
+        let cost =
+            |&(e, norm): &(Exponents, f64)| norm * (orbital_weight(&u, e) + orbital_weight(&v, e));
+        let plain = *candidates
+            .iter()
+            .min_by(|a, b| cost(a).total_cmp(&cost(b)))
+            .unwrap();
+        let mut both = [OrbitalNorms::new(&u), OrbitalNorms::new(&v)];
+        let picked = constants.pick(2, &mut both);
+        assert_eq!(picked.0, plain.0);
+        assert_eq!(picked.1.to_bits(), plain.1.to_bits());
     }
 }

@@ -254,6 +254,8 @@ impl Options {
                 _ => full.sites = Some(m),
             }
         }
+        // Refused here, before anything runs, rather than when the first checkpoint is opened.
+        crate::evolution::checkpoint::interval(full.checkpoint_every)?;
         Ok(full)
     }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::app::config::Options;
 use crate::app::report::{provenance_path, write_provenance, CsvTable};
-use crate::evolution::checkpoint::{checkpoint_path, Checkpointer};
+use crate::evolution::checkpoint::{checkpoint_path, fingerprint, Checkpointer};
 use crate::evolution::propagation::{Progress, PropagatorChoice};
 use crate::studies::dynamics::{DynamicsProblem, DynamicsSummary, Resume};
 use crate::studies::memory::MeasurementMemory;
@@ -300,15 +300,9 @@ fn open_checkpoint(
         provenance: None,
         ..options.clone()
     };
-    let fingerprint = format!(
-        "{program} {}\n{}",
-        env!("CARGO_PKG_VERSION"),
-        toml::to_string(&described)
-            .map_err(|e| Error::Numerical(format!("serialising options: {e}")))?
-    );
     Checkpointer::open(
         checkpoint_path(out),
-        fingerprint,
+        fingerprint(program, &described)?,
         options.checkpoint_every,
         dimension,
     )

@@ -212,6 +212,28 @@ pub fn read(
 /// The interval between checkpoints when none is asked for (seconds).
 pub const DEFAULT_INTERVAL: f64 = 300.0;
 
+/// The time between checkpoints asked for in seconds (default [`DEFAULT_INTERVAL`]; 0: at every
+/// pause; inf, or beyond what a `Duration` holds — about 5·10¹¹ years —: never); a negative
+/// number or NaN is refused.
+pub fn interval(seconds: Option<f64>) -> Result<Option<Duration>> {
+    match seconds.unwrap_or(DEFAULT_INTERVAL) {
+        s if s.is_nan() || s < 0.0 => Err(Error::invalid(
+            "--checkpoint-every",
+            format!("must be a number of seconds >= 0 (or inf), got {s}"),
+        )),
+        s => Ok(Duration::try_from_secs_f64(s).ok()),
+    }
+}
+
+/// The description a checkpoint carries of its run: the program, its version and
+/// `description` (what the run was asked, as TOML); a checkpoint is continued only by a run
+/// with the same one.
+pub fn fingerprint(program: &str, description: &impl Serialize) -> Result<String> {
+    let text = toml::to_string(description)
+        .map_err(|e| Error::Numerical(format!("describing the run for its checkpoint: {e}")))?;
+    Ok(format!("{program} {}\n{text}", env!("CARGO_PKG_VERSION")))
+}
+
 /// The checkpoint of a run: where it goes, what identifies the run, how often it is written,
 /// and the one read back at the start, until the run takes it.
 #[derive(Debug)]
@@ -234,16 +256,7 @@ impl Checkpointer {
         every_seconds: Option<f64>,
         dimension: usize,
     ) -> Result<Self> {
-        let every = match every_seconds.unwrap_or(DEFAULT_INTERVAL) {
-            s if s.is_nan() || s < 0.0 => {
-                return Err(Error::invalid(
-                    "--checkpoint-every",
-                    format!("must be a number of seconds >= 0 (or inf), got {s}"),
-                ))
-            }
-            // Beyond what a Duration holds (about 5·10¹¹ years) is never too.
-            s => Duration::try_from_secs_f64(s).ok(),
-        };
+        let every = interval(every_seconds)?;
         let found = read(&path, |header| {
             if header.fingerprint != fingerprint || header.dimension != dimension {
                 return Err(Error::invalid(

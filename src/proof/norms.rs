@@ -144,7 +144,37 @@ pub fn mean_field_constant(
 
 /// ‖φ‖_r̂ + ‖φ‖_ŝ, the orbital's factor in A.
 pub fn orbital_weight(orbital: &[C64], exponents: Exponents) -> f64 {
-    lp_norm(orbital, exponents.r_hat()) + lp_norm(orbital, exponents.s_hat())
+    OrbitalNorms::new(orbital).weight(exponents)
+}
+
+/// The ℓ^p norms of one orbital, each exponent's computed once (the exponent scan asks for the
+/// same few p many times); `weight(e)` is the orbital's part of A, as [`orbital_weight`].
+pub struct OrbitalNorms<'a> {
+    orbital: &'a [C64],
+    known: Vec<(u64, f64)>,
+}
+
+impl<'a> OrbitalNorms<'a> {
+    pub fn new(orbital: &'a [C64]) -> Self {
+        OrbitalNorms {
+            orbital,
+            known: Vec::new(),
+        }
+    }
+
+    fn norm(&mut self, p: f64) -> f64 {
+        if let Some(&(_, norm)) = self.known.iter().find(|(bits, _)| *bits == p.to_bits()) {
+            return norm;
+        }
+        let norm = lp_norm(self.orbital, p);
+        self.known.push((p.to_bits(), norm));
+        norm
+    }
+
+    /// ‖orbital‖_{r̂} + ‖orbital‖_{ŝ}.
+    pub fn weight(&mut self, e: Exponents) -> f64 {
+        self.norm(e.r_hat()) + self.norm(e.s_hat())
+    }
 }
 
 /// The exponents of `candidates` with the smallest A for this potential and orbital.

@@ -673,11 +673,11 @@ impl ManyBodyHamiltonian {
     ///
     /// The rows are laid side by side first (column b of the tile is one [`Lanes`]: the rows'
     /// entries at b), so that each hop of H_B moves a whole vector — one weight for all the
-    /// rows — and a segment of a channel costs its length in vectors, with no ragged ends; then
-    /// laid back by the caller. Per entry: d = (d_A(a) + d_B(b)) + n^A_x(a) g_x(b) over the sites x in order
-    /// (a site empty in a row adds n·g = ±0 there, which leaves d as it was but for the sign of
-    /// an exactly zero d), times Ψ; then the hops of H_B channel by channel, each a product then
-    /// a sum.
+    /// rows; the caller lays them back. Per entry: d = (d_A(a) + d_B(b)) + n^A_x(a) g_x(b) over
+    /// the sites x in order (a site empty in a row adds n·g = ±0 there, which leaves d as it was
+    /// but for the sign of an exactly zero d), times Ψ; then the hops of H_B in channel order,
+    /// each a product then a sum — gathered by target column ([`TargetHops`]), or channel by
+    /// channel over the segments when a hop coefficient is complex.
     #[inline(always)]
     fn tile_local(&self, first: usize, rows: usize, x: &[f64], scratch: &mut TileScratch) {
         let columns = self.columns;
@@ -714,9 +714,11 @@ impl ManyBodyHamiltonian {
             by_target,
             self.vector_unit,
         );
+        if by_target.is_some() {
+            return;
+        }
         // H_B, channel by channel, when its hops are not gathered by target.
-        let segments = self.hops_b.segment_iter().filter(|_| by_target.is_none());
-        for (t, segment, amplitudes, scaled) in segments {
+        for (t, segment, amplitudes, scaled) in self.hops_b.segment_iter() {
             let (target, source) = (segment.target as usize, segment.source as usize);
             let len = segment.len as usize;
             let out = &mut local[target..target + len];
@@ -1264,17 +1266,8 @@ mod tests {
                 let mut out = vec![Lanes::default(); columns];
                 diagonal_and_hops(&mut out, &tile, &offset, &c, &sites, &field, None, unit);
                 let mut hopped = vec![Lanes::default(); columns];
-                let local = (&offset, &c[..], &sites[..], &field[..]);
-                diagonal_and_hops(
-                    &mut hopped,
-                    &tile,
-                    local.0,
-                    local.1,
-                    local.2,
-                    local.3,
-                    Some(&hops),
-                    unit,
-                );
+                let hops = Some(&hops);
+                diagonal_and_hops(&mut hopped, &tile, &offset, &c, &sites, &field, hops, unit);
                 let w = values(columns, 0.53);
                 let before = out.clone();
                 add_products(&mut out, &w, &tile, unit);

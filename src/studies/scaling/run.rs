@@ -15,7 +15,7 @@ use super::table::{FitRow, ScalingTable};
 use crate::app::config::Options;
 use crate::app::report::{utc_timestamp, write_atomically, Provenance};
 use crate::evolution::bogoliubov::BogoliubovSystem;
-use crate::evolution::checkpoint::{Checkpoint, Checkpointer};
+use crate::evolution::checkpoint::{fingerprint, Checkpoint, Checkpointer};
 use crate::studies::dynamics::{DynamicsProblem, Resume};
 use crate::studies::memory::available_memory;
 use crate::studies::scaling::plan::Settings;
@@ -58,6 +58,14 @@ struct Meta<'a> {
     model: &'a Options,
     scaling: &'a Settings,
     provenance: &'a StudyProvenance,
+}
+
+/// What a size's checkpoint must have been made by: its model and the study's settings.
+#[derive(Serialize)]
+struct SizeDescription {
+    #[serde(flatten)]
+    model: Options,
+    scaling: Settings,
 }
 
 /// The study's provenance: the run's, and each finished size.
@@ -198,7 +206,8 @@ impl Study {
         for (position, &i) in pending.iter().enumerate() {
             let size = &self.plan.sizes[i];
             let (n1, n2) = (size.n1, size.n2);
-            let stopped = |error: Error| match self.plan.file(TABLE_FILE) {
+            // Pointing at the table only when it holds something.
+            let stopped = |error: Error| match self.plan.file(TABLE_FILE).filter(|t| t.exists()) {
                 Some(table) => Error::Stopped {
                     at: format!("N = {} ({n1}+{n2}): ", n1 + n2),
                     error: Box::new(error),
@@ -294,23 +303,21 @@ impl Study {
         else {
             return Ok(None);
         };
-        let described = Options {
-            checkpoint_every: None,
-            provenance: None,
-            propagator: None,
-            ..size.options.clone()
-        };
-        let text = |e: toml::ser::Error| Error::Numerical(format!("serialising a size: {e}"));
-        let fingerprint = format!(
-            "scaling {}\n{}\n{}",
-            env!("CARGO_PKG_VERSION"),
-            toml::to_string(&described).map_err(text)?,
-            toml::to_string(&Settings {
+        // The size's model and settings (the propagator is the checkpoint's own, whatever is
+        // asked now; the directory is where the checkpoint is).
+        let described = SizeDescription {
+            model: Options {
+                checkpoint_every: None,
+                provenance: None,
+                propagator: None,
+                ..size.options.clone()
+            },
+            scaling: Settings {
                 out_dir: None,
                 ..self.plan.settings.clone()
-            })
-            .map_err(text)?
-        );
+            },
+        };
+        let fingerprint = fingerprint("scaling", &described)?;
         Checkpointer::open(path, fingerprint, size.options.checkpoint_every, dimension).map(Some)
     }
 

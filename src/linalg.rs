@@ -133,6 +133,14 @@ pub fn scale(x: &mut [C64], s: C64) {
         .for_each(|a| a.iter_mut().for_each(|z| *z *= s));
 }
 
+/// out ← s·x, in parallel.
+pub fn scale_into(out: &mut [C64], s: C64, x: &[C64]) {
+    assert_eq!(out.len(), x.len());
+    out.par_chunks_mut(CHUNK)
+        .zip(x.par_chunks(CHUNK))
+        .for_each(|(out, x)| out.iter_mut().zip(x).for_each(|(z, x)| *z = s * x));
+}
+
 /// out = Σ_k `coefficients[k]` · `vectors[k]`, in parallel (one pass over memory).
 pub fn linear_combination(out: &mut [C64], coefficients: &[C64], vectors: &[&[C64]]) {
     assert_eq!(coefficients.len(), vectors.len());

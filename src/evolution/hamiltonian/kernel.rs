@@ -42,6 +42,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 use super::rows::{add_scaled, dot, reals, reals_mut, VectorUnit};
+use super::tiles::{lay_back, side_by_side, transpose4, Lanes, TILE_ROWS};
 use super::{interaction_energy, species_hamiltonian};
 use crate::linalg::{hermitian_eigenvalues, LinearOperator, Update};
 use crate::model::Model;
@@ -80,15 +81,6 @@ pub struct ManyBodyHamiltonian {
     /// One pass by rows, H_A's source rows read from the cache (see [`one_pass`]).
     one_pass: bool,
 }
-
-/// Rows of Ψ whose diagonal and H_B are applied together (see `tile_local`).
-const TILE_ROWS: usize = 4;
-
-/// Column b of a tile: the entries (real, imaginary) of its rows at b, side by side, on one
-/// cache line.
-#[derive(Clone, Copy, Debug, Default)]
-#[repr(C, align(64))]
-struct Lanes([f64; 2 * TILE_ROWS]);
 
 /// out_b ← d_b ⊙ x_b with d_b = (offset + c_b) + Σ n ⊙ g_b over the sites (n, the first column
 /// of g) in order, lane by lane: a tile's diagonal entries d(a, b) = d_A(a) + d_B(b) +
@@ -295,27 +287,6 @@ unsafe fn add_products_avx512(out: &mut [Lanes], w: &[f64], x: &[Lanes]) {
     }
 }
 
-/// The 4 × 4 complex transpose of four 512-bit vectors (complex entry j of vector r to entry r
-/// of vector j), by two rounds of 128-bit shuffles.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[inline]
-fn transpose4(
-    [r0, r1, r2, r3]: [std::arch::x86_64::__m512d; 4],
-) -> [std::arch::x86_64::__m512d; 4] {
-    use std::arch::x86_64::*;
-    let t0 = _mm512_shuffle_f64x2::<0x44>(r0, r1);
-    let t1 = _mm512_shuffle_f64x2::<0xEE>(r0, r1);
-    let t2 = _mm512_shuffle_f64x2::<0x44>(r2, r3);
-    let t3 = _mm512_shuffle_f64x2::<0xEE>(r2, r3);
-    [
-        _mm512_shuffle_f64x2::<0x88>(t0, t2),
-        _mm512_shuffle_f64x2::<0xDD>(t0, t2),
-        _mm512_shuffle_f64x2::<0x88>(t1, t3),
-        _mm512_shuffle_f64x2::<0xDD>(t1, t3),
-    ]
-}
-
 /// y_r[b] ← y_r[b] + (h·tile[b]_r + c_x·x_r[b]) for the `rows` rows of `y` and `x` (each
 /// `tile.len()` interleaved complex entries): the tile's lanes laid back into rows and added as
 /// the update of the propagators adds d ⊙ Ψ + H_B Ψ.
@@ -380,97 +351,6 @@ unsafe fn add_back_avx512(tile: &[Lanes], y: &mut [f64], x: &[f64], (h, cx): (f6
         }
     }
     4 * (columns / 4)
-}
-
-/// tile[b] ← (x_0[b], …, x_{rows−1}[b], 0, …): the `rows` rows of `x` (each `tile.len()`
-/// interleaved complex entries) side by side.
-#[inline(always)]
-fn side_by_side(x: &[f64], rows: usize, tile: &mut [Lanes], unit: VectorUnit) {
-    let columns = tile.len();
-    assert!(x.len() >= 2 * rows * columns);
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if unit == VectorUnit::Avx512 && rows == TILE_ROWS {
-        // SAFETY: the processor has AVX-512F (detected when H was built); lengths checked.
-        done = unsafe {
-            transpose_tile_avx512(
-                (x.as_ptr(), 2 * columns, 8),
-                (tile.as_mut_ptr().cast(), 8, 32),
-                columns,
-            )
-        };
-    }
-    let _ = unit;
-    for (b, t) in tile.iter_mut().enumerate().skip(done) {
-        *t = Lanes::default();
-        for r in 0..rows {
-            t.0[2 * r] = x[2 * (r * columns + b)];
-            t.0[2 * r + 1] = x[2 * (r * columns + b) + 1];
-        }
-    }
-}
-
-/// The inverse of [`side_by_side`]: out's `rows` rows ← the tile's lanes.
-#[inline(always)]
-fn lay_back(tile: &[Lanes], rows: usize, out: &mut [f64], unit: VectorUnit) {
-    let columns = tile.len();
-    assert!(out.len() >= 2 * rows * columns);
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if unit == VectorUnit::Avx512 && rows == TILE_ROWS {
-        // SAFETY: the processor has AVX-512F (detected when H was built); lengths checked.
-        done = unsafe {
-            transpose_tile_avx512(
-                (tile.as_ptr().cast(), 8, 32),
-                (out.as_mut_ptr(), 2 * columns, 8),
-                columns,
-            )
-        };
-    }
-    let _ = unit;
-    for (b, t) in tile.iter().enumerate().skip(done) {
-        for r in 0..rows {
-            out[2 * (r * columns + b)] = t.0[2 * r];
-            out[2 * (r * columns + b) + 1] = t.0[2 * r + 1];
-        }
-    }
-}
-
-/// Transposes blocks of 4 × 4 complex numbers: block k (of `columns`/4) is the four 512-bit
-/// vectors at from + k·from_step + r·from_stride (r < 4), and its transpose (complex entry j of
-/// vector r to entry r of vector j, by two rounds of 128-bit shuffles) goes to
-/// to + k·to_step + j·to_stride; returns the columns done (all but the last `columns` mod 4).
-/// Rows to tile: strides (2·columns, 8) and steps (8, 32); tile to rows the other way round.
-///
-/// # Safety
-/// AVX-512F; `from` and `to` valid for the strided reads and writes of all the blocks.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[inline]
-unsafe fn transpose_tile_avx512(
-    (from, from_stride, from_step): (*const f64, usize, usize),
-    (to, to_stride, to_step): (*mut f64, usize, usize),
-    columns: usize,
-) -> usize {
-    use std::arch::x86_64::*;
-    let blocks = columns / 4;
-    for k in 0..blocks {
-        // SAFETY: in bounds by the caller's guarantee.
-        unsafe {
-            let f = from.add(k * from_step);
-            let rows = transpose4([
-                _mm512_loadu_pd(f),
-                _mm512_loadu_pd(f.add(from_stride)),
-                _mm512_loadu_pd(f.add(2 * from_stride)),
-                _mm512_loadu_pd(f.add(3 * from_stride)),
-            ]);
-            let t = to.add(k * to_step);
-            for (j, row) in rows.into_iter().enumerate() {
-                _mm512_storeu_pd(t.add(j * to_stride), row);
-            }
-        }
-    }
-    4 * blocks
 }
 
 /// Scratch of one task: the tile's rows side by side, their d ⊙ Ψ + H_B Ψ side by side, and the

@@ -15,6 +15,7 @@
 
 mod kernel;
 pub(crate) mod rows;
+pub(crate) mod tiles;
 
 pub use kernel::ManyBodyHamiltonian;
 

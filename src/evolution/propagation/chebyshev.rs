@@ -31,7 +31,7 @@
 use statrs::function::gamma::ln_gamma;
 
 use super::{Event, Progress, PropagationStats, Propagator, Snapshot};
-use crate::linalg::{norm, LinearOperator, Update};
+use crate::linalg::{norm, scale_into, LinearOperator, Update};
 use crate::{Error, Result, C64};
 
 /// The Chebyshev propagator.
@@ -198,7 +198,8 @@ pub fn bessel_j(order: usize, z: f64) -> Vec<f64> {
 
 impl Chebyshev {
     /// One step of length τ: `state` ← e^{−iτH} state through the truncated series, using
-    /// `chebyshev` and `sum` as work vectors. Returns (matvecs, error bound).
+    /// `chebyshev` and `sum` as work vectors; `norm0` is ‖state‖. Returns (matvecs, error
+    /// bound, ‖state‖ after the step).
     #[allow(clippy::too_many_arguments)]
     fn step<O: LinearOperator>(
         &self,
@@ -209,11 +210,11 @@ impl Chebyshev {
         state: &mut [C64],
         chebyshev: &mut [C64],
         sum: &mut [C64],
-    ) -> Result<(usize, f64)> {
+        norm0: f64,
+    ) -> Result<(usize, f64, f64)> {
         let z = tau * half_width;
         let (order, tail) = truncation(z, self.tolerance * tau / end);
         let bessel = bessel_j(order, z);
-        let norm0 = norm(state);
         // c_k = (2 − δ_k0)(−i)^k J_k(z), T_0 ψ = ψ.
         let coefficient = |k: usize| -> C64 {
             let weight = if k == 0 { 1.0 } else { 2.0 } * bessel[k];
@@ -224,10 +225,7 @@ impl Chebyshev {
                 _ => C64::new(0.0, weight),
             }
         };
-        let c0 = coefficient(0);
-        sum.iter_mut()
-            .zip(state.iter())
-            .for_each(|(s, x)| *s = c0 * x);
+        scale_into(sum, coefficient(0), state);
         let mut matvecs = 0;
         if order >= 1 && half_width > 0.0 {
             // T_1 = H̃ψ into `chebyshev`; then alternate: T_{k+1} = 2H̃T_k − T_{k−1}
@@ -253,18 +251,15 @@ impl Chebyshev {
             }
             matvecs = order;
         }
-        let phase = C64::from_polar(1.0, -tau * centre);
-        state
-            .iter_mut()
-            .zip(sum.iter())
-            .for_each(|(x, s)| *x = phase * s);
-        if !norm(state).is_finite() {
+        scale_into(state, C64::from_polar(1.0, -tau * centre), sum);
+        let norm1 = norm(state);
+        if !norm1.is_finite() {
             return Err(Error::Numerical(
                 "the Chebyshev series produced a non-finite number (is the Hamiltonian finite?)"
                     .into(),
             ));
         }
-        Ok((matvecs, norm0 * tail))
+        Ok((matvecs, norm0 * tail, norm1))
     }
 }
 
@@ -308,6 +303,8 @@ impl Propagator for Chebyshev {
         let zero = C64::new(0.0, 0.0);
         let mut chebyshev = vec![zero; state.len()];
         let mut sum = vec![zero; state.len()];
+        // ‖Ψ‖ at the start of each step (the end of the step before).
+        let mut state_norm = norm(state);
         for (index, &stop) in times.iter().enumerate().skip(from.next) {
             let start = if index == 0 { 0.0 } else { times[index - 1] };
             let steps = steps_in(start, stop, interval.1);
@@ -331,7 +328,7 @@ impl Propagator for Chebyshev {
                     step_time(start, stop, j, steps),
                 );
                 if t1 > t0 {
-                    let (matvecs, error) = self.step(
+                    let (matvecs, error, norm1) = self.step(
                         operator,
                         interval,
                         t1 - t0,
@@ -339,7 +336,9 @@ impl Propagator for Chebyshev {
                         state,
                         &mut chebyshev,
                         &mut sum,
+                        state_norm,
                     )?;
+                    state_norm = norm1;
                     stats.matvecs += matvecs;
                     stats.steps += 1;
                     stats.error_estimate += error;

@@ -59,8 +59,8 @@ impl<'a> IndicatorWorkspace<'a> {
             .into_par_iter()
             .with_min_len(min_tiles)
             .map_init(
-                || TileScratch::new(columns),
-                |scratch, t| tile_sums(state, t * TILE_ROWS, (&number_u, &number_v), scratch),
+                || NumberTile::new(columns),
+                |work, t| tile_sums(state, t * TILE_ROWS, (&number_u, &number_v), work),
             )
             .collect();
         let mut sums = [0.0; 4];
@@ -80,62 +80,107 @@ impl<'a> IndicatorWorkspace<'a> {
     }
 }
 
-/// Scratch of one task: X and Y of a tile's rows, the rows side by side and Y side by side.
-struct TileScratch {
-    x_rows: Vec<C64>,
-    y_rows: Vec<C64>,
+/// N_u^A ⊗ 1 and 1 ⊗ N_v^B applied to a tile of [`TILE_ROWS`] rows of Ψ at a time, with the
+/// arithmetic of [`crate::evolution::hamiltonian::apply_two_species`] (the same products and
+/// sums in the same order, so the same bits) and no state-sized vector: the scratch of one task
+/// of the indicators and of the proof's derivative terms.
+pub(crate) struct NumberTile {
+    /// (N_u^A Ψ)_a for the tile's rows a, after [`NumberTile::count_rows`].
+    pub(crate) x_rows: Vec<C64>,
+    /// (1 ⊗ N_v^B) of the rows given to [`NumberTile::count_columns`].
+    pub(crate) y_rows: Vec<C64>,
     tile: Vec<Lanes>,
     gathered: Vec<Lanes>,
 }
 
-impl TileScratch {
-    fn new(columns: usize) -> Self {
+/// The rows that [`NumberTile::count_columns`] acts on.
+pub(crate) enum ColumnsOf<'s> {
+    /// These rows (of Ψ).
+    Rows(&'s [C64]),
+    /// The rows counted by [`NumberTile::count_rows`]: then Y = (N_u^A ⊗ N_v^B)Ψ.
+    CountedRows,
+}
+
+impl NumberTile {
+    /// Scratch for rows of `columns` entries.
+    pub(crate) fn new(columns: usize) -> Self {
         let zero = C64::new(0.0, 0.0);
-        TileScratch {
+        NumberTile {
             x_rows: vec![zero; TILE_ROWS * columns],
             y_rows: vec![zero; TILE_ROWS * columns],
             tile: vec![Lanes::default(); columns],
             gathered: vec![Lanes::default(); columns],
         }
     }
+
+    /// The number of rows of the tile from row `first` of a state of `len` entries (the last
+    /// tile may have fewer than [`TILE_ROWS`]).
+    pub(crate) fn rows_from(&self, len: usize, first: usize) -> usize {
+        TILE_ROWS.min(len / self.tile.len() - first)
+    }
+
+    /// `x_rows` ← (N_u^A Ψ)_a for the `rows` rows a from `first`: zero, then w·Ψ[a′] added for
+    /// the entries (a′, w) of row a of N_u^A in order.
+    #[inline(always)]
+    pub(crate) fn count_rows(
+        &mut self,
+        state: &[C64],
+        first: usize,
+        rows: usize,
+        number_u: &SpeciesOperator,
+    ) {
+        let columns = self.tile.len();
+        for (r, x_row) in self.x_rows.chunks_exact_mut(columns).take(rows).enumerate() {
+            x_row.iter_mut().for_each(|z| *z = C64::new(0.0, 0.0));
+            let (sources, values) = number_u.row(first + r);
+            for (&source, &w) in sources.iter().zip(values) {
+                let source = source as usize;
+                let row = &state[source * columns..(source + 1) * columns];
+                x_row.iter_mut().zip(row).for_each(|(z, s)| *z += w * s);
+            }
+        }
+    }
+
+    /// `y_rows` ← (1 ⊗ N_v^B) of `rows` rows: for each column b, Σ w·row[b′] over the entries
+    /// (b′, w) of row b of N_v^B in order, from zero — for the rows' entries side by side.
+    #[inline(always)]
+    pub(crate) fn count_columns(
+        &mut self,
+        input: ColumnsOf<'_>,
+        rows: usize,
+        number_v: &SpeciesOperator,
+    ) {
+        let unit = VectorUnit::current();
+        let input = match input {
+            ColumnsOf::Rows(input) => input,
+            ColumnsOf::CountedRows => &self.x_rows,
+        };
+        side_by_side(reals(input), rows, &mut self.tile, unit);
+        gather_complex(&mut self.gathered, &self.tile, number_v, unit);
+        lay_back(&self.gathered, rows, reals_mut(&mut self.y_rows), unit);
+    }
 }
 
 /// The shares of the indicators of the rows of the tile from row `first`:
 /// [⟨X_a, Y_a⟩, ⟨Ψ_a, X_a⟩, ⟨Ψ_a, Y_a⟩, ⟨Ψ_a, Ψ_a⟩] for each (real parts, each summed over the
-/// columns in order), with X_a = (N_u^A Ψ)_a built row by row from the source rows and
-/// Y_a = ((1 ⊗ N_v^B) Ψ)_a for the tile's rows at once, their entries side by side.
+/// columns in order), with X = (N_u^A ⊗ 1)Ψ and Y = (1 ⊗ N_v^B)Ψ.
 #[inline(always)]
 fn tile_sums_body(
     state: &[C64],
     first: usize,
     (number_u, number_v): (&SpeciesOperator, &SpeciesOperator),
-    scratch: &mut TileScratch,
+    work: &mut NumberTile,
 ) -> [[f64; 4]; TILE_ROWS] {
-    let columns = scratch.tile.len();
-    let rows = TILE_ROWS.min(state.len() / columns - first);
+    let columns = work.tile.len();
+    let rows = work.rows_from(state.len(), first);
     let input = &state[first * columns..(first + rows) * columns];
-    let unit = VectorUnit::current();
-    side_by_side(reals(input), rows, &mut scratch.tile, unit);
-    gather_complex(&mut scratch.gathered, &scratch.tile, number_v, unit);
-    lay_back(
-        &scratch.gathered,
-        rows,
-        reals_mut(&mut scratch.y_rows),
-        unit,
-    );
+    work.count_rows(state, first, rows, number_u);
+    work.count_columns(ColumnsOf::Rows(input), rows, number_v);
     let mut shares = [[0.0; 4]; TILE_ROWS];
     for (r, share) in shares.iter_mut().enumerate().take(rows) {
-        let x_row = &mut scratch.x_rows[r * columns..(r + 1) * columns];
-        x_row.iter_mut().for_each(|z| *z = C64::new(0.0, 0.0));
-        let (sources, values) = number_u.row(first + r);
-        for (&source, &w) in sources.iter().zip(values) {
-            let source = source as usize;
-            let row = &state[source * columns..(source + 1) * columns];
-            x_row.iter_mut().zip(row).for_each(|(z, s)| *z += w * s);
-        }
-        let y_row = &scratch.y_rows[r * columns..(r + 1) * columns];
-        let input = &input[r * columns..(r + 1) * columns];
-        for ((p, x), y) in input.iter().zip(x_row.iter()).zip(y_row) {
+        let row = r * columns..(r + 1) * columns;
+        let (x_row, y_row) = (&work.x_rows[row.clone()], &work.y_rows[row.clone()]);
+        for ((p, x), y) in input[row].iter().zip(x_row).zip(y_row) {
             share[0] += (x.conj() * y).re;
             share[1] += (p.conj() * x).re;
             share[2] += (p.conj() * y).re;
@@ -152,7 +197,7 @@ per_vector_unit! {
         state: &[C64],
         first: usize,
         numbers: (&SpeciesOperator, &SpeciesOperator),
-        scratch: &mut TileScratch,
+        work: &mut NumberTile,
     ) -> [[f64; 4]; TILE_ROWS] => tile_sums_body
 }
 

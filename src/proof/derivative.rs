@@ -13,7 +13,10 @@
 
 use rayon::prelude::*;
 
-use crate::evolution::hamiltonian::{apply_two_species, interaction_energy, PairDiagonal};
+use crate::evolution::hamiltonian::rows::per_vector_unit;
+use crate::evolution::hamiltonian::tiles::TILE_ROWS;
+use crate::evolution::hamiltonian::{interaction_energy, PairDiagonal};
+use crate::measure::observables::{ColumnsOf, NumberTile};
 use crate::model::Model;
 use crate::space::fock::SpeciesOperator;
 use crate::space::state::StateView;
@@ -62,30 +65,9 @@ pub fn derivative_terms(
         model.inter_potential(),
     );
     let (n1, n2) = (sa.particles as f64, sb.particles as f64);
-    // Y = (1 − O)Ψ = Ψ − (N_u ⊗ N_v)Ψ/(N₁N₂).
+    // Y = (1 − O)Ψ = Ψ − (N_u ⊗ N_v)Ψ/(N₁N₂), formed a tile of rows at a time.
     let number_u = SpeciesOperator::orbital_number(basis_a, u)?;
     let number_v = SpeciesOperator::orbital_number(basis_b, v)?;
-    let mut counted_a = vec![C64::new(0.0, 0.0); state.len()];
-    let mut counted = vec![C64::new(0.0, 0.0); state.len()];
-    apply_two_species(
-        Some(&number_u),
-        None,
-        None,
-        rows,
-        columns,
-        state,
-        &mut counted_a,
-    );
-    apply_two_species(
-        None,
-        Some(&number_v),
-        None,
-        rows,
-        columns,
-        &counted_a,
-        &mut counted,
-    );
-    drop(counted_a);
     // Diagonals of X₁ (rows), X₂ (columns) and the one-body parts of X₁₂.
     let field_a = sa.potential.convolve_density(u);
     let field_b = sb.potential.convolve_density(v);
@@ -111,31 +93,99 @@ pub fn derivative_terms(
         .map(|b| c1 * one_body_diagonal(&field_ba, basis_b.occupation(b)))
         .collect();
     let coupling = PairDiagonal::inter_species(basis_a, basis_b, v12);
-    let weight = 1.0 / (n1 * n2);
-    let per_row: Vec<(f64, f64, f64)> = state
-        .par_chunks(columns)
-        .zip(counted.par_chunks(columns))
-        .enumerate()
-        .map(|(a, (psi, count))| {
-            let mut sums = (0.0, 0.0, 0.0);
-            for b in 0..columns {
-                let y = psi[b] - weight * count[b];
-                let im = (psi[b].conj() * y).im;
-                sums.0 += x1[a] * im;
-                sums.1 += x2[b] * im;
-                sums.2 += (coupling.value(a, b) - mean_a[a] - mean_b[b]) * im;
-            }
-            sums
-        })
+    let diagonals = Diagonals {
+        x1: &x1,
+        x2: &x2,
+        mean_a: &mean_a,
+        mean_b: &mean_b,
+        coupling: &coupling,
+        weight: 1.0 / (n1 * n2),
+    };
+    let min_tiles = (1 << 13) / (TILE_ROWS * columns.max(1)) + 1;
+    let per_tile: Vec<[(f64, f64, f64); TILE_ROWS]> = (0..rows.div_ceil(TILE_ROWS))
+        .into_par_iter()
+        .with_min_len(min_tiles)
+        .map_init(
+            || NumberTile::new(columns),
+            |work, t| {
+                tile_sums(
+                    state,
+                    t * TILE_ROWS,
+                    (&number_u, &number_v),
+                    &diagonals,
+                    work,
+                )
+            },
+        )
         .collect();
+    let per_row = per_tile.iter().flatten().take(rows);
     // Added in row order, so that the figures are the same on every run.
-    let (s1, s2, s12) = per_row
-        .iter()
-        .fold((0.0, 0.0, 0.0), |x, y| (x.0 + y.0, x.1 + y.1, x.2 + y.2));
+    let (s1, s2, s12) = per_row.fold((0.0, 0.0, 0.0), |x, y| (x.0 + y.0, x.1 + y.1, x.2 + y.2));
     let twice_i = C64::new(0.0, 2.0);
     Ok(DerivativeTerms {
         c_v1: twice_i * s1,
         c_v2: twice_i * s2,
         c_v12: twice_i * s12,
     })
+}
+
+/// The diagonals X₁(a), X₂(b) and X₁₂(a, b) = W_AB(a, b) − mean_a(a) − mean_b(b), and the weight
+/// 1/(N₁N₂) of O.
+struct Diagonals<'d> {
+    x1: &'d [f64],
+    x2: &'d [f64],
+    mean_a: &'d [f64],
+    mean_b: &'d [f64],
+    coupling: &'d PairDiagonal,
+    weight: f64,
+}
+
+/// Σ_b X_j[a, b] Im(conj Ψ[a, b] · Y[a, b]) for j = 1, 2, 12 and each row a of the tile from row
+/// `first`, each summed over the columns in order, with Y = Ψ − weight·(N_u ⊗ N_v)Ψ.
+#[inline(always)]
+fn tile_sums_body(
+    state: &[C64],
+    first: usize,
+    (number_u, number_v): (&SpeciesOperator, &SpeciesOperator),
+    diagonals: &Diagonals<'_>,
+    work: &mut NumberTile,
+) -> [(f64, f64, f64); TILE_ROWS] {
+    let columns = diagonals.x2.len();
+    let rows = work.rows_from(state.len(), first);
+    work.count_rows(state, first, rows, number_u);
+    work.count_columns(ColumnsOf::CountedRows, rows, number_v);
+    let Diagonals {
+        x1,
+        x2,
+        mean_a,
+        mean_b,
+        coupling,
+        weight,
+    } = *diagonals;
+    let mut shares = [(0.0, 0.0, 0.0); TILE_ROWS];
+    for (r, sums) in shares.iter_mut().enumerate().take(rows) {
+        let a = first + r;
+        let psi = &state[a * columns..(a + 1) * columns];
+        let count = &work.y_rows[r * columns..(r + 1) * columns];
+        for b in 0..columns {
+            let y = psi[b] - weight * count[b];
+            let im = (psi[b].conj() * y).im;
+            sums.0 += x1[a] * im;
+            sums.1 += x2[b] * im;
+            sums.2 += (coupling.value(a, b) - mean_a[a] - mean_b[b]) * im;
+        }
+    }
+    shares
+}
+
+per_vector_unit! {
+    /// [`tile_sums_body`] compiled for the process's vector unit (the same operations, the same
+    /// bits on every unit).
+    fn tile_sums(
+        state: &[C64],
+        first: usize,
+        numbers: (&SpeciesOperator, &SpeciesOperator),
+        diagonals: &Diagonals<'_>,
+        work: &mut NumberTile,
+    ) -> [(f64, f64, f64); TILE_ROWS] => tile_sums_body
 }

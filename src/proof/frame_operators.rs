@@ -21,7 +21,9 @@
 use faer::Mat;
 use rayon::prelude::*;
 
-use crate::evolution::hamiltonian::rows::{dot, dot_vectorised, reals, VectorUnit};
+use crate::evolution::hamiltonian::rows::{
+    dot, dot_vectorised, dots, dots4_vectorised, reals, VectorUnit,
+};
 use crate::space::fock::{FockBasis, HopChannels, HopTable};
 use crate::{Result, C64};
 
@@ -101,18 +103,24 @@ pub(crate) fn two_body_binned(
                         }
                     }
                 }
-                // One overlap g(t, s) per distinct target.
+                // One overlap g(t, s) per distinct target, four targets at a time.
                 terms.sort_unstable_by_key(|term| term.0);
-                let mut start = 0;
-                while start < terms.len() {
-                    let target = terms[start].0;
-                    let row_t = &rows[target * columns..(target + 1) * columns];
-                    let overlap = dot_vectorised(reals(row_t), reals(weighted_source));
-                    while start < terms.len() && terms[start].0 == target {
-                        let (_, bin, amplitude) = terms[start];
-                        bins[bin / 4][bin % 4] += amplitude * overlap;
-                        start += 1;
+                let groups: Vec<&[(usize, usize, C64)]> =
+                    terms.chunk_by(|l, r| l.0 == r.0).collect();
+                let row = |g: &[(usize, usize, C64)]| reals(&rows[g[0].0 * columns..][..columns]);
+                let mut blocks = groups.chunks_exact(4);
+                for block in &mut blocks {
+                    let overlaps = dots4_vectorised(
+                        [row(block[0]), row(block[1]), row(block[2]), row(block[3])],
+                        reals(weighted_source),
+                    );
+                    for (group, overlap) in block.iter().zip(overlaps) {
+                        add_terms(&mut bins, group, overlap);
                     }
+                }
+                for group in blocks.remainder() {
+                    let overlap = dot_vectorised(row(group), reals(weighted_source));
+                    add_terms(&mut bins, group, overlap);
                 }
                 bins
             },
@@ -295,13 +303,21 @@ where
                     (y, yp),
                     want,
                 );
-                for &g in &needing {
-                    let target = &state[groups[g][0].0 * columns..][..columns];
-                    let sums = &mut work.sums[g * m * m + y * m + yp];
-                    for j in 0..COLUMN_SUMS {
-                        if wanted[g][j] && nonzero[j] {
-                            sums[j] = dot(reals(target), reals(&work.hopped[j]));
+                for j in (0..COLUMN_SUMS).filter(|&j| nonzero[j]) {
+                    // The dots of h_j with the rows of the groups that want it, four at a time.
+                    let hopped = reals(&work.hopped[j]);
+                    let target = |g: usize| reals(&state[groups[g][0].0 * columns..][..columns]);
+                    let wanting: Vec<usize> =
+                        needing.iter().copied().filter(|&g| wanted[g][j]).collect();
+                    let mut blocks = wanting.chunks_exact(4);
+                    for block in &mut blocks {
+                        let values = dots::<4>(std::array::from_fn(|i| target(block[i])), hopped);
+                        for (&g, value) in block.iter().zip(values) {
+                            work.sums[g * m * m + y * m + yp][j] = value;
                         }
+                    }
+                    for &g in blocks.remainder() {
+                        work.sums[g * m * m + y * m + yp][j] = dot(target(g), hopped);
                     }
                 }
             }
@@ -351,6 +367,7 @@ impl RowWork {
 /// The hopped rows h of `source` for the B-hop E_{yy′} (those in `want`; see [`COLUMN_SUMS`]);
 /// returns which of them may be nonzero (h for n(b) − n(b′) is zero when the hop keeps n).
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn hop_row(
     hopped: &mut [Vec<C64>; COLUMN_SUMS],
     channels: &HopChannels,
@@ -403,6 +420,13 @@ fn hop_row(
         }
     }
     [want[0], want[1] && changes, want[2]]
+}
+
+/// bins[bin] += amplitude · overlap for the terms (target, bin, amplitude) of one target, in order.
+fn add_terms(bins: &mut Bins, terms: &[(usize, usize, C64)], overlap: C64) {
+    for &(_, bin, amplitude) in terms {
+        bins[bin / 4][bin % 4] += amplitude * overlap;
+    }
 }
 
 fn add_bins(mut left: Bins, right: Bins) -> Bins {

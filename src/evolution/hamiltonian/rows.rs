@@ -106,6 +106,13 @@ pub(crate) fn dot(x: &[f64], y: &[f64]) -> C64 {
             im[k] += x[k] * y[k ^ 1];
         }
     }
+    finish_dot(&mut re, &mut im, x_tail, y_tail)
+}
+
+/// The end of [`dot`]: the entries after the last whole block of eight into their lanes, then
+/// the lanes added in a fixed tree.
+#[inline(always)]
+fn finish_dot(re: &mut [f64; 8], im: &mut [f64; 8], x_tail: &[f64], y_tail: &[f64]) -> C64 {
     for k in 0..x_tail.len().min(y_tail.len()) {
         re[k] += x_tail[k] * y_tail[k];
         im[k] += x_tail[k] * y_tail[k ^ 1];
@@ -148,10 +155,89 @@ macro_rules! per_vector_unit {
 }
 pub(crate) use per_vector_unit;
 
+/// [`dot`] of each row of `xs` with one row y: for each, the same lanes, products and sums as
+/// [`dot`] (so the same bits as N calls). With AVX-512, y is read once and 2N independent sums
+/// are in flight (one dot alone waits on its two chains of additions).
+#[inline(always)]
+pub(crate) fn dots<const N: usize>(xs: [&[f64]; N], y: &[f64]) -> [C64; N] {
+    let len = y.len();
+    assert!(xs.iter().all(|x| x.len() == len));
+    #[cfg(target_arch = "x86_64")]
+    if VectorUnit::current() == VectorUnit::Avx512 {
+        let full = len - len % 8;
+        let mut re = [[0.0f64; 8]; N];
+        let mut im = [[0.0f64; 8]; N];
+        // SAFETY: the processor has AVX-512F; every row holds `full` entries.
+        unsafe { dots_avx512(&xs, y, full, &mut re, &mut im) };
+        let mut out = [C64::new(0.0, 0.0); N];
+        for n in 0..N {
+            out[n] = finish_dot(&mut re[n], &mut im[n], &xs[n][full..], &y[full..]);
+        }
+        return out;
+    }
+    // Narrower units: one dot at a time (the portable loops over several rows vectorise worse).
+    let mut out = [C64::new(0.0, 0.0); N];
+    for n in 0..N {
+        out[n] = dot(xs[n], y);
+    }
+    out
+}
+
+/// The eight-entry blocks of [`dots`] before `full`, in AVX-512: lane k of a block adds
+/// x_k y_k to `re` and x_k y_{k^1} to `im`, a product then a sum, as [`dot`] does.
+///
+/// # Safety
+/// AVX-512F; every row of `xs` and `y` holds at least `full` entries.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn dots_avx512<const N: usize>(
+    xs: &[&[f64]; N],
+    y: &[f64],
+    full: usize,
+    re: &mut [[f64; 8]; N],
+    im: &mut [[f64; 8]; N],
+) {
+    use std::arch::x86_64::*;
+    let mut sums_re = [_mm512_setzero_pd(); N];
+    let mut sums_im = [_mm512_setzero_pd(); N];
+    for start in (0..full).step_by(8) {
+        // SAFETY: start + 8 ≤ full ≤ every row's length (the caller's guarantee).
+        unsafe {
+            let yv = _mm512_loadu_pd(y.as_ptr().add(start));
+            let swapped = _mm512_permute_pd::<0x55>(yv);
+            for n in 0..N {
+                let xv = _mm512_loadu_pd(xs[n].as_ptr().add(start));
+                sums_re[n] = _mm512_add_pd(sums_re[n], _mm512_mul_pd(xv, yv));
+                sums_im[n] = _mm512_add_pd(sums_im[n], _mm512_mul_pd(xv, swapped));
+            }
+        }
+    }
+    for n in 0..N {
+        // SAFETY: eight entries each.
+        unsafe {
+            _mm512_storeu_pd(re[n].as_mut_ptr(), sums_re[n]);
+            _mm512_storeu_pd(im[n].as_mut_ptr(), sums_im[n]);
+        }
+    }
+}
+
 per_vector_unit! {
     /// [`dot`] compiled for the [`VectorUnit`] of the process (the same lanes and bits on every
     /// unit): for callers that are not themselves compiled per unit.
     pub(crate) fn dot_vectorised(x: &[f64], y: &[f64]) -> C64 => dot
+}
+
+/// [`dots`] of four rows, for callers not compiled per unit.
+#[inline(always)]
+fn dots4(xs: [&[f64]; 4], y: &[f64]) -> [C64; 4] {
+    dots(xs, y)
+}
+
+per_vector_unit! {
+    /// [`dots`] of four rows compiled for the [`VectorUnit`] of the process (the same bits as
+    /// four calls of [`dot`]).
+    pub(crate) fn dots4_vectorised(xs: [&[f64]; 4], y: &[f64]) -> [C64; 4] => dots4
 }
 
 #[cfg(test)]
@@ -162,6 +248,23 @@ mod tests {
         (0..n)
             .map(|i| C64::new((seed * i as f64).sin(), (seed + 0.3 * i as f64).cos()))
             .collect()
+    }
+
+    /// Several dots at once are, bit for bit, the dots one at a time (on the process's unit; the
+    /// others call `dot` itself), for lengths with and without a ragged end.
+    #[test]
+    fn several_dots_at_once_are_the_single_dots() {
+        for n in [0, 1, 3, 4, 5, 17, 40] {
+            let y = row(n, 0.3);
+            let xs: Vec<Vec<C64>> = (0..4).map(|k| row(n, 1.1 + k as f64)).collect();
+            let xs = [0, 1, 2, 3].map(|k| reals(&xs[k]));
+            let together = dots(xs, reals(&y));
+            for (x, value) in xs.iter().zip(together) {
+                let alone = dot(x, reals(&y));
+                assert_eq!(value.re.to_bits(), alone.re.to_bits());
+                assert_eq!(value.im.to_bits(), alone.im.to_bits());
+            }
+        }
     }
 
     #[test]

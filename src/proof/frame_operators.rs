@@ -224,7 +224,7 @@ where
     V: Fn(usize, usize, usize, usize) -> bool,
     F: Fn(usize, usize) -> [[f64; COLUMN_SUMS]; K],
 {
-    fn row_dispatch(&self, work: &mut RowWork, a: usize) -> [Bins; K] {
+    fn row_dispatch(&self, work: &mut RowWork<K>, a: usize) -> [Bins; K] {
         #[cfg(target_arch = "x86_64")]
         match VectorUnit::current() {
             // SAFETY: the processor has the unit's features (detected by VectorUnit).
@@ -238,19 +238,19 @@ where
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx2,fma")]
-    unsafe fn row_avx512(&self, work: &mut RowWork, a: usize) -> [Bins; K] {
+    unsafe fn row_avx512(&self, work: &mut RowWork<K>, a: usize) -> [Bins; K] {
         self.row(work, a)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn row_avx2(&self, work: &mut RowWork, a: usize) -> [Bins; K] {
+    unsafe fn row_avx2(&self, work: &mut RowWork<K>, a: usize) -> [Bins; K] {
         self.row(work, a)
     }
 
     /// The binned sums of row a (see [`mixed_binned`]).
     #[inline(always)]
-    fn row(&self, work: &mut RowWork, a: usize) -> [Bins; K] {
+    fn row(&self, work: &mut RowWork<K>, a: usize) -> [Bins; K] {
         let (m, columns, state, t) = (self.m, self.columns, self.state, self.t);
         let source_row = &state[a * columns..(a + 1) * columns];
         // The A-hops of row a by target row (stable: each group in (x, x′) order).
@@ -264,38 +264,54 @@ where
             }
         }
         work.a_hops.sort_by_key(|hop| hop.0);
-        let groups: Vec<&[(usize, usize, usize, f64)]> =
-            work.a_hops.chunk_by(|l, r| l.0 == r.0).collect();
-        let factors: Vec<[[f64; COLUMN_SUMS]; K]> = groups
-            .iter()
-            .map(|g| (self.row_factors)(a, g[0].0))
-            .collect();
-        let wanted: Vec<[bool; COLUMN_SUMS]> = factors
-            .iter()
-            .map(|f| std::array::from_fn(|j| f.iter().any(|fk| fk[j] != 0.0)))
-            .collect();
+        let RowWork {
+            a_hops,
+            group_ends,
+            factors,
+            wanted,
+            needing,
+            wanting,
+            sums,
+            hopped,
+        } = work;
+        group_ends.clear();
+        group_ends.extend(
+            (1..=a_hops.len()).filter(|&i| i == a_hops.len() || a_hops[i].0 != a_hops[i - 1].0),
+        );
+        let group = |g: usize| {
+            let start = if g == 0 { 0 } else { group_ends[g - 1] };
+            &a_hops[start..group_ends[g]]
+        };
+        let groups = group_ends.len();
+        factors.clear();
+        factors.extend((0..groups).map(|g| (self.row_factors)(a, group(g)[0].0)));
+        wanted.clear();
+        wanted.extend(
+            factors
+                .iter()
+                .map(|f| std::array::from_fn(|j| f.iter().any(|fk| fk[j] != 0.0))),
+        );
         let element = |x: usize, xp: usize, y: usize, yp: usize| {
             let value = t[(x + m * y, xp + m * yp)];
             (value != ZERO && !(self.vanishes)(x, xp, y, yp)).then_some(value)
         };
-        work.sums.clear();
-        work.sums.resize(groups.len() * m * m, [ZERO; COLUMN_SUMS]);
+        sums.clear();
+        sums.resize(groups * m * m, [ZERO; COLUMN_SUMS]);
         for y in 0..m {
             for yp in 0..m {
-                let needing: Vec<usize> = (0..groups.len())
-                    .filter(|&g| {
-                        groups[g]
-                            .iter()
-                            .any(|&(_, x, xp, _)| element(x, xp, y, yp).is_some())
-                    })
-                    .collect();
+                needing.clear();
+                needing.extend((0..groups).filter(|&g| {
+                    group(g)
+                        .iter()
+                        .any(|&(_, x, xp, _)| element(x, xp, y, yp).is_some())
+                }));
                 if needing.is_empty() {
                     continue;
                 }
                 let want: [bool; COLUMN_SUMS] =
                     std::array::from_fn(|j| needing.iter().any(|&g| wanted[g][j]));
                 let nonzero = hop_row(
-                    &mut work.hopped,
+                    hopped,
                     self.channels,
                     self.occupations,
                     self.column_weight,
@@ -305,33 +321,33 @@ where
                 );
                 for j in (0..COLUMN_SUMS).filter(|&j| nonzero[j]) {
                     // The dots of h_j with the rows of the groups that want it, four at a time.
-                    let hopped = reals(&work.hopped[j]);
-                    let target = |g: usize| reals(&state[groups[g][0].0 * columns..][..columns]);
-                    let wanting: Vec<usize> =
-                        needing.iter().copied().filter(|&g| wanted[g][j]).collect();
+                    let hopped = reals(&hopped[j]);
+                    let target = |g: usize| reals(&state[group(g)[0].0 * columns..][..columns]);
+                    wanting.clear();
+                    wanting.extend(needing.iter().copied().filter(|&g| wanted[g][j]));
                     let mut blocks = wanting.chunks_exact(4);
                     for block in &mut blocks {
                         let values = dots::<4>(std::array::from_fn(|i| target(block[i])), hopped);
                         for (&g, value) in block.iter().zip(values) {
-                            work.sums[g * m * m + y * m + yp][j] = value;
+                            sums[g * m * m + y * m + yp][j] = value;
                         }
                     }
                     for &g in blocks.remainder() {
-                        work.sums[g * m * m + y * m + yp][j] = dot(target(g), hopped);
+                        sums[g * m * m + y * m + yp][j] = dot(target(g), hopped);
                     }
                 }
             }
         }
         let mut bins = [[[ZERO; 4]; 4]; K];
-        for (g, group) in groups.iter().enumerate() {
-            for &(_, x, xp, ca) in group.iter() {
+        for g in 0..groups {
+            for &(_, x, xp, ca) in group(g) {
                 for y in 0..m {
                     for yp in 0..m {
                         let Some(value) = element(x, xp, y, yp) else {
                             continue;
                         };
                         let bin = 4 * pattern(x, y) + pattern(xp, yp);
-                        let sums = &work.sums[g * m * m + y * m + yp];
+                        let sums = &sums[g * m * m + y * m + yp];
                         for (k, f) in factors[g].iter().enumerate() {
                             let weighted = (sums[0] * f[0] + sums[1] * f[1]) + sums[2] * f[2];
                             bins[k][bin / 4][bin % 4] += value * ca * weighted;
@@ -344,20 +360,36 @@ where
     }
 }
 
-/// The scratch of one task of [`mixed_binned`].
-struct RowWork {
+/// The scratch of one task of [`mixed_binned`] (kept from row to row: nothing is allocated per
+/// row once the buffers have grown).
+struct RowWork<const K: usize> {
     /// (target row, x, x′, c_a) of the A-hops of the row.
     a_hops: Vec<(usize, usize, usize, f64)>,
+    /// The end in `a_hops` of each group of hops with one target row.
+    group_ends: Vec<usize>,
+    /// The row factors of each group.
+    factors: Vec<[[f64; COLUMN_SUMS]; K]>,
+    /// Which of the [`COLUMN_SUMS`] each group needs (a factor not zero).
+    wanted: Vec<[bool; COLUMN_SUMS]>,
+    /// The groups with an element for the B-hop at hand.
+    needing: Vec<usize>,
+    /// Those of them that want the hopped row at hand.
+    wanting: Vec<usize>,
     /// The [`COLUMN_SUMS`] of each (target group, B-hop).
     sums: Vec<[C64; COLUMN_SUMS]>,
     /// The hopped rows h of row a for the B-hop at hand (see [`COLUMN_SUMS`]).
     hopped: [Vec<C64>; COLUMN_SUMS],
 }
 
-impl RowWork {
+impl<const K: usize> RowWork<K> {
     fn new(columns: usize) -> Self {
         RowWork {
             a_hops: Vec::new(),
+            group_ends: Vec::new(),
+            factors: Vec::new(),
+            wanted: Vec::new(),
+            needing: Vec::new(),
+            wanting: Vec::new(),
             sums: Vec::new(),
             hopped: std::array::from_fn(|_| vec![ZERO; columns]),
         }
@@ -436,16 +468,32 @@ fn add_bins(mut left: Bins, right: Bins) -> Bins {
     left
 }
 
-/// The D_A × D_B row-major matrix transposed (D_B × D_A), so that species B indexes rows.
+/// The D_A × D_B row-major matrix transposed (D_B × D_A), so that species B indexes rows: by
+/// blocks of [`TRANSPOSE_BLOCK`] columns, each read row by row in contiguous pieces while the
+/// block's output rows stay in the cache.
 pub(crate) fn transpose(state: &[C64], rows: usize, columns: usize) -> Vec<C64> {
+    assert_eq!(state.len(), rows * columns);
     let mut out = vec![ZERO; state.len()];
-    out.par_chunks_mut(rows).enumerate().for_each(|(b, chunk)| {
-        for (a, z) in chunk.iter_mut().enumerate() {
-            *z = state[a * columns + b];
-        }
-    });
+    if rows == 0 {
+        return out;
+    }
+    out.par_chunks_mut(TRANSPOSE_BLOCK * rows)
+        .enumerate()
+        .for_each(|(k, block)| {
+            let first = k * TRANSPOSE_BLOCK;
+            let width = block.len() / rows;
+            for a in 0..rows {
+                let piece = &state[a * columns + first..][..width];
+                for (j, &z) in piece.iter().enumerate() {
+                    block[j * rows + a] = z;
+                }
+            }
+        });
     out
 }
+
+/// Columns per block of [`transpose`].
+const TRANSPOSE_BLOCK: usize = 64;
 
 /// ⟨Ψ, dΓ(O) ŵ Ψ⟩ for a one-body O (an M × M matrix in the frame) acting on the species whose
 /// states index the rows of `rows` (D_own × D_other, row-major, the state in the frame), and a

@@ -23,14 +23,15 @@ use crate::studies::memory::MeasurementMemory;
 use crate::{Error, Result};
 
 /// What the proof's evaluation holds besides the propagator's vectors: the state in the frame,
-/// then its transpose or the two number-operator images of the derivative terms, and the
-/// figures. Measured (peak heap, Chebyshev's three vectors included): 6.04–6.05 vectors at
-/// D ≈ 10⁷ on rings of 3 to 6 sites, i.e. 3.05; peak resident memory 6.3–6.4 vectors there
-/// (6.0 at M = 4, N₁ = N₂ = 40). The estimate takes 3.5 and 64 MiB: 5–19% above the
-/// resident peaks of whole runs (the README's table).
+/// then its transpose (for the pairs of C_V2 and the ledger), and the figures; the derivative
+/// terms form their number-operator images a tile of rows at a time. Measured (peak resident
+/// memory of the measurements along a run, Chebyshev's three vectors included): 5.42 vectors
+/// at M = 3, N₁ = N₂ = 80 (D = 11,029,041; `tests/memory_estimate.rs`), against 6.36 when the
+/// derivative terms held two state-sized images. The estimate takes 2.5 and 48 MiB: 8–17% above the resident peaks of whole
+/// runs (the README's table).
 pub const MEMORY: MeasurementMemory = MeasurementMemory {
-    vectors: 3.5,
-    fixed_bytes: 64 << 20,
+    vectors: 2.5,
+    fixed_bytes: 48 << 20,
 };
 
 /// Columns of the long table, one row per time and term.

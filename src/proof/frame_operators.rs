@@ -174,10 +174,20 @@ pub(crate) fn mixed_binned<const K: usize>(
     let occupations: Vec<f64> = (0..m)
         .flat_map(|y| (0..columns).map(move |b| basis_b.occupation(b)[y] as f64))
         .collect();
+    // The A-hops (x, x′) with an element for some B-hop: the others add nothing to any row.
+    let a_pairs: Vec<(usize, usize)> = (0..m)
+        .flat_map(|x| (0..m).map(move |xp| (x, xp)))
+        .filter(|&(x, xp)| {
+            (0..m).any(|y| {
+                (0..m).any(|yp| t[(x + m * y, xp + m * yp)] != ZERO && !vanishes(x, xp, y, yp))
+            })
+        })
+        .collect();
     let pass = MixedPass {
         m,
         columns,
         hops_a,
+        a_pairs: &a_pairs,
         channels: &channels,
         occupations: &occupations,
         column_weight,
@@ -210,6 +220,8 @@ struct MixedPass<'p, V, F> {
     m: usize,
     columns: usize,
     hops_a: &'p HopTable,
+    /// The A-hops (x, x′), in order, that have an element for some B-hop.
+    a_pairs: &'p [(usize, usize)],
     channels: &'p HopChannels,
     occupations: &'p [f64],
     column_weight: &'p [f64],
@@ -255,12 +267,10 @@ where
         let source_row = &state[a * columns..(a + 1) * columns];
         // The A-hops of row a by target row (stable: each group in (x, x′) order).
         work.a_hops.clear();
-        for x in 0..m {
-            for xp in 0..m {
-                let (a_target, ca) = self.hops_a.hop(a, x, xp);
-                if ca != 0.0 {
-                    work.a_hops.push((a_target, x, xp, ca));
-                }
+        for &(x, xp) in self.a_pairs {
+            let (a_target, ca) = self.hops_a.hop(a, x, xp);
+            if ca != 0.0 {
+                work.a_hops.push((a_target, x, xp, ca));
             }
         }
         work.a_hops.sort_by_key(|hop| hop.0);
@@ -495,6 +505,22 @@ pub(crate) fn transpose(state: &[C64], rows: usize, columns: usize) -> Vec<C64> 
 /// Columns per block of [`transpose`].
 const TRANSPOSE_BLOCK: usize = 64;
 
+/// Σ_b conj(t_k[b]) s[b] w[b] for each row t_k, each summed over b in order from zero (the N
+/// sums interleaved, so that N chains of additions are in flight instead of one).
+#[inline(always)]
+fn weighted_overlaps<const N: usize>(targets: [&[C64]; N], source: &[C64], w: &[f64]) -> [C64; N] {
+    let columns = source.len();
+    assert!(w.len() == columns && targets.iter().all(|t| t.len() == columns));
+    let mut sums = [ZERO; N];
+    for b in 0..columns {
+        let (s, w) = (source[b], w[b]);
+        for (sum, t) in sums.iter_mut().zip(&targets) {
+            *sum += t[b].conj() * s * w;
+        }
+    }
+    sums
+}
+
 /// ⟨Ψ, dΓ(O) ŵ Ψ⟩ for a one-body O (an M × M matrix in the frame) acting on the species whose
 /// states index the rows of `rows` (D_own × D_other, row-major, the state in the frame), and a
 /// weight ŵ diagonal in the occupation basis, `weight(own state, other state)`:
@@ -510,31 +536,51 @@ pub(crate) fn weighted_one_body(
     let m = hops.modes();
     let per_source: Vec<C64> = (0..hops.states())
         .into_par_iter()
-        .map(|source| {
-            let row_s = &rows[source * columns..(source + 1) * columns];
-            let mut total = ZERO;
-            for x in 0..m {
-                for xp in 0..m {
-                    let value = o[(x, xp)];
-                    if value == ZERO {
-                        continue;
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(weights, pairs): &mut (Vec<f64>, Vec<(usize, C64, f64)>), source| {
+                let row_s = &rows[source * columns..(source + 1) * columns];
+                weights.clear();
+                weights.extend((0..columns).map(|b| weight(source, b)));
+                // (target, O_{xx′}, c) of the hops, in (x, x′) order.
+                pairs.clear();
+                for x in 0..m {
+                    for xp in 0..m {
+                        let value = o[(x, xp)];
+                        if value == ZERO {
+                            continue;
+                        }
+                        let (target, c) = hops.hop(source, x, xp);
+                        if c != 0.0 {
+                            pairs.push((target, value, c));
+                        }
                     }
-                    let (target, c) = hops.hop(source, x, xp);
-                    if c == 0.0 {
-                        continue;
+                }
+                let row = |target: usize| &rows[target * columns..(target + 1) * columns];
+                let mut total = ZERO;
+                let mut blocks = pairs.chunks_exact(4);
+                for block in &mut blocks {
+                    let overlaps = weighted_overlaps(
+                        [
+                            row(block[0].0),
+                            row(block[1].0),
+                            row(block[2].0),
+                            row(block[3].0),
+                        ],
+                        row_s,
+                        weights,
+                    );
+                    for (&(_, value, c), overlap) in block.iter().zip(overlaps) {
+                        total += value * c * overlap;
                     }
-                    let row_t = &rows[target * columns..(target + 1) * columns];
-                    let overlap: C64 = row_t
-                        .iter()
-                        .zip(row_s)
-                        .enumerate()
-                        .map(|(b, (t, s))| t.conj() * s * weight(source, b))
-                        .sum();
+                }
+                for &(target, value, c) in blocks.remainder() {
+                    let [overlap] = weighted_overlaps([row(target)], row_s, weights);
                     total += value * c * overlap;
                 }
-            }
-            total
-        })
+                total
+            },
+        )
         .collect();
     // Added in source order: the same figures on every run.
     per_source.into_iter().fold(ZERO, |a, b| a + b)

@@ -441,17 +441,29 @@ fn hop_row(
         let segments = channels
             .channel(y, yp)
             .expect("every channel x ≠ y is stored");
+        // One loop per row wanted (z = c·Ψ[a, b] is the same product in both), so that each
+        // vectorises.
         for (segment, amplitudes) in segments {
             let (to, from) = (segment.target as usize, segment.source as usize);
-            for (j, &c) in amplitudes.iter().enumerate() {
-                let z = source[from + j] * c;
-                if need_plain {
-                    plain[to + j] = z;
+            let len = amplitudes.len();
+            let input = &source[from..from + len];
+            if need_plain {
+                for ((p, x), &c) in plain[to..to + len].iter_mut().zip(input).zip(amplitudes) {
+                    *p = x * c;
                 }
-                if want[1] {
-                    let difference = weight[from + j] - weight[to + j];
+            }
+            if want[1] {
+                let (from_weight, to_weight) = (&weight[from..from + len], &weight[to..to + len]);
+                for ((((d, x), &c), &wf), &wt) in change[to..to + len]
+                    .iter_mut()
+                    .zip(input)
+                    .zip(amplitudes)
+                    .zip(from_weight)
+                    .zip(to_weight)
+                {
+                    let difference = wf - wt;
                     changes |= difference != 0.0;
-                    change[to + j] = z * difference;
+                    *d = (x * c) * difference;
                 }
             }
         }

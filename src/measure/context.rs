@@ -5,6 +5,8 @@
 //! of both bases. The counting distribution, the pairs of Propositions 5.1–5.2, the split of
 //! T(pp,qq), the ledger and the proof snapshot all take it.
 
+use rayon::prelude::*;
+
 use crate::measure::counting::{CondensateFrame, CountingDistribution};
 use crate::model::{Component, Model};
 use crate::space::fock::FockBasis;
@@ -26,6 +28,8 @@ pub struct TimeContext<'a> {
     /// n₀ of every Fock state of species A (its occupation of orbital 0, the condensate in the
     /// frame), then of species B.
     pub condensed: [Vec<f64>; 2],
+    /// The frame state transposed (species B indexing the rows), made when first asked for.
+    transposed: std::sync::OnceLock<Vec<C64>>,
 }
 
 impl<'a> TimeContext<'a> {
@@ -85,7 +89,16 @@ impl<'a> TimeContext<'a> {
             v,
             frame_state,
             condensed,
+            transposed: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The frame state as a D_B × D_A row-major matrix (species B indexing the rows), for the
+    /// passes over species B's hops: transposed once, when first asked for, and kept with the
+    /// context (the pairs of C_V2 and the ledger both read it).
+    pub fn frame_state_transposed(&self) -> &[C64] {
+        self.transposed
+            .get_or_init(|| transpose(&self.frame_state, self.state.rows(), self.state.columns()))
     }
 
     /// π(k_A, k_B) of Ψ(t) relative to (u_t, v_t), read off the frame state.
@@ -120,4 +133,56 @@ pub(crate) fn condensate_counts(basis: &FockBasis) -> Vec<f64> {
     (0..basis.dim())
         .map(|state| basis.occupation(state)[0] as f64)
         .collect()
+}
+
+/// The D_A × D_B row-major matrix transposed (D_B × D_A), so that species B indexes rows: by
+/// blocks of [`TRANSPOSE_BLOCK`] columns, each read row by row in contiguous pieces while the
+/// block's output rows stay in the cache.
+fn transpose(state: &[C64], rows: usize, columns: usize) -> Vec<C64> {
+    assert_eq!(state.len(), rows * columns);
+    let mut out = vec![C64::new(0.0, 0.0); state.len()];
+    if rows == 0 {
+        return out;
+    }
+    out.par_chunks_mut(TRANSPOSE_BLOCK * rows)
+        .enumerate()
+        .for_each(|(k, block)| {
+            let first = k * TRANSPOSE_BLOCK;
+            let width = block.len() / rows;
+            for a in 0..rows {
+                let piece = &state[a * columns + first..][..width];
+                for (j, &z) in piece.iter().enumerate() {
+                    block[j * rows + a] = z;
+                }
+            }
+        });
+    out
+}
+
+/// Columns per block of [`transpose`].
+const TRANSPOSE_BLOCK: usize = 64;
+
+#[cfg(test)]
+mod transpose_tests {
+    use super::*;
+
+    /// Entry (a, b) goes to (b, a), for shapes with whole and ragged blocks of columns.
+    #[test]
+    fn the_transpose_moves_every_entry_to_its_place() {
+        for (rows, columns) in [(1, 1), (3, 5), (7, 64), (5, 130), (130, 3)] {
+            let state: Vec<C64> = (0..rows * columns)
+                .map(|i| C64::new(i as f64, -(i as f64)))
+                .collect();
+            let out = transpose(&state, rows, columns);
+            for a in 0..rows {
+                for b in 0..columns {
+                    assert_eq!(
+                        out[b * rows + a],
+                        state[a * columns + b],
+                        "{rows} × {columns}"
+                    );
+                }
+            }
+        }
+    }
 }

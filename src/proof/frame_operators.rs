@@ -490,33 +490,6 @@ fn add_bins(mut left: Bins, right: Bins) -> Bins {
     left
 }
 
-/// The D_A × D_B row-major matrix transposed (D_B × D_A), so that species B indexes rows: by
-/// blocks of [`TRANSPOSE_BLOCK`] columns, each read row by row in contiguous pieces while the
-/// block's output rows stay in the cache.
-pub(crate) fn transpose(state: &[C64], rows: usize, columns: usize) -> Vec<C64> {
-    assert_eq!(state.len(), rows * columns);
-    let mut out = vec![ZERO; state.len()];
-    if rows == 0 {
-        return out;
-    }
-    out.par_chunks_mut(TRANSPOSE_BLOCK * rows)
-        .enumerate()
-        .for_each(|(k, block)| {
-            let first = k * TRANSPOSE_BLOCK;
-            let width = block.len() / rows;
-            for a in 0..rows {
-                let piece = &state[a * columns + first..][..width];
-                for (j, &z) in piece.iter().enumerate() {
-                    block[j * rows + a] = z;
-                }
-            }
-        });
-    out
-}
-
-/// Columns per block of [`transpose`].
-const TRANSPOSE_BLOCK: usize = 64;
-
 /// Σ_b conj(t_k[b]) s[b] w[b] for each row t_k, each summed over b in order from zero (the N
 /// sums interleaved, so that N chains of additions are in flight instead of one).
 #[inline(always)]

@@ -25,7 +25,7 @@
 
 use faer::Mat;
 
-use super::frame_operators::{transpose, weighted_one_body};
+use super::frame_operators::weighted_one_body;
 use super::pairs::Projection;
 use super::snapshot::{bound_ratio, ProofSnapshot};
 use crate::measure::context::TimeContext;
@@ -195,7 +195,7 @@ pub fn ledger(context: &TimeContext, snapshot: &ProofSnapshot) -> Result<Vec<Led
     let species_b = Species {
         side: Side {
             basis: basis_b,
-            rows: std::borrow::Cow::Owned(transpose(frame_state, rows, columns)),
+            rows: std::borrow::Cow::Borrowed(context.frame_state_transposed()),
             columns: rows,
             own_n0: n0_b,
             other_n0: n0_a,

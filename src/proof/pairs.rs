@@ -16,7 +16,7 @@
 
 use faer::Mat;
 
-use super::frame_operators::{mixed_binned, transpose, two_body_binned, Bins};
+use super::frame_operators::{mixed_binned, two_body_binned, Bins};
 use crate::measure::context::TimeContext;
 use crate::measure::counting::frame_unitary;
 use crate::model::{Component, Model};
@@ -147,7 +147,7 @@ pub fn intra_species_pairs(context: &TimeContext, component: Component) -> Resul
         ),
         Component::B => two_body_binned(
             context.state.basis_b.hops()?,
-            &transpose(frame_state, rows, columns),
+            context.frame_state_transposed(),
             rows,
             &spectator,
             &m_hat,

@@ -169,10 +169,9 @@ impl NumberTile {
 }
 
 /// The whole blocks of 16 columns of [`NumberTile::count_rows`] for one row (returns the columns
-/// done): each block summed in four registers over the sources in order, from zero — w·s as
-/// (w_re s_re − w_im s_im, w_re s_im + w_im s_re), a product per part and one rounding for the
-/// subtraction and the addition (a fused multiply by exactly 1), then added: the operations of
-/// `*z += w * s`, lane by lane, without storing the row between sources.
+/// done): each block summed in four registers over the sources in order, from zero, each term
+/// w·s by [`complex_products_avx512`]: the operations of `*z += w * s`, lane by lane, without
+/// storing the row between sources.
 ///
 /// # Safety
 /// AVX-512F.
@@ -185,26 +184,23 @@ unsafe fn count_row_avx512(
     sources: &[u32],
     values: &[C64],
 ) -> usize {
+    use crate::evolution::hamiltonian::tiles::complex_products_avx512;
     use std::arch::x86_64::*;
     let columns = x_row.len();
     assert!(sources
         .iter()
         .all(|&s| (s as usize + 1) * columns <= state.len()));
     let blocks = columns / 16;
-    let one = _mm512_set1_pd(1.0);
     let out = x_row.as_mut_ptr().cast::<f64>();
     for k in 0..blocks {
         let mut acc = [_mm512_setzero_pd(); 4];
-        for (&source, w) in sources.iter().zip(values) {
-            let (re, im) = (_mm512_set1_pd(w.re), _mm512_set1_pd(w.im));
+        for (&source, &w) in sources.iter().zip(values) {
             // SAFETY: columns 16k..16k + 16 of a row of `state` (checked above).
             let from = unsafe { state.as_ptr().add(source as usize * columns + 16 * k) };
             for (v, acc) in acc.iter_mut().enumerate() {
                 // SAFETY: as above, four complex entries at a time.
                 let s = unsafe { _mm512_loadu_pd(from.add(4 * v).cast::<f64>()) };
-                let real = _mm512_mul_pd(re, s);
-                let imaginary = _mm512_mul_pd(im, _mm512_permute_pd::<0x55>(s));
-                *acc = _mm512_add_pd(*acc, _mm512_fmaddsub_pd(real, one, imaginary));
+                *acc = _mm512_add_pd(*acc, complex_products_avx512(w, s));
             }
         }
         for (v, acc) in acc.into_iter().enumerate() {

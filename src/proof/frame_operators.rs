@@ -174,26 +174,33 @@ pub(crate) fn mixed_binned<const K: usize>(
     let occupations: Vec<f64> = (0..m)
         .flat_map(|y| (0..columns).map(move |b| basis_b.occupation(b)[y] as f64))
         .collect();
-    // The A-hops (x, x′) with an element for some B-hop: the others add nothing to any row.
-    let a_pairs: Vec<(usize, usize)> = (0..m)
-        .flat_map(|x| (0..m).map(move |xp| (x, xp)))
-        .filter(|&(x, xp)| {
-            (0..m).any(|y| {
-                (0..m).any(|yp| t[(x + m * y, xp + m * yp)] != ZERO && !vanishes(x, xp, y, yp))
-            })
+    // The elements T_{(x,y),(x′,y′)} that count, indexed by (x, x′, y, y′) (the same for every
+    // row), and the A-hops (x, x′) with one for some B-hop: the others add nothing to any row.
+    let elements: Vec<Option<C64>> = (0..m * m * m * m)
+        .map(|i| {
+            let (x, xp, y, yp) = (i / (m * m * m), i / (m * m) % m, i / m % m, i % m);
+            let value = t[(x + m * y, xp + m * yp)];
+            (value != ZERO && !vanishes(x, xp, y, yp)).then_some(value)
         })
+        .collect();
+    let a_pairs: Vec<(usize, usize)> = (0..m * m)
+        .filter(|&pair| {
+            elements[pair * m * m..(pair + 1) * m * m]
+                .iter()
+                .any(Option::is_some)
+        })
+        .map(|pair| (pair / m, pair % m))
         .collect();
     let pass = MixedPass {
         m,
         columns,
         hops_a,
         a_pairs: &a_pairs,
+        elements: &elements,
         channels: &channels,
         occupations: &occupations,
         column_weight,
         state,
-        t,
-        vanishes,
         row_factors,
     };
     let per_row: Vec<[Bins; K]> = (0..rows)
@@ -216,24 +223,23 @@ pub(crate) fn mixed_binned<const K: usize>(
 
 /// The inputs of [`mixed_binned`], and its work on one row compiled for the processor's widest
 /// vector unit (the same operations in the same order on every unit: the same bits).
-struct MixedPass<'p, V, F> {
+struct MixedPass<'p, F> {
     m: usize,
     columns: usize,
     hops_a: &'p HopTable,
     /// The A-hops (x, x′), in order, that have an element for some B-hop.
     a_pairs: &'p [(usize, usize)],
+    /// The element of (x, x′, y, y′) at index ((x M + x′) M + y) M + y′, if it counts.
+    elements: &'p [Option<C64>],
     channels: &'p HopChannels,
     occupations: &'p [f64],
     column_weight: &'p [f64],
     state: &'p [C64],
-    t: &'p Mat<C64>,
-    vanishes: V,
     row_factors: F,
 }
 
-impl<V, F, const K: usize> MixedPass<'_, V, F>
+impl<F, const K: usize> MixedPass<'_, F>
 where
-    V: Fn(usize, usize, usize, usize) -> bool,
     F: Fn(usize, usize) -> [[f64; COLUMN_SUMS]; K],
 {
     fn row_dispatch(&self, work: &mut RowWork<K>, a: usize) -> [Bins; K] {
@@ -263,7 +269,7 @@ where
     /// The binned sums of row a (see [`mixed_binned`]).
     #[inline(always)]
     fn row(&self, work: &mut RowWork<K>, a: usize) -> [Bins; K] {
-        let (m, columns, state, t) = (self.m, self.columns, self.state, self.t);
+        let (m, columns, state) = (self.m, self.columns, self.state);
         let source_row = &state[a * columns..(a + 1) * columns];
         // The A-hops of row a by target row (stable: each group in (x, x′) order).
         work.a_hops.clear();
@@ -302,8 +308,7 @@ where
                 .map(|f| std::array::from_fn(|j| f.iter().any(|fk| fk[j] != 0.0))),
         );
         let element = |x: usize, xp: usize, y: usize, yp: usize| {
-            let value = t[(x + m * y, xp + m * yp)];
-            (value != ZERO && !(self.vanishes)(x, xp, y, yp)).then_some(value)
+            self.elements[((x * m + xp) * m + y) * m + yp]
         };
         sums.clear();
         sums.resize(groups * m * m, [ZERO; COLUMN_SUMS]);

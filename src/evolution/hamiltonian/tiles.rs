@@ -7,6 +7,7 @@
 
 use super::rows::VectorUnit;
 use crate::space::fock::SpeciesOperator;
+use crate::C64;
 
 /// Rows of Ψ whose diagonal and H_B are applied together (the kernel's diagonal and H_B; the indicators' Y).
 pub(crate) const TILE_ROWS: usize = 4;
@@ -163,9 +164,28 @@ pub(crate) fn gather_complex(
     }
 }
 
-/// [`gather_complex`] in AVX-512, one column per vector: w_re·x and w_im·(x with real and
-/// imaginary parts swapped), subtracted in the real lanes and added in the imaginary ones
-/// (a fused multiply by exactly 1, so one rounding, as the subtraction and addition).
+/// w·x for the four complex numbers x of a vector, as `w * x` over C64 computes each:
+/// w_re·x and w_im·(x with real and imaginary parts swapped), subtracted in the real lanes and
+/// added in the imaginary ones (a fused multiply by exactly 1, so one rounding, as the
+/// subtraction and the addition): (w_re x_re − w_im x_im, w_re x_im + w_im x_re).
+///
+/// # Safety
+/// AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+pub(crate) fn complex_products_avx512(
+    w: C64,
+    x: std::arch::x86_64::__m512d,
+) -> std::arch::x86_64::__m512d {
+    use std::arch::x86_64::*;
+    let real = _mm512_mul_pd(_mm512_set1_pd(w.re), x);
+    let imaginary = _mm512_mul_pd(_mm512_set1_pd(w.im), _mm512_permute_pd::<0x55>(x));
+    _mm512_fmaddsub_pd(real, _mm512_set1_pd(1.0), imaginary)
+}
+
+/// [`gather_complex`] in AVX-512, one column per vector, each term by
+/// [`complex_products_avx512`].
 ///
 /// # Safety
 /// AVX-512F.
@@ -174,16 +194,13 @@ pub(crate) fn gather_complex(
 #[inline]
 unsafe fn gather_complex_avx512(out: &mut [Lanes], x: &[Lanes], operator: &SpeciesOperator) {
     use std::arch::x86_64::*;
-    let one = _mm512_set1_pd(1.0);
     for (b, o) in out.iter_mut().enumerate() {
         let (sources, weights) = operator.row(b);
         let mut acc = _mm512_setzero_pd();
         for (&s, w) in sources.iter().zip(weights) {
             // SAFETY: Lanes is 64-byte aligned; the index is checked.
             let v = unsafe { _mm512_load_pd(x[s as usize].0.as_ptr()) };
-            let real = _mm512_mul_pd(_mm512_set1_pd(w.re), v);
-            let imaginary = _mm512_mul_pd(_mm512_set1_pd(w.im), _mm512_permute_pd::<0x55>(v));
-            acc = _mm512_add_pd(acc, _mm512_fmaddsub_pd(real, one, imaginary));
+            acc = _mm512_add_pd(acc, complex_products_avx512(*w, v));
         }
         // SAFETY: as above.
         unsafe { _mm512_store_pd(o.0.as_mut_ptr(), acc) };

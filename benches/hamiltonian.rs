@@ -18,7 +18,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use pickl::app::config::Options;
 use pickl::evolution::hamiltonian::ManyBodyHamiltonian;
 use pickl::evolution::propagation::{Lanczos, Propagator};
-use pickl::linalg::{LinearOperator, Update};
+use pickl::linalg::{Accumulate, LinearOperator, Update};
 use pickl::space::fock::FockBasis;
 use pickl::space::state::TwoSpeciesState;
 use pickl::C64;
@@ -78,7 +78,11 @@ fn hamiltonian_application(c: &mut Criterion) {
                         state.as_slice(),
                         &mut previous,
                         update,
-                        Some((&mut sum, C64::new(1e-3, 0.0))),
+                        Some(Accumulate {
+                            sum: &mut sum,
+                            input: None,
+                            output: C64::new(1e-3, 0.0),
+                        }),
                     )
                 })
             },

@@ -37,28 +37,46 @@ pub trait LinearOperator: Sync {
     }
 
     /// The fused update of polynomial propagators: y ← h·(A x) + c_x·x + c_y·y (with
-    /// [`Update`]'s weights), then, if given, accumulated ← accumulated + c·y (the new y).
-    /// Operators that stream (like the Hamiltonian) do it in few passes over memory; this
-    /// default uses a temporary vector.
+    /// [`Update`]'s weights), then, if given, the [`Accumulate`]d sum takes its terms in x and
+    /// the new y. Operators that stream (like the Hamiltonian) do it in few passes over memory;
+    /// this default uses a temporary vector.
     fn apply_update(
         &self,
         x: &[C64],
         y: &mut [C64],
         update: Update,
-        accumulate: Option<(&mut [C64], C64)>,
+        accumulate: Option<Accumulate<'_>>,
     ) {
         let mut ax = vec![C64::new(0.0, 0.0); x.len()];
         self.apply(x, &mut ax);
         y.par_chunks_mut(CHUNK)
             .zip(ax.par_chunks(CHUNK).zip(x.par_chunks(CHUNK)))
             .for_each(|(y, (ax, x))| update.combine(y, ax, x));
-        if let Some((accumulated, c)) = accumulate {
-            accumulated
-                .par_chunks_mut(CHUNK)
-                .zip(y.par_chunks(CHUNK))
-                .for_each(|(z, y)| z.iter_mut().zip(y).for_each(|(z, y)| *z += c * y));
+        if let Some(Accumulate { sum, input, output }) = accumulate {
+            sum.par_chunks_mut(CHUNK)
+                .zip(x.par_chunks(CHUNK).zip(y.par_chunks(CHUNK)))
+                .for_each(|(z, (x, y))| {
+                    if let Some(c) = input {
+                        z.iter_mut().zip(x).for_each(|(z, x)| *z += c * x);
+                    }
+                    z.iter_mut().zip(y).for_each(|(z, y)| *z += output * y);
+                });
         }
     }
+}
+
+/// The sum a fused update adds to ([`LinearOperator::apply_update`]):
+/// sum ← (sum + c_x·x) + c_y·y, entry by entry in that order, the term in the input x left out
+/// when `input` is `None`. A polynomial propagator that keeps its terms in the two vectors of a
+/// three-term recurrence can so add two terms every other pass, reading and writing the sum
+/// half as often, with the same roundings as one term per pass.
+pub struct Accumulate<'a> {
+    /// The sum, as long as x and y.
+    pub sum: &'a mut [C64],
+    /// c_x, the weight of the input x, if it is added.
+    pub input: Option<C64>,
+    /// c_y, the weight of the new y.
+    pub output: C64,
 }
 
 /// The weights of y ← h·(A x) + c_x·x + c_y·y in [`LinearOperator::apply_update`].

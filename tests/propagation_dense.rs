@@ -12,7 +12,7 @@ use common::*;
 use faer::Mat;
 use pickl::evolution::hamiltonian::ManyBodyHamiltonian;
 use pickl::evolution::propagation::{Chebyshev, KrylovSettings, Lanczos, Propagator};
-use pickl::linalg::{LinearOperator, Update};
+use pickl::linalg::{Accumulate, LinearOperator, Update};
 use pickl::model::lattice::{Geometry, Lattice};
 use pickl::model::one_body::{Kinetic, OneBodyHamiltonian, PotentialSpec};
 use pickl::model::{Model, Species};
@@ -296,9 +296,19 @@ fn the_fused_update_equals_a_separate_application_and_combination() {
             },
         ] {
             let weight = C64::new(0.3, -1.7);
+            let input_weight = C64::new(0.0, 0.8);
             let mut y = y0.clone();
             let mut z = z0.clone();
-            h.apply_update(&x, &mut y, update, Some((&mut z, weight)));
+            h.apply_update(
+                &x,
+                &mut y,
+                update,
+                Some(Accumulate {
+                    sum: &mut z,
+                    input: Some(input_weight),
+                    output: weight,
+                }),
+            );
             let mut hx_again = vec![C64::new(0.0, 0.0); d];
             let dot = h.apply_and_dot(&x, &mut hx_again);
             let applied = (0..d)
@@ -314,7 +324,8 @@ fn the_fused_update_equals_a_separate_application_and_combination() {
                 let y_expected =
                     update.operator * hx[i] + update.input * x[i] + update.previous * y0[i];
                 worst = worst.max((y[i] - y_expected).norm());
-                worst = worst.max((z[i] - (z0[i] + weight * y_expected)).norm());
+                let z_expected = z0[i] + input_weight * x[i] + weight * y_expected;
+                worst = worst.max((z[i] - z_expected).norm());
             }
             assert!(worst < 1e-14 * entry_scale, "{update:?}: {worst:e}");
             assert!(applied < 1e-14 * entry_scale, "H x: {applied:e}");
@@ -423,17 +434,28 @@ fn the_streaming_kernel_equals_the_general_kernel_on_every_path() {
                     previous: 0.3,
                 },
             ] {
-                let weight = C64::new(-0.4, 0.9);
-                let (mut y, mut z) = (y0.clone(), z0.clone());
-                h.apply_update(&x, &mut y, update, Some((&mut z, weight)));
-                let mut worst = 0.0f64;
-                for i in 0..d {
-                    let expected =
-                        update.operator * hx[i] + update.input * x[i] + update.previous * y0[i];
-                    worst = worst.max((y[i] - expected).norm());
-                    worst = worst.max((z[i] - (z0[i] + weight * expected)).norm());
+                for input in [None, Some(C64::new(1.3, 0.0)), Some(C64::new(0.2, -0.6))] {
+                    let weight = C64::new(-0.4, 0.9);
+                    let (mut y, mut z) = (y0.clone(), z0.clone());
+                    let accumulate = Accumulate {
+                        sum: &mut z,
+                        input,
+                        output: weight,
+                    };
+                    h.apply_update(&x, &mut y, update, Some(accumulate));
+                    let mut worst = 0.0f64;
+                    for i in 0..d {
+                        let expected =
+                            update.operator * hx[i] + update.input * x[i] + update.previous * y0[i];
+                        let sum = z0[i] + input.unwrap_or_default() * x[i] + weight * expected;
+                        worst = worst.max((y[i] - expected).norm());
+                        worst = worst.max((z[i] - sum).norm());
+                    }
+                    assert!(
+                        worst < 1e-13 * scale,
+                        "{width:?} {update:?} {input:?}: {worst:e}"
+                    );
                 }
-                assert!(worst < 1e-13 * scale, "{width:?} {update:?}: {worst:e}");
             }
         }
     }

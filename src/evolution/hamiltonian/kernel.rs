@@ -41,10 +41,10 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use super::rows::{add_scaled, dot, reals, reals_mut, VectorUnit};
+use super::rows::{add_scaled, add_two_scaled, dot, reals, reals_mut, VectorUnit};
 use super::tiles::{lay_back, side_by_side, transpose4, Lanes, TILE_ROWS};
 use super::{interaction_energy, species_hamiltonian};
-use crate::linalg::{hermitian_eigenvalues, LinearOperator, Update};
+use crate::linalg::{hermitian_eigenvalues, Accumulate, LinearOperator, Update};
 use crate::model::Model;
 use crate::space::fock::{FockBasis, HopChannels, SpeciesOperator};
 use crate::{Result, C64};
@@ -629,7 +629,7 @@ impl ManyBodyHamiltonian {
         first: usize,
         x: &[C64],
         y: &mut [C64],
-        mut accumulate: Option<(&mut [C64], C64)>,
+        mut accumulate: Option<Accumulate<'_>>,
         update: Update,
         whole: bool,
         dot_wanted: bool,
@@ -659,9 +659,17 @@ impl ManyBodyHamiltonian {
             .zip(tile_x.chunks_exact(width))
             .enumerate()
         {
-            if let Some((accumulated, c)) = &mut accumulate {
-                let row = &mut accumulated[r * columns..(r + 1) * columns];
-                add_scaled(reals_mut(row), *c, y);
+            if let Some(Accumulate {
+                sum,
+                input: c_x,
+                output,
+            }) = &mut accumulate
+            {
+                let row = reals_mut(&mut sum[r * columns..(r + 1) * columns]);
+                match c_x {
+                    Some(c_x) => add_two_scaled(row, (*c_x, input), (*output, y)),
+                    None => add_scaled(row, *output, y),
+                }
             }
             if dot_wanted {
                 dots[r] = dot(input, y);
@@ -729,7 +737,7 @@ impl ManyBodyHamiltonian {
         x: &[C64],
         y: &mut [C64],
         update: Update,
-        accumulate: Option<(&mut [C64], C64)>,
+        accumulate: Option<Accumulate<'_>>,
         dot_wanted: bool,
     ) -> C64 {
         let columns = self.columns;
@@ -766,10 +774,10 @@ impl ManyBodyHamiltonian {
         let tile = TILE_ROWS * columns;
         let tiles = y.par_chunks_mut(tile).enumerate();
         let dots = match accumulate {
-            Some((accumulated, c)) => {
-                assert_eq!(accumulated.len(), self.dim());
+            Some(Accumulate { sum, input, output }) => {
+                assert_eq!(sum.len(), self.dim());
                 tiles
-                    .zip(accumulated.par_chunks_mut(tile))
+                    .zip(sum.par_chunks_mut(tile))
                     .with_min_len(min_tiles)
                     .map_init(
                         || self.scratch(),
@@ -778,7 +786,11 @@ impl ManyBodyHamiltonian {
                                 t * TILE_ROWS,
                                 x,
                                 y,
-                                Some((z, c)),
+                                Some(Accumulate {
+                                    sum: z,
+                                    input,
+                                    output,
+                                }),
                                 update,
                                 false,
                                 dot_wanted,
@@ -817,7 +829,7 @@ impl ManyBodyHamiltonian {
     }
 
     vectorised!(tile_pass, tile_pass_avx512, tile_pass_avx2, tile_pass_body,
-        (first: usize, x: &[C64], y: &mut [C64], accumulate: Option<(&mut [C64], C64)>,
+        (first: usize, x: &[C64], y: &mut [C64], accumulate: Option<Accumulate<'_>>,
          update: Update, whole: bool, dot_wanted: bool, scratch: &mut TileScratch)
          -> [C64; TILE_ROWS]);
 
@@ -882,7 +894,7 @@ impl LinearOperator for ManyBodyHamiltonian {
         x: &[C64],
         y: &mut [C64],
         update: Update,
-        accumulate: Option<(&mut [C64], C64)>,
+        accumulate: Option<Accumulate<'_>>,
     ) {
         self.update_all(x, y, update, accumulate, false);
     }

@@ -91,6 +91,21 @@ pub(crate) fn add_scaled(out: &mut [f64], c: C64, x: &[f64]) {
     }
 }
 
+/// out ← (out + c₁·x₁) + c₂·x₂: [`add_scaled`] twice, a few cache lines at a time, so that
+/// `out` is read and written once (the same roundings as the two calls one after the other).
+#[inline(always)]
+pub(crate) fn add_two_scaled(out: &mut [f64], (c1, x1): (C64, &[f64]), (c2, x2): (C64, &[f64])) {
+    const PIECE: usize = 256;
+    for ((out, x1), x2) in out
+        .chunks_mut(PIECE)
+        .zip(x1.chunks(PIECE))
+        .zip(x2.chunks(PIECE))
+    {
+        add_scaled(out, c1, x1);
+        add_scaled(out, c2, x2);
+    }
+}
+
 /// ⟨x, y⟩ = Σ conj(x_i) y_i of two interleaved rows, in eight fixed lanes: lane k adds
 /// x_k y_k (the real part) and x_k y_{k^1} (the imaginary part: Re x · Im y on even lanes minus
 /// Im x · Re y on odd ones), element-wise products that vectorise, added up in a fixed tree.
@@ -263,6 +278,28 @@ mod tests {
                 let alone = dot(x, reals(&y));
                 assert_eq!(value.re.to_bits(), alone.re.to_bits());
                 assert_eq!(value.im.to_bits(), alone.im.to_bits());
+            }
+        }
+    }
+
+    /// Two terms added in one sweep are, bit for bit, the two terms added one after the other
+    /// (the order of the roundings kept), for real, imaginary and complex weights and lengths
+    /// across the sweep's pieces.
+    #[test]
+    fn two_terms_in_one_sweep_are_the_terms_one_after_the_other() {
+        let weights = [C64::new(0.7, 0.0), C64::new(0.0, -1.3), C64::new(0.4, 2.1)];
+        for n in [0, 1, 5, 127, 128, 129, 300] {
+            let (x1, x2, start) = (row(n, 0.9), row(n, 2.3), row(n, 0.1));
+            for (c1, c2) in weights.iter().flat_map(|&a| weights.map(|b| (a, b))) {
+                let mut once = start.clone();
+                add_two_scaled(reals_mut(&mut once), (c1, reals(&x1)), (c2, reals(&x2)));
+                let mut twice = start.clone();
+                add_scaled(reals_mut(&mut twice), c1, reals(&x1));
+                add_scaled(reals_mut(&mut twice), c2, reals(&x2));
+                for (a, b) in once.iter().zip(&twice) {
+                    assert_eq!(a.re.to_bits(), b.re.to_bits(), "n = {n}, {c1}, {c2}");
+                    assert_eq!(a.im.to_bits(), b.im.to_bits(), "n = {n}, {c1}, {c2}");
+                }
             }
         }
     }

@@ -25,13 +25,14 @@
 //! few matvecs and gives the run a pause (a point to checkpoint) every few hundred matvecs.
 //!
 //! Memory: the state, one Chebyshev vector and the accumulated sum. T_{k+1} overwrites T_{k−1}
-//! in the same pass that applies H to T_k and adds c_{k+1} T_{k+1} to the sum
-//! ([`crate::linalg::LinearOperator::apply_update`]), so each order costs one streaming pass.
+//! in the same pass that applies H to T_k ([`crate::linalg::LinearOperator::apply_update`]),
+//! and every other pass adds two terms to the sum, c_k T_k (its input) and c_{k+1} T_{k+1}
+//! (its output), so each order costs one streaming pass and the sum is touched in half of them.
 
 use statrs::function::gamma::ln_gamma;
 
 use super::{Event, Progress, PropagationStats, Propagator, Snapshot};
-use crate::linalg::{norm, scale_into, LinearOperator, Update};
+use crate::linalg::{norm, scale_into, Accumulate, LinearOperator, Update};
 use crate::{Error, Result, C64};
 
 /// The Chebyshev propagator.
@@ -229,24 +230,39 @@ impl Chebyshev {
         let mut matvecs = 0;
         if order >= 1 && half_width > 0.0 {
             // T_1 = H̃ψ into `chebyshev`; then alternate: T_{k+1} = 2H̃T_k − T_{k−1}
-            // overwrites T_{k−1}, which lives in `state` or `chebyshev` in turn.
+            // overwrites T_{k−1}, which lives in `state` or `chebyshev` in turn. The sum takes
+            // c_k T_k in the pass that makes T_k when K − k is even, together with the
+            // c_{k−1} T_{k−1} the pass before left pending (its input): the last pass always
+            // adds, and the sum is read and written every other pass.
             let first = Update {
                 operator: 1.0 / half_width,
                 input: -centre / half_width,
                 previous: 0.0,
             };
-            operator.apply_update(state, chebyshev, first, Some((sum, coefficient(1))));
             let recurrence = Update {
                 operator: 2.0 / half_width,
                 input: -2.0 * centre / half_width,
                 previous: -1.0,
             };
-            for k in 2..=order {
+            let mut pending = None;
+            for k in 1..=order {
                 let c = coefficient(k);
-                if k % 2 == 0 {
-                    operator.apply_update(chebyshev, state, recurrence, Some((sum, c)));
+                let accumulate = if (order - k) % 2 == 0 {
+                    Some(Accumulate {
+                        sum: &mut *sum,
+                        input: pending.take(),
+                        output: c,
+                    })
                 } else {
-                    operator.apply_update(state, chebyshev, recurrence, Some((sum, c)));
+                    pending = Some(c);
+                    None
+                };
+                match k {
+                    1 => operator.apply_update(state, chebyshev, first, accumulate),
+                    _ if k % 2 == 0 => {
+                        operator.apply_update(chebyshev, state, recurrence, accumulate)
+                    }
+                    _ => operator.apply_update(state, chebyshev, recurrence, accumulate),
                 }
             }
             matvecs = order;

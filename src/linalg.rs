@@ -159,6 +159,28 @@ pub fn scale_into(out: &mut [C64], s: C64, x: &[C64]) {
         .for_each(|(out, x)| out.iter_mut().zip(x).for_each(|(z, x)| *z = s * x));
 }
 
+/// A vector of `len` zeros that is not written here: a large one comes from the system as
+/// pages it zeroes when each is first touched, so that the parallel pass that first fills it
+/// shares that work between the threads (`vec![0; len]` of complex numbers writes every entry
+/// on one thread, about a second for a state of 2.4 GB).
+pub fn zeros(len: usize) -> Vec<C64> {
+    let layout = match std::alloc::Layout::array::<C64>(len) {
+        Ok(layout) if layout.size() > 0 => layout,
+        _ => return vec![C64::new(0.0, 0.0); len],
+    };
+    // SAFETY: the layout has a non-zero size; the allocation is zeroed, and all-zero bytes are
+    // the complex number 0 (C64 is #[repr(C)] { re: f64, im: f64 }); it was made by the global
+    // allocator with the layout of `len` C64, which is what `Vec::from_raw_parts` requires of
+    // a vector of length and capacity `len`.
+    unsafe {
+        let start = std::alloc::alloc_zeroed(layout).cast::<C64>();
+        if start.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        Vec::from_raw_parts(start, len, len)
+    }
+}
+
 /// out = Σ_k `coefficients[k]` · `vectors[k]`, in parallel (one pass over memory).
 pub fn linear_combination(out: &mut [C64], coefficients: &[C64], vectors: &[&[C64]]) {
     assert_eq!(coefficients.len(), vectors.len());

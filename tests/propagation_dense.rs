@@ -336,10 +336,20 @@ fn the_fused_update_equals_a_separate_application_and_combination() {
 }
 
 /// Models too large for a dense copy, on which the streaming kernel takes each of its paths:
-/// register chunks with ragged ends (ring 4, D_B = 120), complex hops (a Peierls phase), and
-/// rows with more occupied sites than the diagonal keeps in registers (chain of 10, N₁ = 10).
+/// register chunks with ragged ends (ring 4, D_B = 120), complex hops (a Peierls phase), rows
+/// with more occupied sites than the diagonal keeps in registers (chain of 10, N₁ = 10), and
+/// rows cut into column blocks, the last one ragged (ring 4, D_B = 969).
 fn models_for_the_paths() -> Vec<Model> {
     vec![
+        model(
+            Lattice::ring(4).unwrap(),
+            Kinetic::Schroedinger,
+            (5, 16),
+            (1.0, 0.7),
+            (0.0, 0.0),
+            (&[0.2, 0.0, 0.0, 0.1], &[]),
+            ("gauss:1,1", "contact:0.5", "gauss:0.8,1"),
+        ),
         model(
             Lattice::ring(4).unwrap(),
             Kinetic::Schroedinger,
@@ -405,11 +415,45 @@ fn the_streaming_kernel_equals_the_general_kernel_on_every_path() {
         );
         let scale = hx.iter().map(|v| v.norm()).fold(1.0, f64::max);
         let h = ManyBodyHamiltonian::new(&model, &basis_a, &basis_b).unwrap();
+        // Any order of the tiles gives the bits of row order: y, the sum and ⟨x, Hx⟩.
+        let fused = |h: &ManyBodyHamiltonian| {
+            let update = Update {
+                operator: 0.7,
+                input: -0.2,
+                previous: -1.0,
+            };
+            let (mut y, mut z) = (y0.clone(), z0.clone());
+            let accumulate = Accumulate {
+                sum: &mut z,
+                input: Some(C64::new(0.0, 0.4)),
+                output: C64::new(-0.4, 0.0),
+            };
+            h.apply_update(&x, &mut y, update, Some(accumulate));
+            let mut hx = vec![C64::new(0.0, 0.0); d];
+            let dot = h.apply_and_dot(&x, &mut hx);
+            let bits = |v: &[C64]| -> Vec<u64> {
+                v.iter()
+                    .flat_map(|z| [z.re.to_bits(), z.im.to_bits()])
+                    .collect()
+            };
+            (
+                bits(&y),
+                bits(&z),
+                bits(&hx),
+                [dot.re.to_bits(), dot.im.to_bits()],
+            )
+        };
+        let rows_in_order = fused(&h.clone().with_one_pass(true).with_pencils(None));
+        for w in [1, 2, 3] {
+            let by_pencils = h.clone().with_one_pass(true).with_pencils(Some(w));
+            assert!(fused(&by_pencils) == rows_in_order, "pencils of width {w}");
+        }
         let passes = [None, Some(1), Some(5), Some(16), Some(17), Some(1000)]
-            .map(|width| (Some(false), width))
+            .map(|width| (Some(false), width, None))
             .into_iter()
-            .chain([(None, None), (Some(true), None)]);
-        for (one_pass, width) in passes {
+            .chain([(None, None, None), (Some(true), None, None)])
+            .chain([1, 2, 3].map(|w| (Some(true), None, Some(w))));
+        for (one_pass, width, pencils) in passes {
             let mut h = h.clone();
             if let Some(w) = width {
                 h = h.with_block_width(w);
@@ -417,7 +461,10 @@ fn the_streaming_kernel_equals_the_general_kernel_on_every_path() {
             if let Some(one) = one_pass {
                 h = h.with_one_pass(one);
             }
-            let width = (one_pass, width);
+            if pencils.is_some() {
+                h = h.with_pencils(pencils);
+            }
+            let width = (one_pass, width, pencils);
             let mut y = vec![C64::new(0.0, 0.0); d];
             h.apply(&x, &mut y);
             let worst = (0..d).map(|i| (y[i] - hx[i]).norm()).fold(0.0, f64::max);

@@ -32,7 +32,7 @@ impl TwoSpeciesState {
         let ca = condensate_coefficients(basis_a, u)?;
         let cb = condensate_coefficients(basis_b, v)?;
         let columns = cb.len();
-        let mut data = vec![C64::new(0.0, 0.0); ca.len() * columns];
+        let mut data = crate::linalg::zeros(ca.len() * columns);
         data.par_chunks_mut(columns)
             .zip(ca.par_iter())
             .for_each(|(row, &a)| row.iter_mut().zip(&cb).for_each(|(z, &b)| *z = a * b));

@@ -41,7 +41,7 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use super::rows::{add_scaled, add_two_scaled, dot, reals, reals_mut, VectorUnit};
+use super::rows::{add_scaled, add_two_scaled, reals, reals_mut, DotLanes, VectorUnit};
 use super::tiles::{lay_back, side_by_side, transpose4, Lanes, TILE_ROWS};
 use super::{interaction_energy, species_hamiltonian};
 use crate::linalg::{hermitian_eigenvalues, Accumulate, LinearOperator, Update};
@@ -80,6 +80,20 @@ pub struct ManyBodyHamiltonian {
     reach: usize,
     /// One pass by rows, H_A's source rows read from the cache (see [`one_pass`]).
     one_pass: bool,
+    /// The sites x coupled by h₁ to the last one (h_{x,M−1} ≠ 0).
+    coupled_a: Vec<usize>,
+    /// The order in which the fused pass visits its tiles, when not row order
+    /// ([`ManyBodyHamiltonian::with_pencils`]).
+    tile_order: Option<Vec<u32>>,
+}
+
+/// The sites x < M − 1 that the one-body Hamiltonian couples to the last site M − 1.
+fn coupled_to_last(species: &crate::model::Species) -> Vec<usize> {
+    let h = species.hamiltonian.matrix();
+    let last = h.nrows().saturating_sub(1);
+    (0..last)
+        .filter(|&x| h[(x, last)] != C64::new(0.0, 0.0))
+        .collect()
 }
 
 /// out_b ← d_b ⊙ x_b with d_b = (offset + c_b) + Σ n ⊙ g_b over the sites (n, the first column
@@ -90,7 +104,7 @@ pub struct ManyBodyHamiltonian {
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn diagonal_and_hops(
-    out: &mut [Lanes],
+    (out, first): (&mut [Lanes], usize),
     x: &[Lanes],
     offset: &Lanes,
     c: &[f64],
@@ -99,20 +113,20 @@ fn diagonal_and_hops(
     hops: Option<&TargetHops>,
     unit: VectorUnit,
 ) {
-    let columns = out.len();
-    assert!(x.len() == columns && c.len() == columns);
-    assert!(sites.iter().all(|&(base, _)| base + columns <= field.len()));
+    let end = first + out.len();
+    assert!(end <= x.len() && c.len() == x.len());
+    assert!(sites.iter().all(|&(base, _)| base + end <= field.len()));
     // Its indices were checked against its columns when it was made.
-    assert!(hops.is_none_or(|h| h.columns == columns));
+    assert!(hops.is_none_or(|h| h.columns == x.len()));
     #[cfg(target_arch = "x86_64")]
     if unit == VectorUnit::Avx512 {
         // SAFETY: the processor has AVX-512F (detected when H was built); lengths and indices
         // checked.
-        unsafe { diagonal_and_hops_avx512(out, x, offset, c, sites, field, hops) };
+        unsafe { diagonal_and_hops_avx512((out, first), x, offset, c, sites, field, hops) };
         return;
     }
     let _ = unit;
-    for b in 0..columns {
+    for (b, out) in (first..end).zip(out.iter_mut()) {
         let mut d = Lanes(std::array::from_fn(|l| offset.0[l] + c[b]));
         for (base, n) in sites {
             let g = field[base + b];
@@ -126,7 +140,7 @@ fn diagonal_and_hops(
                 acc = std::array::from_fn(|l| acc[l] + w * source[l]);
             }
         }
-        out[b].0 = acc;
+        out.0 = acc;
     }
 }
 
@@ -138,7 +152,7 @@ fn diagonal_and_hops(
 #[target_feature(enable = "avx512f")]
 #[inline]
 unsafe fn diagonal_and_hops_avx512(
-    out: &mut [Lanes],
+    (out, first): (&mut [Lanes], usize),
     x: &[Lanes],
     offset: &Lanes,
     c: &[f64],
@@ -151,7 +165,7 @@ unsafe fn diagonal_and_hops_avx512(
     // caller.
     unsafe {
         let offset = _mm512_load_pd(offset.0.as_ptr());
-        for b in 0..out.len() {
+        for (i, b) in (first..first + out.len()).enumerate() {
             let mut d = _mm512_add_pd(offset, _mm512_set1_pd(*c.get_unchecked(b)));
             for (base, n) in sites {
                 let g = _mm512_set1_pd(*field.get_unchecked(base + b));
@@ -171,7 +185,7 @@ unsafe fn diagonal_and_hops_avx512(
                     acc = _mm512_add_pd(acc, _mm512_mul_pd(w, xs));
                 }
             }
-            _mm512_store_pd(out.get_unchecked_mut(b).0.as_mut_ptr(), acc);
+            _mm512_store_pd(out.get_unchecked_mut(i).0.as_mut_ptr(), acc);
         }
     }
 }
@@ -294,24 +308,28 @@ unsafe fn add_products_avx512(out: &mut [Lanes], w: &[f64], x: &[Lanes]) {
 fn add_back(
     tile: &[Lanes],
     rows: usize,
-    y: &mut [f64],
-    x: &[f64],
+    (y, x, stride): (&mut [f64], &[f64], usize),
     (h, cx): (f64, f64),
     unit: VectorUnit,
 ) {
     let columns = tile.len();
-    assert!(y.len() >= 2 * rows * columns && x.len() >= 2 * rows * columns);
+    let needed = if rows == 0 {
+        0
+    } else {
+        2 * ((rows - 1) * stride + columns)
+    };
+    assert!(columns <= stride && y.len() >= needed && x.len() >= needed);
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
     if unit == VectorUnit::Avx512 && rows == TILE_ROWS {
         // SAFETY: the processor has AVX-512F (detected when H was built); lengths checked.
-        done = unsafe { add_back_avx512(tile, y, x, (h, cx)) };
+        done = unsafe { add_back_avx512(tile, (y, x, stride), (h, cx)) };
     }
     let _ = unit;
     for (b, t) in tile.iter().enumerate().skip(done) {
         for r in 0..rows {
             for part in 0..2 {
-                let k = 2 * (r * columns + b) + part;
+                let k = 2 * (r * stride + b) + part;
                 y[k] += h * t.0[2 * r + part] + cx * x[k];
             }
         }
@@ -321,11 +339,15 @@ fn add_back(
 /// [`add_back`] in AVX-512 for four rows, four columns at a time; returns the columns done.
 ///
 /// # Safety
-/// AVX-512F; `y` and `x` hold four rows of `tile.len()` complex entries.
+/// AVX-512F; `y` and `x` hold four rows of `tile.len()` complex entries, `stride` apart.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[inline]
-unsafe fn add_back_avx512(tile: &[Lanes], y: &mut [f64], x: &[f64], (h, cx): (f64, f64)) -> usize {
+unsafe fn add_back_avx512(
+    tile: &[Lanes],
+    (y, x, stride): (&mut [f64], &[f64], usize),
+    (h, cx): (f64, f64),
+) -> usize {
     use std::arch::x86_64::*;
     let columns = tile.len();
     let (hv, cxv) = (_mm512_set1_pd(h), _mm512_set1_pd(cx));
@@ -341,7 +363,7 @@ unsafe fn add_back_avx512(tile: &[Lanes], y: &mut [f64], x: &[f64], (h, cx): (f6
                 _mm512_load_pd(block.add(24)),
             ]);
             for (r, row) in rows.into_iter().enumerate() {
-                let at = 2 * r * columns + 8 * k;
+                let at = 2 * r * stride + 8 * k;
                 let sum = _mm512_add_pd(
                     _mm512_mul_pd(hv, row),
                     _mm512_mul_pd(cxv, _mm512_loadu_pd(xp.add(at))),
@@ -352,6 +374,9 @@ unsafe fn add_back_avx512(tile: &[Lanes], y: &mut [f64], x: &[f64], (h, cx): (f6
     }
     4 * (columns / 4)
 }
+
+/// A tile of the fused pass: its index, its rows of y and of the accumulated sum.
+type TileWork<'a> = (usize, &'a mut [C64], Option<&'a mut [C64]>);
 
 /// Scratch of one task: the tile's rows side by side, their d ⊙ Ψ + H_B Ψ side by side, and the
 /// occupied sites of the tile's rows (first column of g_x, lanes of n_x).
@@ -446,7 +471,7 @@ impl ManyBodyHamiltonian {
         }
         let reach = reach(&hops_a);
         let block_width = block_width(reach, basis_b.dim());
-        Ok(ManyBodyHamiltonian {
+        let h = ManyBodyHamiltonian {
             modes: m,
             rows: basis_a.dim(),
             columns: basis_b.dim(),
@@ -464,8 +489,12 @@ impl ManyBodyHamiltonian {
             block_width,
             reach,
             one_pass: one_pass(reach, basis_b.dim()),
+            coupled_a: coupled_to_last(model.species_a()),
+            tile_order: None,
             vector_unit: VectorUnit::current(),
-        })
+        };
+        let width = h.pencil_width();
+        Ok(h.with_pencils(width))
     }
 
     /// An interval proven to contain spec(H), by Weyl's inequality on
@@ -515,6 +544,56 @@ impl ManyBodyHamiltonian {
         self
     }
 
+    /// The same operator with its fused pass going by pencils of width `w` (`Some(w)`, w ≥ 1)
+    /// or in row order (`None`), whatever the sizes (the default is chosen by the size of
+    /// H_A's window; every order gives the same bits, and this exists to test and tune).
+    ///
+    /// The occupation of the last site, n_{M−1}, varies slowest with the rank, so a hop of H_A
+    /// that moves a particle between site M−1 and a site x coupled to it reaches a row a whole
+    /// slab (fixed n_{M−1}) away, and in row order its source rows have left the cache by the
+    /// time the next slab needs them again. By pencils — the rows with the same ⌊n_x/w⌋ for
+    /// every coupled site x — the pass runs pencil by pencil and slab by slab within one (row
+    /// order inside a pencil), so that the slabs before and after in the same pencil, a few
+    /// rows each, hold most of the far hops' sources.
+    pub fn with_pencils(mut self, width: Option<u32>) -> Self {
+        self.tile_order = width.filter(|_| !self.coupled_a.is_empty()).map(|w| {
+            let w = w.max(1);
+            let modes = self.modes;
+            let mut keyed: Vec<(Vec<u32>, u32)> = (0..self.rows.div_ceil(TILE_ROWS))
+                .map(|t| {
+                    let n = &self.occupations_a[t * TILE_ROWS * modes..][..modes];
+                    let key = self.coupled_a.iter().map(|&x| n[x] as u32 / w).collect();
+                    (key, t as u32)
+                })
+                .collect();
+            keyed.sort();
+            keyed.into_iter().map(|(_, t)| t).collect()
+        });
+        self
+    }
+
+    /// The default pencil width ([`Self::with_pencils`]): none while H_A's window of source
+    /// rows takes at most [`PENCIL_WINDOW`] bytes (or the pass is not one pass); otherwise the
+    /// widest of 16, 8, 4, 2 for which three of a pencil's largest slabs take at most
+    /// [`PENCIL_LAYERS`] bytes.
+    fn pencil_width(&self) -> Option<u32> {
+        let row_bytes = self.columns * std::mem::size_of::<C64>();
+        if !self.one_pass || (2 * self.reach + 1) * row_bytes <= PENCIL_WINDOW {
+            return None;
+        }
+        let modes = self.modes;
+        [16u32, 8, 4, 2].into_iter().find(|&w| {
+            let mut layers = std::collections::HashMap::new();
+            for n in self.occupations_a.chunks_exact(modes) {
+                let mut key: Vec<u32> = self.coupled_a.iter().map(|&x| n[x] as u32 / w).collect();
+                key.push(n[modes - 1] as u32);
+                *layers.entry(key).or_insert(0usize) += 1;
+            }
+            let largest = layers.values().copied().max().unwrap_or(0);
+            3 * largest * row_bytes <= PENCIL_LAYERS
+        })
+    }
+
     /// The same operator with one pass by rows (`true`) or the two passes (`false`), whatever
     /// the sizes (the default is chosen by `one_pass`; both give the same bits, and exist to
     /// test and tune).
@@ -547,21 +626,16 @@ impl ManyBodyHamiltonian {
             + (self.interaction_a.len() + self.interaction_b.len()) * 8
     }
 
-    /// The diagonal and H_B on a tile of [`TILE_ROWS`] rows from `first` (`rows` of them real,
-    /// the others zero): out_r = d ⊙ Ψ_{first+r} + H_B Ψ_{first+r}, into `scratch.local`, the
-    /// rows side by side.
-    ///
-    /// The rows are laid side by side first (column b of the tile is one [`Lanes`]: the rows'
-    /// entries at b), so that each hop of H_B moves a whole vector — one weight for all the
-    /// rows; the caller lays them back. Per entry: d = (d_A(a) + d_B(b)) + n^A_x(a) g_x(b) over
-    /// the sites x in order (a site empty in a row adds n·g = ±0 there, which leaves d as it was
-    /// but for the sign of an exactly zero d), times Ψ; then the hops of H_B in channel order,
-    /// each a product then a sum — gathered by target column ([`TargetHops`]), or channel by
-    /// channel over the segments when a hop coefficient is complex.
+    /// A tile of [`TILE_ROWS`] rows from `first` (`rows` of them real, the others zero), laid
+    /// side by side into `scratch.tile` (column b of the tile is one [`Lanes`]: the rows' entries
+    /// at b), so that each hop of H_B moves a whole vector — one weight for all the rows; and
+    /// the occupied sites of its rows into `scratch.sites`. Returns the rows' d_A, one per lane
+    /// pair. (A site empty in a row adds n·g = ±0 to its diagonal, which leaves d as it was but
+    /// for the sign of an exactly zero d.)
     #[inline(always)]
-    fn tile_local(&self, first: usize, rows: usize, x: &[f64], scratch: &mut TileScratch) {
+    fn tile_setup(&self, first: usize, rows: usize, x: &[f64], scratch: &mut TileScratch) -> Lanes {
         let columns = self.columns;
-        let TileScratch { tile, local, sites } = scratch;
+        let TileScratch { tile, sites, .. } = scratch;
         // Lay the rows side by side.
         let x = &x[2 * first * columns..2 * (first + rows) * columns];
         side_by_side(x, rows, tile, self.vector_unit);
@@ -583,11 +657,28 @@ impl ManyBodyHamiltonian {
                 sites.push((site * columns, n));
             }
         }
+        offset
+    }
+
+    /// (d ⊙ Ψ + H_B Ψ) of the tile laid by [`Self::tile_setup`], for the target columns
+    /// `targets`, into the first entries of the scratch's `local`: per column b the diagonal
+    /// d_b = (d_A + d_B(b)) + Σ_x n^A_x g_x(b) over the occupied sites x in order, times Ψ_b;
+    /// then the hops of H_B in channel order, each a product then a sum — gathered by target
+    /// column ([`TargetHops`]), or, when a hop coefficient is complex, channel by channel over
+    /// the segments (then `targets` must be all the columns).
+    #[inline(always)]
+    fn tile_local(
+        &self,
+        targets: std::ops::Range<usize>,
+        offset: &Lanes,
+        scratch: &mut TileScratch,
+    ) {
+        let TileScratch { tile, local, sites } = scratch;
         let by_target = self.hops_b_by_target.as_ref();
         diagonal_and_hops(
-            local,
+            (&mut local[..targets.len()], targets.start),
             tile,
-            &offset,
+            offset,
             &self.diagonal_b,
             sites,
             &self.field_b,
@@ -597,6 +688,11 @@ impl ManyBodyHamiltonian {
         if by_target.is_some() {
             return;
         }
+        assert_eq!(
+            targets,
+            0..self.columns,
+            "complex hops are applied on whole rows"
+        );
         // H_B, channel by channel, when its hops are not gathered by target.
         for (t, segment, amplitudes, scaled) in self.hops_b.segment_iter() {
             let (target, source) = (segment.target as usize, segment.source as usize);
@@ -638,41 +734,61 @@ impl ManyBodyHamiltonian {
         let columns = self.columns;
         let rows = y.len() / columns;
         let xr = reals(x);
-        self.tile_local(first, rows, xr, scratch);
-        let (h, cx) = (update.operator, update.input);
         let width = 2 * columns;
+        let offset = self.tile_setup(first, rows, xr, scratch);
+        let (h, cx) = (update.operator, update.input);
         let tile_x = &xr[first * width..(first + rows) * width];
         let y = reals_mut(y);
-        if whole {
-            lay_back(&scratch.local, rows, y, self.vector_unit);
-            self.hops_a_rows(first, y, xr, 1.0, 1.0);
+        // Column blocks small enough that the block's pieces of the rows, of H_A's source rows
+        // and of d ⊙ Ψ + H_B Ψ stay in the core's cache from one step to the next (whole rows
+        // for `whole` and for complex hops of H_B). Each entry sees the same operations in the
+        // same order whatever the blocks; the dot's lanes are carried from block to block.
+        let block = if whole || self.hops_b_by_target.is_none() {
+            columns.max(1)
         } else {
-            if self.one_pass {
-                // Pass 1's work on these rows, the source rows coming from the cache.
-                self.hops_a_rows(first, y, xr, update.previous, h);
-            }
-            add_back(&scratch.local, rows, y, tile_x, (h, cx), self.vector_unit);
-        }
+            TILE_BLOCK_COLUMNS
+        };
+        let mut lanes = [DotLanes::default(); TILE_ROWS];
         let mut dots = [C64::new(0.0, 0.0); TILE_ROWS];
-        for (r, (y, input)) in y
-            .chunks_exact(width)
-            .zip(tile_x.chunks_exact(width))
-            .enumerate()
-        {
-            if let Some(Accumulate {
-                sum,
-                input: c_x,
-                output,
-            }) = &mut accumulate
-            {
-                let row = reals_mut(&mut sum[r * columns..(r + 1) * columns]);
-                match c_x {
-                    Some(c_x) => add_two_scaled(row, (*c_x, input), (*output, y)),
-                    None => add_scaled(row, *output, y),
+        for start in (0..columns).step_by(block) {
+            let end = (start + block).min(columns);
+            self.tile_local(start..end, &offset, scratch);
+            let local = &scratch.local[..end - start];
+            if whole {
+                lay_back(local, rows, y, self.vector_unit);
+                self.hops_a_rows(first, y, xr, 0..columns, (1.0, 1.0));
+            } else {
+                if self.one_pass {
+                    // Pass 1's work on these rows, the source rows coming from the cache.
+                    self.hops_a_rows(first, y, xr, start..end, (update.previous, h));
                 }
+                let pieces = (&mut y[2 * start..], &tile_x[2 * start..], columns);
+                add_back(local, rows, pieces, (h, cx), self.vector_unit);
             }
-            if dot_wanted {
-                dots[r] = dot(input, y);
+            for r in 0..rows {
+                let piece = r * width + 2 * start..r * width + 2 * end;
+                let (y, input) = (&y[piece.clone()], &tile_x[piece]);
+                if let Some(Accumulate {
+                    sum,
+                    input: c_x,
+                    output,
+                }) = &mut accumulate
+                {
+                    let row = &mut sum[r * columns + start..r * columns + end];
+                    match c_x {
+                        Some(c_x) => add_two_scaled(reals_mut(row), (*c_x, input), (*output, y)),
+                        None => add_scaled(reals_mut(row), *output, y),
+                    }
+                }
+                if dot_wanted {
+                    // Whole blocks of eight reals but at the end of the row.
+                    let whole_blocks = y.len() / 8 * 8;
+                    lanes[r].add(&input[..whole_blocks], &y[..whole_blocks]);
+                    if end == columns {
+                        let tails = (&input[whole_blocks..], &y[whole_blocks..]);
+                        dots[r] = lanes[r].finish(tails.0, tails.1);
+                    }
+                }
             }
         }
         dots
@@ -681,11 +797,19 @@ impl ManyBodyHamiltonian {
     /// y_a ← c_y·y_a + h·(H_A Ψ)_a for the rows of `y` from row `first` on (a method, not a
     /// closure: a closure would be compiled apart, without the caller's vector unit).
     #[inline(always)]
-    fn hops_a_rows(&self, first: usize, y: &mut [f64], x: &[f64], cy: f64, h: f64) {
+    fn hops_a_rows(
+        &self,
+        first: usize,
+        y: &mut [f64],
+        x: &[f64],
+        columns: std::ops::Range<usize>,
+        (cy, h): (f64, f64),
+    ) {
         let width = 2 * self.columns;
         for (r, row) in y.chunks_exact_mut(width).enumerate() {
             let (sources, values) = self.hops_a.row(first + r);
-            hops_into(row, cy, x, width, 0, sources, values, h);
+            let piece = &mut row[2 * columns.start..2 * columns.end];
+            hops_into(piece, cy, x, width, 2 * columns.start, sources, values, h);
         }
     }
 
@@ -772,53 +896,58 @@ impl ManyBodyHamiltonian {
         // row's).
         let min_tiles = (1 << 13) / (TILE_ROWS * columns.max(1)) + 1;
         let tile = TILE_ROWS * columns;
-        let tiles = y.par_chunks_mut(tile).enumerate();
-        let dots = match accumulate {
+        let (sum, input, output) = match accumulate {
             Some(Accumulate { sum, input, output }) => {
                 assert_eq!(sum.len(), self.dim());
-                tiles
-                    .zip(sum.par_chunks_mut(tile))
-                    .with_min_len(min_tiles)
-                    .map_init(
-                        || self.scratch(),
-                        |scratch, ((t, y), z)| {
-                            self.tile_pass(
-                                t * TILE_ROWS,
-                                x,
-                                y,
-                                Some(Accumulate {
-                                    sum: z,
-                                    input,
-                                    output,
-                                }),
-                                update,
-                                false,
-                                dot_wanted,
-                                scratch,
-                            )
-                        },
-                    )
-                    .collect()
+                (Some(sum), input, output)
             }
-            None => tiles
-                .with_min_len(min_tiles)
-                .map_init(
-                    || self.scratch(),
-                    |scratch, (t, y)| {
-                        self.tile_pass(
-                            t * TILE_ROWS,
-                            x,
-                            y,
-                            None,
-                            update,
-                            false,
-                            dot_wanted,
-                            scratch,
-                        )
-                    },
-                )
-                .collect(),
+            None => (None, None, C64::new(0.0, 0.0)),
         };
+        let sums: Vec<Option<&mut [C64]>> = match sum {
+            Some(sum) => sum.chunks_mut(tile).map(Some).collect(),
+            None => (0..self.rows.div_ceil(TILE_ROWS)).map(|_| None).collect(),
+        };
+        let mut work: Vec<TileWork<'_>> = y
+            .chunks_mut(tile)
+            .zip(sums)
+            .enumerate()
+            .map(|(t, (y, z))| (t, y, z))
+            .collect();
+        if let (true, Some(order)) = (self.one_pass, &self.tile_order) {
+            let mut slots: Vec<Option<_>> = work.into_iter().map(Some).collect();
+            work = order
+                .iter()
+                .map(|&t| slots[t as usize].take().expect("a permutation"))
+                .collect();
+        }
+        let done: Vec<(usize, [C64; TILE_ROWS])> = work
+            .into_par_iter()
+            .with_min_len(min_tiles)
+            .map_init(
+                || self.scratch(),
+                |scratch, (t, y, z)| {
+                    let accumulate = z.map(|sum| Accumulate { sum, input, output });
+                    let dots = self.tile_pass(
+                        t * TILE_ROWS,
+                        x,
+                        y,
+                        accumulate,
+                        update,
+                        false,
+                        dot_wanted,
+                        scratch,
+                    );
+                    (t, dots)
+                },
+            )
+            .collect();
+        if !dot_wanted {
+            return C64::new(0.0, 0.0);
+        }
+        let mut dots = vec![[C64::new(0.0, 0.0); TILE_ROWS]; done.len()];
+        for (t, d) in done {
+            dots[t] = d;
+        }
         self.row_order_sum(dots)
     }
 
@@ -940,6 +1069,13 @@ fn one_pass(reach: usize, columns: usize) -> bool {
     ((2 * reach + 1) as f64) * (columns as f64) * 16.0 <= ONE_PASS_WINDOW as f64
 }
 
+/// The window of H_A's source rows (bytes) above which the pass goes by pencils
+/// ([`ManyBodyHamiltonian::with_pencils`]).
+const PENCIL_WINDOW: usize = 64 << 20;
+
+/// The bytes that three slabs of a pencil may take ([`ManyBodyHamiltonian::with_pencils`]).
+const PENCIL_LAYERS: usize = 16 << 20;
+
 /// The largest window of source rows (bytes) for which H is applied in one pass.
 const ONE_PASS_WINDOW: usize = 512 << 20;
 
@@ -978,6 +1114,10 @@ fn scale(values: &mut [f64], c: f64) {
         values.iter_mut().for_each(|v| *v *= c);
     }
 }
+
+/// Columns of a tile taken at a time by the fused pass (a multiple of four, so that the
+/// pieces of a row are whole blocks of [`DotLanes`]).
+const TILE_BLOCK_COLUMNS: usize = 256;
 
 /// Entries (f64) accumulated in registers at a time by [`hops_into`] and the diagonal.
 const CHUNK: usize = 32;
@@ -1129,10 +1269,26 @@ mod tests {
                     // Added back into rows y: y + (h·tile + c_x·z).
                     let (y, z) = (values(x.len(), 1.7), values(x.len(), 2.9));
                     let mut sum = y.clone();
-                    add_back(&tile, rows, &mut sum, &z, (0.3, -1.1), unit);
+                    add_back(&tile, rows, (&mut sum, &z, columns), (0.3, -1.1), unit);
                     for k in 0..x.len() {
                         let expected = y[k] + (0.3 * x[k] + -1.1 * z[k]);
                         assert_eq!(sum[k].to_bits(), expected.to_bits(), "{unit:?} {k}");
+                    }
+                    // A block of columns (c0..c1) of the rows, the rows `columns` apart.
+                    let (c0, c1) = (columns / 3, columns - columns / 4);
+                    let mut block = y.clone();
+                    let (into, from) = (&mut block[2 * c0..], &z[2 * c0..]);
+                    add_back(
+                        &tile[c0..c1],
+                        rows,
+                        (into, from, columns),
+                        (0.3, -1.1),
+                        unit,
+                    );
+                    for k in 0..x.len() {
+                        let b = k / 2 % columns;
+                        let expected = if (c0..c1).contains(&b) { sum[k] } else { y[k] };
+                        assert_eq!(block[k].to_bits(), expected.to_bits(), "{unit:?} {k}");
                     }
                 }
                 let x = values(2 * TILE_ROWS * columns, 0.91);
@@ -1156,10 +1312,22 @@ mod tests {
                 }
                 let hops = TargetHops::checked(columns, start, sources, weights).unwrap();
                 let mut out = vec![Lanes::default(); columns];
-                diagonal_and_hops(&mut out, &tile, &offset, &c, &sites, &field, None, unit);
+                let whole = (&mut out[..], 0);
+                diagonal_and_hops(whole, &tile, &offset, &c, &sites, &field, None, unit);
                 let mut hopped = vec![Lanes::default(); columns];
                 let hops = Some(&hops);
-                diagonal_and_hops(&mut hopped, &tile, &offset, &c, &sites, &field, hops, unit);
+                let whole = (&mut hopped[..], 0);
+                diagonal_and_hops(whole, &tile, &offset, &c, &sites, &field, hops, unit);
+                // A block of targets (c0..c1): the same entries as in the whole.
+                let (c0, c1) = (columns / 3, columns - columns / 4);
+                let mut block = vec![Lanes::default(); c1 - c0];
+                let part = (&mut block[..], c0);
+                diagonal_and_hops(part, &tile, &offset, &c, &sites, &field, hops, unit);
+                for (b, lanes) in (c0..c1).zip(&block) {
+                    for l in 0..2 * TILE_ROWS {
+                        assert_eq!(lanes.0[l].to_bits(), hopped[b].0[l].to_bits(), "{unit:?}");
+                    }
+                }
                 let w = values(columns, 0.53);
                 let before = out.clone();
                 add_products(&mut out, &w, &tile, unit);

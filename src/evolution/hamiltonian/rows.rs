@@ -111,17 +111,40 @@ pub(crate) fn add_two_scaled(out: &mut [f64], (c1, x1): (C64, &[f64]), (c2, x2):
 /// Im x · Re y on odd ones), element-wise products that vectorise, added up in a fixed tree.
 #[inline(always)]
 pub(crate) fn dot(x: &[f64], y: &[f64]) -> C64 {
-    let mut re = [0.0f64; 8];
-    let mut im = [0.0f64; 8];
-    let (xs, ys) = (x.chunks_exact(8), y.chunks_exact(8));
-    let (x_tail, y_tail) = (xs.remainder(), ys.remainder());
-    for (x, y) in xs.zip(ys) {
-        for k in 0..8 {
-            re[k] += x[k] * y[k];
-            im[k] += x[k] * y[k ^ 1];
+    let whole = x.len().min(y.len()) / 8 * 8;
+    let mut lanes = DotLanes::default();
+    lanes.add(&x[..whole], &y[..whole]);
+    lanes.finish(&x[whole..], &y[whole..])
+}
+
+/// The eight lanes of [`dot`] carried over a row taken piece by piece: pieces whose lengths are
+/// multiples of eight, [`DotLanes::add`]ed in order and [`DotLanes::finish`]ed with the row's
+/// ragged end, give the bits of [`dot`] on the whole row.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct DotLanes {
+    re: [f64; 8],
+    im: [f64; 8],
+}
+
+impl DotLanes {
+    /// The products of a piece of eight-entry blocks into the lanes.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, x: &[f64], y: &[f64]) {
+        debug_assert!(x.len().is_multiple_of(8) && x.len() == y.len());
+        let (re, im) = (&mut self.re, &mut self.im);
+        for (x, y) in x.chunks_exact(8).zip(y.chunks_exact(8)) {
+            for k in 0..8 {
+                re[k] += x[k] * y[k];
+                im[k] += x[k] * y[k ^ 1];
+            }
         }
     }
-    finish_dot(&mut re, &mut im, x_tail, y_tail)
+
+    /// ⟨x, y⟩: the ragged end (fewer than eight entries) into the lanes, the lanes added up.
+    #[inline(always)]
+    pub(crate) fn finish(mut self, x_tail: &[f64], y_tail: &[f64]) -> C64 {
+        finish_dot(&mut self.re, &mut self.im, x_tail, y_tail)
+    }
 }
 
 /// The end of [`dot`]: the entries after the last whole block of eight into their lanes, then

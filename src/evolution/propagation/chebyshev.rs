@@ -32,7 +32,7 @@
 use statrs::function::gamma::ln_gamma;
 
 use super::{Event, Progress, PropagationStats, Propagator, Snapshot};
-use crate::linalg::{norm, scale_into, Accumulate, LinearOperator, Update};
+use crate::linalg::{norm, scale_into, zeros, Accumulate, LinearOperator, Update};
 use crate::{Error, Result, C64};
 
 /// The Chebyshev propagator.
@@ -316,9 +316,8 @@ impl Propagator for Chebyshev {
                 interval.1
             )));
         }
-        let zero = C64::new(0.0, 0.0);
-        let mut chebyshev = vec![zero; state.len()];
-        let mut sum = vec![zero; state.len()];
+        let mut chebyshev = zeros(state.len());
+        let mut sum = zeros(state.len());
         // ‖Ψ‖ at the start of each step (the end of the step before).
         let mut state_norm = norm(state);
         for (index, &stop) in times.iter().enumerate().skip(from.next) {

@@ -11,7 +11,9 @@
 //!
 //! Format: the line `pickl checkpoint 1`, a TOML header of known length, then the state as
 //! little-endian (re, im) pairs of f64. It is written to a temporary file, synced and renamed
-//! over the previous checkpoint, so a kill at any moment leaves either the old or the new one.
+//! over the previous checkpoint, so a kill at any moment leaves either the old or the new one;
+//! the sync and the rename run on a thread of their own while the computation goes on (the
+//! next checkpoint and the end of the run wait for them).
 
 use std::cell::Cell;
 use std::fs::File;
@@ -110,6 +112,31 @@ pub fn checkpoint_path(table: &Path) -> PathBuf {
 
 /// Writes a checkpoint atomically (temporary file, sync, rename).
 pub fn write(path: &Path, header: &CheckpointHeader, state: &[C64]) -> Result<()> {
+    write_unsynced(path, header, state)?.commit()
+}
+
+/// A checkpoint written to its temporary file, not yet synced and renamed over the previous one.
+struct Written {
+    file: File,
+    temporary: PathBuf,
+    path: PathBuf,
+}
+
+impl Written {
+    /// Syncs the temporary file to the disk and renames it over the previous checkpoint: until
+    /// the rename, a kill leaves the previous checkpoint whole.
+    fn commit(self) -> Result<()> {
+        self.file
+            .sync_all()
+            .map_err(|e| Error::io(&self.temporary, e))?;
+        drop(self.file);
+        std::fs::rename(&self.temporary, &self.path).map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+/// Writes the checkpoint's bytes to its temporary file (into the system's cache: what takes
+/// the disk's time is the sync of [`Written::commit`]).
+fn write_unsynced(path: &Path, header: &CheckpointHeader, state: &[C64]) -> Result<Written> {
     assert_eq!(header.dimension, state.len(), "header and state disagree");
     let text = toml::to_string(header)
         .map_err(|e| Error::Numerical(format!("serialising a checkpoint header: {e}")))?;
@@ -121,19 +148,31 @@ pub fn write(path: &Path, header: &CheckpointHeader, state: &[C64]) -> Result<()
     out.write_all(&(text.len() as u64).to_le_bytes())
         .map_err(io)?;
     out.write_all(text.as_bytes()).map_err(io)?;
-    let mut bytes = Vec::with_capacity(16 * 4096);
-    for chunk in state.chunks(4096) {
-        bytes.clear();
-        for z in chunk {
-            bytes.extend_from_slice(&z.re.to_le_bytes());
-            bytes.extend_from_slice(&z.im.to_le_bytes());
+    if cfg!(target_endian = "little") {
+        // The state's memory is already its little-endian (re, im) pairs.
+        // SAFETY: C64 is #[repr(C)] { re: f64, im: f64 }, 16 bytes without padding, so the
+        // slice is 16·len initialised bytes at its address.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(state.as_ptr().cast::<u8>(), std::mem::size_of_val(state))
+        };
+        out.write_all(bytes).map_err(io)?;
+    } else {
+        let mut bytes = Vec::with_capacity(16 * 4096);
+        for chunk in state.chunks(4096) {
+            bytes.clear();
+            for z in chunk {
+                bytes.extend_from_slice(&z.re.to_le_bytes());
+                bytes.extend_from_slice(&z.im.to_le_bytes());
+            }
+            out.write_all(&bytes).map_err(io)?;
         }
-        out.write_all(&bytes).map_err(io)?;
     }
     let file = out.into_inner().map_err(|e| io(e.into_error()))?;
-    file.sync_all().map_err(io)?;
-    drop(file);
-    std::fs::rename(&temporary, path).map_err(|e| Error::io(path, e))
+    Ok(Written {
+        file,
+        temporary,
+        path: path.to_path_buf(),
+    })
 }
 
 /// Reads the checkpoint at `path`, if there is one; `accept` sees the header first and may
@@ -243,6 +282,8 @@ pub struct Checkpointer {
     every: Option<Duration>,
     last: Cell<Instant>,
     found: Option<Checkpoint>,
+    /// The sync and rename of the checkpoint last written, running beside the computation.
+    committing: std::sync::Mutex<Option<std::thread::JoinHandle<Result<()>>>>,
 }
 
 impl Checkpointer {
@@ -273,6 +314,7 @@ impl Checkpointer {
             every,
             last: Cell::new(Instant::now()),
             found,
+            committing: std::sync::Mutex::new(None),
         })
     }
 
@@ -316,14 +358,44 @@ impl Checkpointer {
             running.to_vec(),
             state.len(),
         );
-        write(&self.path, &header, state)?;
+        self.committed()?;
+        let written = write_unsynced(&self.path, &header, state)?;
+        // The disk's part goes on beside the computation; the next checkpoint, or the end of
+        // the run, waits for it.
+        *self.committing.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(std::thread::spawn(move || written.commit()));
         self.last.set(Instant::now());
         Ok(())
     }
 
-    /// Removes the checkpoint of the finished run.
+    /// Waits for the checkpoint last written to be synced and renamed into place.
+    pub fn committed(&self) -> Result<()> {
+        let handle = self
+            .committing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        match handle {
+            Some(handle) => handle.join().unwrap_or_else(|_| {
+                Err(Error::Numerical(
+                    "the thread writing a checkpoint panicked".into(),
+                ))
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Removes the checkpoint of the finished run (once the one being written is in place).
     pub fn remove(&self) -> Result<()> {
+        self.committed()?;
         remove(&self.path)
+    }
+}
+
+impl Drop for Checkpointer {
+    /// A run that stops on an error still puts the checkpoint being written in place.
+    fn drop(&mut self) {
+        let _ = self.committed();
     }
 }
 

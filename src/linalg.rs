@@ -32,7 +32,7 @@ pub trait LinearOperator: Sync {
 
     /// ⟨x, A x⟩ without keeping A x; operators that stream compute it row by row.
     fn expectation(&self, x: &[C64]) -> C64 {
-        let mut ax = vec![C64::new(0.0, 0.0); x.len()];
+        let mut ax = zeros(x.len());
         self.apply_and_dot(x, &mut ax)
     }
 
@@ -47,7 +47,7 @@ pub trait LinearOperator: Sync {
         update: Update,
         accumulate: Option<Accumulate<'_>>,
     ) {
-        let mut ax = vec![C64::new(0.0, 0.0); x.len()];
+        let mut ax = zeros(x.len());
         self.apply(x, &mut ax);
         y.par_chunks_mut(CHUNK)
             .zip(ax.par_chunks(CHUNK).zip(x.par_chunks(CHUNK)))
@@ -181,6 +181,16 @@ pub fn zeros(len: usize) -> Vec<C64> {
     }
 }
 
+/// A copy of `x`, written by both threads into a vector from [`zeros`] (`to_vec` copies, and
+/// faults the pages of a state-sized vector, on one thread).
+pub fn parallel_copy(x: &[C64]) -> Vec<C64> {
+    let mut out = zeros(x.len());
+    out.par_chunks_mut(CHUNK)
+        .zip(x.par_chunks(CHUNK))
+        .for_each(|(out, x)| out.copy_from_slice(x));
+    out
+}
+
 /// out = Σ_k `coefficients[k]` · `vectors[k]`, in parallel (one pass over memory).
 pub fn linear_combination(out: &mut [C64], coefficients: &[C64], vectors: &[&[C64]]) {
     assert_eq!(coefficients.len(), vectors.len());
@@ -287,6 +297,30 @@ pub fn hermiticity_defect(matrix: &Mat<C64>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lazily zeroed vectors are zeros of the asked length (empty ones too), usable as any
+    /// vector (grown, dropped), and a parallel copy has the bits of its source.
+    #[test]
+    fn zeros_are_zeros_and_a_parallel_copy_is_the_source() {
+        for len in [0, 1, 5, CHUNK + 3, 3 << 17] {
+            let mut z = zeros(len);
+            assert_eq!(z.len(), len);
+            assert!(z.iter().all(|v| v.re.to_bits() == 0 && v.im.to_bits() == 0));
+            z.push(C64::new(1.0, 2.0));
+            assert_eq!(z[len], C64::new(1.0, 2.0));
+            let x: Vec<C64> = (0..len)
+                .map(|i| C64::new((0.3 * i as f64).sin(), -(i as f64)))
+                .collect();
+            let copy = parallel_copy(&x);
+            assert_eq!(copy.len(), len);
+            assert!(
+                copy.iter()
+                    .zip(&x)
+                    .all(|(a, b)| a.re.to_bits() == b.re.to_bits()
+                        && a.im.to_bits() == b.im.to_bits())
+            );
+        }
+    }
 
     #[test]
     fn hermitian_function_reconstructs_the_matrix_and_its_square() {

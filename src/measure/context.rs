@@ -140,7 +140,7 @@ pub(crate) fn condensate_counts(basis: &FockBasis) -> Vec<f64> {
 /// block's output rows stay in the cache.
 fn transpose(state: &[C64], rows: usize, columns: usize) -> Vec<C64> {
     assert_eq!(state.len(), rows * columns);
-    let mut out = vec![C64::new(0.0, 0.0); state.len()];
+    let mut out = crate::linalg::zeros(state.len());
     if rows == 0 {
         return out;
     }

@@ -104,7 +104,7 @@ impl FirstEquation {
                 "state, bases and Hamiltonian have different dimensions",
             ));
         }
-        let mut applied = vec![C64::new(0.0, 0.0); state.len()];
+        let mut applied = crate::linalg::zeros(state.len());
         hamiltonian.apply(state, &mut applied);
 
         let (one_a, one_b) = (FockBasis::new(m, 1)?, FockBasis::new(m, 1)?);

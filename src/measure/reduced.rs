@@ -47,7 +47,7 @@ pub fn one_body_density(
     let m = basis.modes();
     let n = basis.particles() as f64;
     let norm_sqr = dot(state, state).re;
-    let mut scratch = vec![C64::new(0.0, 0.0); state.len()];
+    let mut scratch = crate::linalg::zeros(state.len());
     let mut gamma = Mat::zeros(m, m);
     for x in 0..m {
         for x2 in 0..m {
@@ -84,8 +84,8 @@ pub fn two_species_density(
     let hops_b: Vec<SpeciesOperator> = (0..m * m)
         .map(|k| hop(basis_b, k / m, k % m))
         .collect::<Result<_>>()?;
-    let mut moved = vec![C64::new(0.0, 0.0); state.len()];
-    let mut scratch = vec![C64::new(0.0, 0.0); state.len()];
+    let mut moved = crate::linalg::zeros(state.len());
+    let mut scratch = crate::linalg::zeros(state.len());
     let mut gamma = Mat::zeros(m * m, m * m);
     for x in 0..m {
         for x2 in 0..m {

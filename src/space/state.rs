@@ -63,6 +63,11 @@ impl TwoSpeciesState {
         &mut self.data
     }
 
+    /// The amplitudes, row-major (Ψ[a, b] at a·D_B + b), handed over without a copy.
+    pub fn into_vec(self) -> Vec<C64> {
+        self.data
+    }
+
     /// ‖Ψ‖.
     pub fn norm(&self) -> f64 {
         crate::linalg::norm(&self.data)

@@ -408,9 +408,7 @@ impl DynamicsProblem {
                 (resume.state, resume.progress, resume.propagator)
             }
             None => (
-                TwoSpeciesState::product(&basis_a, &self.u0, &basis_b, &self.v0)?
-                    .as_slice()
-                    .to_vec(),
+                TwoSpeciesState::product(&basis_a, &self.u0, &basis_b, &self.v0)?.into_vec(),
                 Progress::default(),
                 self.plan(crate::studies::memory::available_memory())?,
             ),

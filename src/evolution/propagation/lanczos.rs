@@ -192,7 +192,7 @@ impl Lanczos {
         let m_max = self.settings.krylov_dim.min(dim);
         let norm0 = norm(state);
         while basis.len() < m_max + 1 {
-            basis.push(vec![C64::new(0.0, 0.0); dim]);
+            basis.push(crate::linalg::zeros(dim));
         }
         // The basis is stored unnormalised, v_j = scales[j] · basis[j], which saves the
         // normalisation pass; the recurrence is written for the stored vectors.

@@ -70,7 +70,7 @@ impl CondensateFrame {
     fn transform(&self, state: &[C64], u: &[C64], v: &[C64], inverse: bool) -> Result<Vec<C64>> {
         let (rows, columns) = (self.species_a.dim(), self.species_b.dim());
         check_state_len(state, rows, columns)?;
-        let mut data = state.to_vec();
+        let mut data = crate::linalg::parallel_copy(state);
         self.species_a
             .transform(u, &mut data, columns, true, inverse)?;
         self.species_b

@@ -17,12 +17,16 @@
 //! of H_B are short (about N₂/3 entries on a ring of four sites, many of one or two), and their
 //! ragged ends and bookkeeping cost more than their arithmetic.
 //!
-//! An application (or the fused update of the propagators, y ← h·HΨ + c_x·Ψ + c_y·y and
-//! accumulated += c·y) makes one pass by tiles of rows when the window of source rows is
-//! moderate (see `one_pass`): for each row, y_a ← c_y·y_a + h·(H_A Ψ)_a from the source rows
-//! a′, which lie within a fixed distance δ of a (the largest rank shift of a hop) and so were
-//! read from memory for the rows just before and are still in the cache; then the rest as in
-//! pass 2 below.
+//! An application (or the fused update of the propagators, y ← h·HΨ + c_x·Ψ + c_y·y and,
+//! if asked, sum ← (sum + c′·Ψ) + c·y: [`Accumulate`]) makes one pass by tiles of rows when the
+//! window of source rows is moderate (see `one_pass`): for each row, y_a ← c_y·y_a +
+//! h·(H_A Ψ)_a from the source rows a′, which lie within a fixed distance δ of a (the largest
+//! rank shift of a hop) and so were read from memory for the rows just before and are still
+//! in the cache; then the rest as in pass 2 below. A tile's steps go [`TILE_BLOCK_COLUMNS`]
+//! columns at a time (d ⊙ Ψ + H_B Ψ for the block's targets, gathered from the whole tile;
+//! H_A's pieces; the update, the sum and the dot's lanes), so that they stay in the core's
+//! cache between steps; when the window is large the tiles are visited by pencils
+//! ([`ManyBodyHamiltonian::with_pencils`]).
 //! Otherwise it makes two passes, so that each entry of Ψ comes from memory about twice and
 //! not once per hop:
 //! 1. **H_A by column blocks.** For a block of W columns the window of 2δ + 1 row pieces that

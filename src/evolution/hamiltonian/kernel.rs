@@ -86,9 +86,9 @@ pub struct ManyBodyHamiltonian {
     one_pass: bool,
     /// The sites x coupled by h₁ to the last one (h_{x,M−1} ≠ 0).
     coupled_a: Vec<usize>,
-    /// The order in which the fused pass visits its tiles, when not row order
+    /// The place of each tile in the fused pass's visiting order, when not row order
     /// ([`ManyBodyHamiltonian::with_pencils`]).
-    tile_order: Option<Vec<u32>>,
+    tile_rank: Option<Vec<u32>>,
 }
 
 /// The sites x < M − 1 that the one-body Hamiltonian couples to the last site M − 1.
@@ -494,7 +494,7 @@ impl ManyBodyHamiltonian {
             reach,
             one_pass: one_pass(reach, basis_b.dim()),
             coupled_a: coupled_to_last(model.species_a()),
-            tile_order: None,
+            tile_rank: None,
             vector_unit: VectorUnit::current(),
         };
         let width = h.pencil_width();
@@ -560,18 +560,23 @@ impl ManyBodyHamiltonian {
     /// order inside a pencil), so that the slabs before and after in the same pencil, a few
     /// rows each, hold most of the far hops' sources.
     pub fn with_pencils(mut self, width: Option<u32>) -> Self {
-        self.tile_order = width.filter(|_| !self.coupled_a.is_empty()).map(|w| {
+        self.tile_rank = width.filter(|_| !self.coupled_a.is_empty()).map(|w| {
             let w = w.max(1);
             let modes = self.modes;
-            let mut keyed: Vec<(Vec<u32>, u32)> = (0..self.rows.div_ceil(TILE_ROWS))
+            let tiles = self.rows.div_ceil(TILE_ROWS);
+            let mut keyed: Vec<(Vec<u32>, usize)> = (0..tiles)
                 .map(|t| {
                     let n = &self.occupations_a[t * TILE_ROWS * modes..][..modes];
                     let key = self.coupled_a.iter().map(|&x| n[x] as u32 / w).collect();
-                    (key, t as u32)
+                    (key, t)
                 })
                 .collect();
             keyed.sort();
-            keyed.into_iter().map(|(_, t)| t).collect()
+            let mut rank = vec![0; tiles];
+            for (place, (_, t)) in keyed.into_iter().enumerate() {
+                rank[t] = place as u32;
+            }
+            rank
         });
         self
     }
@@ -917,12 +922,8 @@ impl ManyBodyHamiltonian {
             .enumerate()
             .map(|(t, (y, z))| (t, y, z))
             .collect();
-        if let (true, Some(order)) = (self.one_pass, &self.tile_order) {
-            let mut slots: Vec<Option<_>> = work.into_iter().map(Some).collect();
-            work = order
-                .iter()
-                .map(|&t| slots[t as usize].take().expect("a permutation"))
-                .collect();
+        if let (true, Some(rank)) = (self.one_pass, &self.tile_rank) {
+            work.sort_unstable_by_key(|&(t, ..)| rank[t]);
         }
         let done: Vec<(usize, [C64; TILE_ROWS])> = work
             .into_par_iter()

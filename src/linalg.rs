@@ -37,8 +37,8 @@ pub trait LinearOperator: Sync {
     }
 
     /// The fused update of polynomial propagators: y ← h·(A x) + c_x·x + c_y·y (with
-    /// [`Update`]'s weights), then, if given, the [`Accumulate`]d sum takes its terms in x and
-    /// the new y. Operators that stream (like the Hamiltonian) do it in few passes over memory;
+    /// [`Update`]'s weights), and, if given, the [`Accumulate`]d sum takes its terms in the old
+    /// y, x and the new y. Operators that stream (like the Hamiltonian) do it in few passes over memory;
     /// this default uses a temporary vector.
     fn apply_update(
         &self,
@@ -49,30 +49,47 @@ pub trait LinearOperator: Sync {
     ) {
         let mut ax = zeros(x.len());
         self.apply(x, &mut ax);
+        let add = |sum: &mut [C64], c: C64, x: &[C64]| {
+            sum.par_chunks_mut(CHUNK)
+                .zip(x.par_chunks(CHUNK))
+                .for_each(|(z, x)| z.iter_mut().zip(x).for_each(|(z, x)| *z += c * x));
+        };
+        let accumulate = accumulate.map(
+            |Accumulate {
+                 sum,
+                 previous,
+                 input,
+                 output,
+             }| {
+                if let Some(c) = previous {
+                    add(sum, c, y);
+                }
+                (sum, input, output)
+            },
+        );
         y.par_chunks_mut(CHUNK)
             .zip(ax.par_chunks(CHUNK).zip(x.par_chunks(CHUNK)))
             .for_each(|(y, (ax, x))| update.combine(y, ax, x));
-        if let Some(Accumulate { sum, input, output }) = accumulate {
-            sum.par_chunks_mut(CHUNK)
-                .zip(x.par_chunks(CHUNK).zip(y.par_chunks(CHUNK)))
-                .for_each(|(z, (x, y))| {
-                    if let Some(c) = input {
-                        z.iter_mut().zip(x).for_each(|(z, x)| *z += c * x);
-                    }
-                    z.iter_mut().zip(y).for_each(|(z, y)| *z += output * y);
-                });
+        if let Some((sum, input, output)) = accumulate {
+            if let Some(c) = input {
+                add(sum, c, x);
+            }
+            add(sum, output, y);
         }
     }
 }
 
 /// The sum a fused update adds to ([`LinearOperator::apply_update`]):
-/// sum ← (sum + c_x·x) + c_y·y, entry by entry in that order, the term in the input x left out
-/// when `input` is `None`. A polynomial propagator that keeps its terms in the two vectors of a
-/// three-term recurrence can so add two terms every other pass, reading and writing the sum
-/// half as often, with the same roundings as one term per pass.
+/// sum ← ((sum + c_p·y_old) + c_x·x) + c_y·y, entry by entry in that order (y_old the y the
+/// update overwrites), the terms of y_old and of x left out when their weights are `None`. A
+/// polynomial propagator that keeps its terms in the two vectors of a three-term recurrence can
+/// so add three terms every third pass, reading and writing the sum a third as often, with the
+/// same roundings as one term per pass.
 pub struct Accumulate<'a> {
     /// The sum, as long as x and y.
     pub sum: &'a mut [C64],
+    /// c_p, the weight of y as it was before the update, if it is added.
+    pub previous: Option<C64>,
     /// c_x, the weight of the input x, if it is added.
     pub input: Option<C64>,
     /// c_y, the weight of the new y.
@@ -159,10 +176,14 @@ pub fn scale_into(out: &mut [C64], s: C64, x: &[C64]) {
         .for_each(|(out, x)| out.iter_mut().zip(x).for_each(|(z, x)| *z = s * x));
 }
 
-/// A vector of `len` zeros that is not written here: a large one comes from the system as
-/// pages it zeroes when each is first touched, so that the parallel pass that first fills it
-/// shares that work between the threads (`vec![0; len]` of complex numbers writes every entry
-/// on one thread, about a second for a state of 2.4 GB).
+/// A vector of `len` zeros, its pages made present by both threads before it is returned.
+///
+/// A large vector comes from the system as pages it zeroes when each is first touched; here
+/// one entry per page is written (zero over zero) by the threads in parallel, so the pages are
+/// there before the vector is used (`vec![0; len]` of complex numbers writes every entry on one
+/// thread, about a second for a state of 2.4 GB). Left to the first pass that fills the vector,
+/// the same faults cost that pass several times as much: at D = 1.5·10⁸ the kernel's first pass
+/// took about 5 s instead of 0.8 s, the faults once made here about 1 s.
 pub fn zeros(len: usize) -> Vec<C64> {
     let layout = match std::alloc::Layout::array::<C64>(len) {
         Ok(layout) if layout.size() > 0 => layout,
@@ -177,9 +198,24 @@ pub fn zeros(len: usize) -> Vec<C64> {
         if start.is_null() {
             std::alloc::handle_alloc_error(layout);
         }
-        Vec::from_raw_parts(start, len, len)
+        let mut zeros = Vec::from_raw_parts(start, len, len);
+        if layout.size() >= FAULT_IN_PARALLEL_BYTES {
+            zeros.par_chunks_mut(CHUNK).for_each(|chunk| {
+                for z in chunk.iter_mut().step_by(ENTRIES_PER_PAGE) {
+                    *z = C64::new(0.0, 0.0);
+                }
+            });
+        }
+        zeros
     }
 }
+
+/// Vectors from [`zeros`] at least this large have their pages made present in parallel.
+const FAULT_IN_PARALLEL_BYTES: usize = 1 << 20;
+
+/// Complex numbers in a page of 4 KiB (a larger page is touched more often than needed; a
+/// smaller one would be left to the first pass).
+const ENTRIES_PER_PAGE: usize = 4096 / std::mem::size_of::<C64>();
 
 /// A copy of `x`, written by both threads into a vector from [`zeros`] (`to_vec` copies, and
 /// faults the pages of a state-sized vector, on one thread).

@@ -305,6 +305,7 @@ fn the_fused_update_equals_a_separate_application_and_combination() {
                 update,
                 Some(Accumulate {
                     sum: &mut z,
+                    previous: None,
                     input: Some(input_weight),
                     output: weight,
                 }),
@@ -425,6 +426,7 @@ fn the_streaming_kernel_equals_the_general_kernel_on_every_path() {
             let (mut y, mut z) = (y0.clone(), z0.clone());
             let accumulate = Accumulate {
                 sum: &mut z,
+                previous: Some(C64::new(0.3, -0.2)),
                 input: Some(C64::new(0.0, 0.4)),
                 output: C64::new(-0.4, 0.0),
             };
@@ -481,11 +483,16 @@ fn the_streaming_kernel_equals_the_general_kernel_on_every_path() {
                     previous: 0.3,
                 },
             ] {
-                for input in [None, Some(C64::new(1.3, 0.0)), Some(C64::new(0.2, -0.6))] {
+                let weights = [None, Some(C64::new(1.3, 0.0)), Some(C64::new(0.2, -0.6))];
+                let pairs = weights
+                    .iter()
+                    .flat_map(|&p| weights.iter().map(move |&i| (p, i)));
+                for (previous, input) in pairs {
                     let weight = C64::new(-0.4, 0.9);
                     let (mut y, mut z) = (y0.clone(), z0.clone());
                     let accumulate = Accumulate {
                         sum: &mut z,
+                        previous,
                         input,
                         output: weight,
                     };
@@ -494,13 +501,16 @@ fn the_streaming_kernel_equals_the_general_kernel_on_every_path() {
                     for i in 0..d {
                         let expected =
                             update.operator * hx[i] + update.input * x[i] + update.previous * y0[i];
-                        let sum = z0[i] + input.unwrap_or_default() * x[i] + weight * expected;
+                        let sum = z0[i]
+                            + previous.unwrap_or_default() * y0[i]
+                            + input.unwrap_or_default() * x[i]
+                            + weight * expected;
                         worst = worst.max((y[i] - expected).norm());
                         worst = worst.max((z[i] - sum).norm());
                     }
                     assert!(
                         worst < 1e-13 * scale,
-                        "{width:?} {update:?} {input:?}: {worst:e}"
+                        "{width:?} {update:?} {previous:?} {input:?}: {worst:e}"
                     );
                 }
             }

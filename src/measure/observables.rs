@@ -164,7 +164,13 @@ impl NumberTile {
         };
         side_by_side(reals(input), rows, &mut self.tile, unit);
         gather_complex(&mut self.gathered, &self.tile, number_v, unit);
-        lay_back(&self.gathered, rows, reals_mut(&mut self.y_rows), unit);
+        let columns = self.gathered.len();
+        lay_back(
+            &self.gathered,
+            rows,
+            (reals_mut(&mut self.y_rows), columns),
+            unit,
+        );
     }
 }
 
@@ -227,14 +233,24 @@ fn tile_sums_body(
     work.count_rows(state, first, rows, number_u);
     work.count_columns(ColumnsOf::Rows(input), rows, number_v);
     let mut shares = [[0.0; 4]; TILE_ROWS];
-    for (r, share) in shares.iter_mut().enumerate().take(rows) {
-        let row = r * columns..(r + 1) * columns;
-        let (x_row, y_row) = (&work.x_rows[row.clone()], &work.y_rows[row.clone()]);
-        for ((p, x), y) in input[row].iter().zip(x_row).zip(y_row) {
-            share[0] += (x.conj() * y).re;
-            share[1] += (p.conj() * x).re;
-            share[2] += (p.conj() * y).re;
-            share[3] += p.norm_sqr();
+    let add = |share: &mut [f64; 4], (p, x, y): (C64, C64, C64)| {
+        share[0] += (x.conj() * y).re;
+        share[1] += (p.conj() * x).re;
+        share[2] += (p.conj() * y).re;
+        share[3] += p.norm_sqr();
+    };
+    let entry = |k: usize| (input[k], work.x_rows[k], work.y_rows[k]);
+    if rows == TILE_ROWS {
+        // The four rows' sums side by side: sixteen chains of additions in flight instead of
+        // four (each waits on its last addition), each in the order of its own row.
+        for b in 0..columns {
+            for (r, share) in shares.iter_mut().enumerate() {
+                add(share, entry(r * columns + b));
+            }
+        }
+    } else {
+        for (r, share) in shares.iter_mut().enumerate().take(rows) {
+            (r * columns..(r + 1) * columns).for_each(|k| add(share, entry(k)));
         }
     }
     shares

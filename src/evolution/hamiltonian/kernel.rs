@@ -18,7 +18,7 @@
 //! ragged ends and bookkeeping cost more than their arithmetic.
 //!
 //! An application (or the fused update of the propagators, y ← h·HΨ + c_x·Ψ + c_y·y and,
-//! if asked, sum ← (sum + c′·Ψ) + c·y: [`Accumulate`]) makes one pass by tiles of rows when the
+//! if asked, sum ← ((sum + c″·y_old) + c′·Ψ) + c·y: [`Accumulate`]) makes one pass by tiles of rows when the
 //! window of source rows is moderate (see `one_pass`): for each row, y_a ← c_y·y_a +
 //! h·(H_A Ψ)_a from the source rows a′, which lie within a fixed distance δ of a (the largest
 //! rank shift of a hop) and so were read from memory for the rows just before and are still
@@ -750,9 +750,9 @@ impl ManyBodyHamiltonian {
         let y = reals_mut(y);
         // Column blocks small enough that the block's pieces of the rows, of H_A's source rows
         // and of d ⊙ Ψ + H_B Ψ stay in the core's cache from one step to the next (whole rows
-        // for `whole` and for complex hops of H_B). Each entry sees the same operations in the
+        // for complex hops of H_B). Each entry sees the same operations in the
         // same order whatever the blocks; the dot's lanes are carried from block to block.
-        let block = if whole || self.hops_b_by_target.is_none() {
+        let block = if self.hops_b_by_target.is_none() {
             columns.max(1)
         } else {
             TILE_BLOCK_COLUMNS
@@ -764,9 +764,28 @@ impl ManyBodyHamiltonian {
             self.tile_local(start..end, &offset, scratch);
             let local = &scratch.local[..end - start];
             if whole {
-                lay_back(local, rows, y, self.vector_unit);
-                self.hops_a_rows(first, y, xr, 0..columns, (1.0, 1.0));
+                lay_back(
+                    local,
+                    rows,
+                    (&mut y[2 * start..], columns),
+                    self.vector_unit,
+                );
+                self.hops_a_rows(first, y, xr, start..end, (1.0, 1.0));
             } else {
+                if let Some(Accumulate {
+                    sum,
+                    previous: Some(c),
+                    ..
+                }) = &mut accumulate
+                {
+                    // The old y's term, before the update overwrites it (only in the one pass:
+                    // with two, the caller added it before pass 1).
+                    for r in 0..rows {
+                        let row = &mut sum[r * columns + start..r * columns + end];
+                        let old = &y[r * width + 2 * start..r * width + 2 * end];
+                        add_scaled(reals_mut(row), *c, old);
+                    }
+                }
                 if self.one_pass {
                     // Pass 1's work on these rows, the source rows coming from the cache.
                     self.hops_a_rows(first, y, xr, start..end, (update.previous, h));
@@ -781,6 +800,7 @@ impl ManyBodyHamiltonian {
                     sum,
                     input: c_x,
                     output,
+                    ..
                 }) = &mut accumulate
                 {
                     let row = &mut sum[r * columns + start..r * columns + end];
@@ -886,7 +906,17 @@ impl ManyBodyHamiltonian {
         );
         debug_assert!(!dot_wanted || update == Update::APPLY);
         let width = 2 * columns;
+        let mut accumulate = accumulate;
         if !self.one_pass {
+            // Pass 1 overwrites y before pass 2 sees it: the old y's term goes in first.
+            if let Some(Accumulate { sum, previous, .. }) = &mut accumulate {
+                if let Some(c) = previous.take() {
+                    assert_eq!(sum.len(), self.dim());
+                    sum.par_chunks_mut(columns.max(1))
+                        .zip(y.par_chunks(columns.max(1)))
+                        .for_each(|(sum, y)| add_scaled(reals_mut(sum), c, reals(y)));
+                }
+            }
             // Pass 1, by (row range, column block) tasks.
             let blocks = columns.div_ceil(self.block_width);
             let threads = rayon::current_num_threads();
@@ -905,12 +935,17 @@ impl ManyBodyHamiltonian {
         // row's).
         let min_tiles = (1 << 13) / (TILE_ROWS * columns.max(1)) + 1;
         let tile = TILE_ROWS * columns;
-        let (sum, input, output) = match accumulate {
-            Some(Accumulate { sum, input, output }) => {
+        let (sum, previous, input, output) = match accumulate {
+            Some(Accumulate {
+                sum,
+                previous,
+                input,
+                output,
+            }) => {
                 assert_eq!(sum.len(), self.dim());
-                (Some(sum), input, output)
+                (Some(sum), previous, input, output)
             }
-            None => (None, None, C64::new(0.0, 0.0)),
+            None => (None, None, None, C64::new(0.0, 0.0)),
         };
         let sums: Vec<Option<&mut [C64]>> = match sum {
             Some(sum) => sum.chunks_mut(tile).map(Some).collect(),
@@ -922,7 +957,7 @@ impl ManyBodyHamiltonian {
             .enumerate()
             .map(|(t, (y, z))| (t, y, z))
             .collect();
-        if let (true, Some(rank)) = (self.one_pass, &self.tile_rank) {
+        if let Some(rank) = self.visiting_rank() {
             work.sort_unstable_by_key(|&(t, ..)| rank[t]);
         }
         let done: Vec<(usize, [C64; TILE_ROWS])> = work
@@ -931,7 +966,12 @@ impl ManyBodyHamiltonian {
             .map_init(
                 || self.scratch(),
                 |scratch, (t, y, z)| {
-                    let accumulate = z.map(|sum| Accumulate { sum, input, output });
+                    let accumulate = z.map(|sum| Accumulate {
+                        sum,
+                        previous,
+                        input,
+                        output,
+                    });
                     let dots = self.tile_pass(
                         t * TILE_ROWS,
                         x,
@@ -949,17 +989,33 @@ impl ManyBodyHamiltonian {
         if !dot_wanted {
             return C64::new(0.0, 0.0);
         }
-        let mut dots = vec![[C64::new(0.0, 0.0); TILE_ROWS]; done.len()];
-        for (t, d) in done {
-            dots[t] = d;
-        }
-        self.row_order_sum(dots)
+        self.row_order_sum(done)
     }
 
-    /// The sum of the rows' figures in row order (the tiles' figures laid end to end, the
-    /// padding of the last tile left out).
-    fn row_order_sum(&self, tiles: Vec<[C64; TILE_ROWS]>) -> C64 {
+    /// The sum of the rows' figures in row order, whatever the order the tiles were visited in
+    /// (each tile's figures with its index; laid end to end by index, the padding of the last
+    /// tile left out).
+    fn row_order_sum(&self, done: Vec<(usize, [C64; TILE_ROWS])>) -> C64 {
+        let mut tiles = vec![[C64::new(0.0, 0.0); TILE_ROWS]; done.len()];
+        for (t, figures) in done {
+            tiles[t] = figures;
+        }
         tiles.into_iter().flatten().take(self.rows).sum()
+    }
+
+    /// Each tile's place in the order the one pass visits them, when it goes by pencils (else
+    /// the tiles go in row order).
+    fn visiting_rank(&self) -> Option<&[u32]> {
+        self.tile_rank.as_deref().filter(|_| self.one_pass)
+    }
+
+    /// The tiles' indices in the order the one pass visits them.
+    fn visiting_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.rows.div_ceil(TILE_ROWS)).collect();
+        if let Some(rank) = self.visiting_rank() {
+            order.sort_unstable_by_key(|&t| rank[t]);
+        }
+        order
     }
 
     vectorised!(tile_pass, tile_pass_avx512, tile_pass_avx2, tile_pass_body,
@@ -1004,7 +1060,8 @@ impl LinearOperator for ManyBodyHamiltonian {
             "state and Hamiltonian dimensions differ"
         );
         let min_tiles = (1 << 13) / (TILE_ROWS * self.columns.max(1)) + 1;
-        let dots = (0..self.rows.div_ceil(TILE_ROWS))
+        let done = self
+            .visiting_order()
             .into_par_iter()
             .with_min_len(min_tiles)
             .map_init(
@@ -1016,11 +1073,13 @@ impl LinearOperator for ManyBodyHamiltonian {
                     let first = t * TILE_ROWS;
                     let count = TILE_ROWS.min(self.rows - first);
                     let rows = &mut rows[..count * self.columns];
-                    self.tile_pass(first, x, rows, None, Update::APPLY, true, true, scratch)
+                    let dots =
+                        self.tile_pass(first, x, rows, None, Update::APPLY, true, true, scratch);
+                    (t, dots)
                 },
             )
             .collect();
-        self.row_order_sum(dots)
+        self.row_order_sum(done)
     }
 
     fn apply_update(
@@ -1269,7 +1328,7 @@ mod tests {
                         }
                     }
                     let mut back = vec![f64::NAN; x.len()];
-                    lay_back(&tile, rows, &mut back, unit);
+                    lay_back(&tile, rows, (&mut back, columns), unit);
                     assert!(back.iter().zip(&x).all(|(a, b)| a.to_bits() == b.to_bits()));
                     // Added back into rows y: y + (h·tile + c_x·z).
                     let (y, z) = (values(x.len(), 1.7), values(x.len(), 2.9));

@@ -46,11 +46,18 @@ pub(crate) fn side_by_side(x: &[f64], rows: usize, tile: &mut [Lanes], unit: Vec
     }
 }
 
-/// The inverse of [`side_by_side`]: out's `rows` rows ← the tile's lanes.
+/// The inverse of [`side_by_side`]: out's `rows` rows ← the tile's lanes, the rows `stride`
+/// complex entries apart in `out` (`tile.len()` for rows laid end to end; more for a block of
+/// columns of longer rows).
 #[inline(always)]
-pub(crate) fn lay_back(tile: &[Lanes], rows: usize, out: &mut [f64], unit: VectorUnit) {
+pub(crate) fn lay_back(
+    tile: &[Lanes],
+    rows: usize,
+    (out, stride): (&mut [f64], usize),
+    unit: VectorUnit,
+) {
     let columns = tile.len();
-    assert!(out.len() >= 2 * rows * columns);
+    assert!(columns <= stride && (rows == 0 || out.len() >= 2 * ((rows - 1) * stride + columns)));
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
     if unit == VectorUnit::Avx512 && rows == TILE_ROWS {
@@ -58,7 +65,7 @@ pub(crate) fn lay_back(tile: &[Lanes], rows: usize, out: &mut [f64], unit: Vecto
         done = unsafe {
             transpose_tile_avx512(
                 (tile.as_ptr().cast(), 8, 32),
-                (out.as_mut_ptr(), 2 * columns, 8),
+                (out.as_mut_ptr(), 2 * stride, 8),
                 columns,
             )
         };
@@ -66,8 +73,8 @@ pub(crate) fn lay_back(tile: &[Lanes], rows: usize, out: &mut [f64], unit: Vecto
     let _ = unit;
     for (b, t) in tile.iter().enumerate().skip(done) {
         for r in 0..rows {
-            out[2 * (r * columns + b)] = t.0[2 * r];
-            out[2 * (r * columns + b) + 1] = t.0[2 * r + 1];
+            out[2 * (r * stride + b)] = t.0[2 * r];
+            out[2 * (r * stride + b) + 1] = t.0[2 * r + 1];
         }
     }
 }

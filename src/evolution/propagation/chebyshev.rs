@@ -26,8 +26,9 @@
 //!
 //! Memory: the state, one Chebyshev vector and the accumulated sum. T_{k+1} overwrites T_{k−1}
 //! in the same pass that applies H to T_k ([`crate::linalg::LinearOperator::apply_update`]),
-//! and every other pass adds two terms to the sum, c_k T_k (its input) and c_{k+1} T_{k+1}
-//! (its output), so each order costs one streaming pass and the sum is touched in half of them.
+//! and every third pass adds three terms to the sum, c_{k−1} T_{k−1} (the vector it
+//! overwrites), c_k T_k (its input) and c_{k+1} T_{k+1} (its output), so each order costs one
+//! streaming pass and the sum is touched in a third of them.
 
 use statrs::function::gamma::ln_gamma;
 
@@ -91,6 +92,10 @@ impl Chebyshev {
         total
     }
 }
+
+/// The terms a pass adds to the sum, at most: those in the vectors it reads (T_{k−2}, the y it
+/// overwrites, and T_{k−1}, its input) and writes (T_k).
+const TERMS_PER_SUM: usize = 3;
 
 /// The largest z = τ r of one step.
 const MAX_ARGUMENT: f64 = 400.0;
@@ -231,9 +236,10 @@ impl Chebyshev {
         if order >= 1 && half_width > 0.0 {
             // T_1 = H̃ψ into `chebyshev`; then alternate: T_{k+1} = 2H̃T_k − T_{k−1}
             // overwrites T_{k−1}, which lives in `state` or `chebyshev` in turn. The sum takes
-            // c_k T_k in the pass that makes T_k when K − k is even, together with the
-            // c_{k−1} T_{k−1} the pass before left pending (its input): the last pass always
-            // adds, and the sum is read and written every other pass.
+            // c_k T_k in the pass that makes T_k when K − k is a multiple of three, together
+            // with the c_{k−2} T_{k−2} (the y it overwrites) and c_{k−1} T_{k−1} (its input)
+            // the passes before left pending: the last pass always adds, and the sum is read
+            // and written every third pass.
             let first = Update {
                 operator: 1.0 / half_width,
                 input: -centre / half_width,
@@ -244,17 +250,20 @@ impl Chebyshev {
                 input: -2.0 * centre / half_width,
                 previous: -1.0,
             };
-            let mut pending = None;
+            // The weights of T_{k−2} and T_{k−1} while they are not yet in the sum.
+            let mut pending: [Option<C64>; 2] = [None, None];
             for k in 1..=order {
                 let c = coefficient(k);
-                let accumulate = if (order - k) % 2 == 0 {
+                let accumulate = if (order - k) % TERMS_PER_SUM == 0 {
+                    let [previous, input] = std::mem::take(&mut pending);
                     Some(Accumulate {
                         sum: &mut *sum,
-                        input: pending.take(),
+                        previous,
+                        input,
                         output: c,
                     })
                 } else {
-                    pending = Some(c);
+                    pending = [pending[1], Some(c)];
                     None
                 };
                 match k {

@@ -438,13 +438,20 @@ fn the_streaming_kernel_equals_the_general_kernel_on_every_path() {
                     .flat_map(|z| [z.re.to_bits(), z.im.to_bits()])
                     .collect()
             };
+            let energy = h.expectation(&x);
             (
                 bits(&y),
                 bits(&z),
                 bits(&hx),
-                [dot.re.to_bits(), dot.im.to_bits()],
+                [dot.re, dot.im, energy.re, energy.im].map(f64::to_bits),
             )
         };
+        // ⟨x, Hx⟩ by the streamed expectation (its tiles by blocks of columns, D_B = 969 of
+        // them) against the general kernel's Hx.
+        let reference: C64 = x.iter().zip(&hx).map(|(x, y)| x.conj() * y).sum();
+        let norm_sqr: f64 = x.iter().map(|x| x.norm_sqr()).sum();
+        let energy = h.clone().with_one_pass(true).expectation(&x);
+        assert!((energy - reference).norm() < 1e-13 * scale * norm_sqr);
         let rows_in_order = fused(&h.clone().with_one_pass(true).with_pencils(None));
         for w in [1, 2, 3] {
             let by_pencils = h.clone().with_one_pass(true).with_pencils(Some(w));

@@ -38,8 +38,8 @@ pub trait LinearOperator: Sync {
 
     /// The fused update of polynomial propagators: y ← h·(A x) + c_x·x + c_y·y (with
     /// [`Update`]'s weights), and, if given, the [`Accumulate`]d sum takes its terms in the old
-    /// y, x and the new y. Operators that stream (like the Hamiltonian) do it in few passes over memory;
-    /// this default uses a temporary vector.
+    /// y, x and the new y. Operators that stream (like the Hamiltonian) do it in few passes over
+    /// memory; this default uses a temporary vector.
     fn apply_update(
         &self,
         x: &[C64],
@@ -182,8 +182,9 @@ pub fn scale_into(out: &mut [C64], s: C64, x: &[C64]) {
 /// one entry per page is written (zero over zero) by the threads in parallel, so the pages are
 /// there before the vector is used (`vec![0; len]` of complex numbers writes every entry on one
 /// thread, about a second for a state of 2.4 GB). Left to the first pass that fills the vector,
-/// the same faults cost that pass several times as much: at D = 1.5·10⁸ the kernel's first pass
-/// took about 5 s instead of 0.8 s, the faults once made here about 1 s.
+/// the same faults can cost that pass several times as much: on a virtual machine whose memory
+/// had just been in use, runs at D = 1.5·10⁸ took 19.5 s instead of 22–24.7 s; when its memory
+/// had lain idle, first touches cost more either way (23.3 s instead of 24.0 s).
 pub fn zeros(len: usize) -> Vec<C64> {
     let layout = match std::alloc::Layout::array::<C64>(len) {
         Ok(layout) if layout.size() > 0 => layout,

@@ -21,7 +21,7 @@ fn check(model: Model, u0: &str, v0: &str, t0: f64) {
         u0: orbital(&lattice, u0),
         v0: orbital(&lattice, v0),
         times,
-        krylov: KrylovSettings::new(1e-13, 30).unwrap(),
+        krylov: KrylovSettings::new(1e-12, 30).unwrap(),
         propagator: Default::default(),
         hartree_tolerance: 1e-13,
         hartree_2_10: None,

@@ -11,7 +11,9 @@ mod common;
 use common::*;
 use faer::Mat;
 use pickl::evolution::hamiltonian::ManyBodyHamiltonian;
-use pickl::evolution::propagation::{Chebyshev, KrylovSettings, Lanczos, Propagator};
+use pickl::evolution::propagation::{
+    Chebyshev, KrylovSettings, Lanczos, Propagator, TOLERANCE_FLOOR,
+};
 use pickl::linalg::{Accumulate, LinearOperator, Update};
 use pickl::model::lattice::{Geometry, Lattice};
 use pickl::model::one_body::{Kinetic, OneBodyHamiltonian, PotentialSpec};
@@ -201,18 +203,22 @@ fn explicit_hermitian_one_body_matrices() {
     assert!(worst < 1e-10, "{worst:e}");
 }
 
-#[test]
-fn a_small_krylov_space_still_meets_the_tolerance_with_more_steps() {
-    let lattice = Lattice::ring(4).unwrap();
-    let model = model(
-        lattice,
+/// A ring of four sites with N₁ = N₂ = 3 (D = 400), Gaussian potentials, no phases.
+fn ring_of_four_with_three_and_three() -> Model {
+    model(
+        Lattice::ring(4).unwrap(),
         Kinetic::Schroedinger,
         (3, 3),
         (1.0, 1.0),
         (0.0, 0.0),
         (&[], &[]),
         ("gauss:1,1", "gauss:1,1", "gauss:0.5,1"),
-    );
+    )
+}
+
+#[test]
+fn a_small_krylov_space_still_meets_the_tolerance_with_more_steps() {
+    let model = ring_of_four_with_three_and_three();
     let worst = compare(&model, "gauss:0,1,0.5", "gauss:2,1,-0.3", 3.0, 6);
     assert!(worst < 1e-10, "{worst:e}");
 }
@@ -523,4 +529,59 @@ fn the_streaming_kernel_equals_the_general_kernel_on_every_path() {
             }
         }
     }
+}
+
+/// The smallest tolerance accepted is one the arithmetic can keep: at TOLERANCE_FLOOR both
+/// propagators stay within it of the dense exponential; below it the settings are refused
+/// rather than promising an accuracy rounding cannot give.
+#[test]
+fn the_tolerance_floor_is_met_and_nothing_below_it_is_accepted() {
+    let model = ring_of_four_with_three_and_three();
+    let small = small(&model);
+    let lattice = model.lattice();
+    let initial = TwoSpeciesState::product(
+        &small.basis_a,
+        &orbital(lattice, "gauss:0,1,0.5"),
+        &small.basis_b,
+        &orbital(lattice, "gauss:2,1,-0.3"),
+    )
+    .unwrap();
+    let floor = TOLERANCE_FLOOR;
+    let times: Vec<f64> = (0..=8).map(|k| 3.0 * k as f64 / 8.0).collect();
+    let lanczos = Lanczos::new(KrylovSettings::new(floor, 30).unwrap());
+    let chebyshev = Chebyshev::new(floor).unwrap();
+    for (name, worst) in [
+        (
+            "Lanczos",
+            floor_error(&lanczos, &small, initial.as_slice(), &times),
+        ),
+        (
+            "Chebyshev",
+            floor_error(&chebyshev, &small, initial.as_slice(), &times),
+        ),
+    ] {
+        assert!(worst < floor, "{name}: {worst:e} at tolerance {floor:e}");
+    }
+    for below in [floor / 2.0, 1e-300, 0.0, -1e-10, f64::NAN] {
+        assert!(Chebyshev::new(below).is_err(), "{below:e}");
+        assert!(KrylovSettings::new(below, 30).is_err(), "{below:e}");
+    }
+}
+
+fn floor_error<P: Propagator>(
+    propagator: &P,
+    small: &Small,
+    initial: &[C64],
+    times: &[f64],
+) -> f64 {
+    let mut state = initial.to_vec();
+    let mut worst = 0.0f64;
+    propagator
+        .propagate(&small.h, &mut state, times, |snap| {
+            let exact = dense_propagate(&small.dense, initial, snap.time);
+            worst = worst.max(distance(snap.state, &exact));
+            Ok(())
+        })
+        .unwrap();
+    worst
 }

@@ -44,15 +44,11 @@ pub struct Chebyshev {
 
 impl Chebyshev {
     /// A propagator with the given tolerance on ‖Ψ(T) − Ψ_exact(T)‖ over the whole run,
-    /// 0 < tolerance < 1.
+    /// [`super::TOLERANCE_FLOOR`] ≤ tolerance < 1.
     pub fn new(tolerance: f64) -> Result<Self> {
-        if !(tolerance > 0.0 && tolerance < 1.0) {
-            return Err(Error::invalid(
-                "--tol",
-                format!("must lie in (0, 1), got {tolerance}"),
-            ));
-        }
-        Ok(Chebyshev { tolerance })
+        Ok(Chebyshev {
+            tolerance: super::checked_tolerance(tolerance)?,
+        })
     }
 
     /// The tolerance.

@@ -44,14 +44,9 @@ impl Default for KrylovSettings {
 }
 
 impl KrylovSettings {
-    /// Validated settings: 0 < tolerance < 1, 2 ≤ krylov_dim ≤ 500.
+    /// Validated settings: [`super::TOLERANCE_FLOOR`] ≤ tolerance < 1, 2 ≤ krylov_dim ≤ 500.
     pub fn new(tolerance: f64, krylov_dim: usize) -> Result<Self> {
-        if !(tolerance > 0.0 && tolerance < 1.0) {
-            return Err(Error::invalid(
-                "--tol",
-                format!("must lie in (0, 1), got {tolerance}"),
-            ));
-        }
+        let tolerance = super::checked_tolerance(tolerance)?;
         if !(2..=500).contains(&krylov_dim) {
             return Err(Error::invalid(
                 "--krylov-dim",

@@ -11,7 +11,8 @@ use serde::Serialize;
 use pickl::app::config::Options;
 use pickl::app::experiment::{exit_with, ModelArgs};
 use pickl::app::report::{
-    progress_bar, provenance_path, write_provenance, CsvTable, Provenance as RunProvenance,
+    progress_bar, provenance_path, stopped_run, write_provenance, CsvTable,
+    Provenance as RunProvenance,
 };
 use pickl::evolution::bogoliubov::BOGOLIUBOV_COLUMNS;
 use pickl::studies::bogoliubov::{write_limit_figure, BogoliubovProblem};
@@ -33,7 +34,7 @@ struct Cli {
 }
 
 /// The run's provenance with the integrator's figures.
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct Provenance {
     #[serde(flatten)]
     run: RunProvenance,
@@ -98,11 +99,9 @@ fn run(cli: Cli) -> pickl::Result<()> {
         })
         .map_err(|e| {
             progress.abandon();
-            pickl::Error::Stopped {
-                at: String::new(),
-                error: Box::new(e),
-                table: out.clone(),
-            }
+            let mut provenance = provenance.clone();
+            provenance.run.fail(start.elapsed().as_secs_f64(), &e);
+            stopped_run(&out, &options, &provenance, e)
         })?;
     progress.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();

@@ -153,6 +153,9 @@ fn bad_input_gives_a_message_not_a_panic() {
         (vec!["--v12", "list:1,2,3,4", &out], "even"),
         (vec!["--tol", "0", &out], "--tol"),
         (vec!["--n1", "0", &out], "--n1"),
+        // Finite, but its square is not: the Hartree right-hand side overflows.
+        (vec!["--v12", "gauss:1e200,1", &out], "too large for double"),
+        (vec!["--tol", "1e-13", &out], "rounding"),
         (
             vec!["--hop1", "-1", "--kinetic", "relativistic", &out],
             "1 + K",
@@ -169,6 +172,23 @@ fn bad_input_gives_a_message_not_a_panic() {
             "{args:?} should mention {needle}: {stderr}"
         );
     }
+}
+
+/// A run that stops after its table was started says so in its provenance file: failed, why,
+/// when; no longer `running`.
+#[test]
+fn a_run_that_stops_records_why_in_its_provenance() {
+    let dir = scratch_dir("stopped");
+    let out = dir.join("stopped.csv");
+    // The Hartree integrator refuses this end time once the run has begun.
+    let result = dynamics(&["--t-max", "1e300", "--out", out.to_str().unwrap()]);
+    assert!(!result.status.success());
+    let meta = std::fs::read_to_string(dir.join("stopped.meta.toml")).unwrap();
+    assert!(meta.contains("status = \"failed\""), "{meta}");
+    assert!(
+        meta.contains("beyond the limit") && meta.contains("wall_seconds"),
+        "{meta}"
+    );
 }
 
 #[test]

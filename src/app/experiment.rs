@@ -12,7 +12,7 @@ use indicatif::ProgressBar;
 use serde::Serialize;
 
 use crate::app::config::Options;
-use crate::app::report::{provenance_path, write_provenance, CsvTable};
+use crate::app::report::{provenance_path, stopped_run, write_provenance, CsvTable};
 use crate::evolution::checkpoint::{checkpoint_path, fingerprint, Checkpointer};
 use crate::evolution::propagation::{Progress, PropagatorChoice};
 use crate::studies::dynamics::{DynamicsProblem, DynamicsSummary, Resume};
@@ -246,14 +246,15 @@ impl Experiment {
         self.progress.inc(1);
     }
 
-    /// Stops the progress bar after a failure, pointing at the rows already written.
+    /// Stops the progress bar after a failure, records it (`status = "failed"` and the error) in
+    /// the provenance file, and points at the rows already written.
     pub fn abandon(&self, error: crate::Error) -> crate::Error {
         self.progress.abandon();
-        crate::Error::Stopped {
-            at: String::new(),
-            error: Box::new(error),
-            table: self.out.clone(),
-        }
+        let mut provenance = self.provenance.clone();
+        provenance
+            .run
+            .fail(self.start.elapsed().as_secs_f64(), &error);
+        stopped_run(&self.out, &self.options, &provenance, error)
     }
 
     /// Records the finished run in the provenance file and prints the closing line.

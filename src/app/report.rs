@@ -141,8 +141,11 @@ pub struct Provenance {
     pub command: String,
     /// When it started (UTC).
     pub started: String,
-    /// `running`, `complete` (or what the experiment says).
+    /// `running`, `complete`, `failed` (stopped by an error or by the caller; see `error`).
     pub status: String,
+    /// Why a failed run stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// The worker threads.
     pub threads: usize,
     /// When it finished (UTC).
@@ -162,6 +165,7 @@ impl Provenance {
             command: std::env::args().collect::<Vec<_>>().join(" "),
             started: utc_timestamp(),
             status: "running".into(),
+            error: None,
             threads: rayon::current_num_threads(),
             finished: None,
             wall_seconds: None,
@@ -173,6 +177,37 @@ impl Provenance {
         self.status = "complete".into();
         self.finished = Some(utc_timestamp());
         self.wall_seconds = Some(wall_seconds);
+    }
+
+    /// Marks it failed after `wall_seconds` with `error` (the rows written before stay in the
+    /// table; a checkpoint, if one was written, lets the same command continue).
+    pub fn fail(&mut self, wall_seconds: f64, error: &Error) {
+        self.status = "failed".into();
+        self.error = Some(error.to_string());
+        self.finished = Some(utc_timestamp());
+        self.wall_seconds = Some(wall_seconds);
+    }
+}
+
+/// A run of a table that stopped: records it in the provenance beside `table` (whose run the
+/// caller has marked [`Provenance::fail`]ed) and returns `error` pointing at the rows written.
+pub fn stopped_run<O: Serialize, P: Serialize>(
+    table: &Path,
+    options: &O,
+    provenance: &P,
+    error: Error,
+) -> Error {
+    let stopped = Error::Stopped {
+        at: String::new(),
+        error: Box::new(error),
+        table: table.to_path_buf(),
+    };
+    match write_provenance(table, options, provenance) {
+        Ok(()) => stopped,
+        // The run's own error comes first; this one is only added to it.
+        Err(also) => Error::Numerical(format!(
+            "{stopped}; recording it in the provenance file failed too: {also}"
+        )),
     }
 }
 

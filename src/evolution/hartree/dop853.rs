@@ -300,11 +300,20 @@ impl Dop853 {
         // A run that would need far more steps than the limit at its first step size is refused
         // now rather than after the limit's worth of work (T = 1e300 would run for minutes).
         let last = times.last().copied().unwrap_or(0.0);
+        if k[0].iter().any(|z| !z.is_finite()) || h.is_nan() || h <= 0.0 {
+            return Err(Error::Numerical(
+                "the right-hand side of the Hartree equations at t = 0 is too large for double \
+                 precision: are the potentials and hoppings of a sensible size?"
+                    .into(),
+            ));
+        }
         if last / h > 1e3 * self.max_steps as f64 {
             return Err(Error::invalid(
-                "output times",
+                "--t-max",
                 format!(
-                    "integrating to t = {last:e} at a first step of {h:.1e} would take about {:.0e} steps, beyond the limit of {}",
+                    "integrating the Hartree equations to t = {last:e} at a first step of {h:.1e} \
+                     would take about {:.0e} steps, beyond the limit of {} (lower --t-max, or the \
+                     strength of the potentials, which sets the step)",
                     last / h,
                     self.max_steps
                 ),

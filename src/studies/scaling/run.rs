@@ -193,8 +193,24 @@ impl Study {
 
     /// Computes the pending sizes in order, reporting to `on_event` (whose error stops the
     /// study, as Ctrl-C from Python does). Each size is in the table, and on disk, when it
-    /// finishes; the run is then marked complete in `scaling.meta.toml`.
-    pub fn run(&mut self, mut on_event: impl FnMut(StudyEvent<'_>) -> Result<()>) -> Result<()> {
+    /// finishes; the run is then marked complete in `scaling.meta.toml`, or, if it stops,
+    /// failed with the error (rerunning the same command continues it).
+    pub fn run(&mut self, on_event: impl FnMut(StudyEvent<'_>) -> Result<()>) -> Result<()> {
+        let outcome = self.run_pending(on_event);
+        if let Err(error) = &outcome {
+            self.provenance
+                .run
+                .fail(self.start.elapsed().as_secs_f64(), error);
+            // The study's own error is the one to report; the record is a courtesy.
+            let _ = self.write_meta();
+        }
+        outcome
+    }
+
+    fn run_pending(
+        &mut self,
+        mut on_event: impl FnMut(StudyEvent<'_>) -> Result<()>,
+    ) -> Result<()> {
         let cost = |p: &DynamicsProblem| {
             p.dimensions().map(|d| d.total()).unwrap_or(1) as f64 * p.model.total_particles() as f64
         };

@@ -91,6 +91,27 @@ def test_an_abandoned_evolution_stops_and_bad_shapes_are_refused():
         pickl.Model(sites=0)
 
 
+def test_states_and_orbitals_without_a_meaning_are_refused_not_nan():
+    model = pickl.Model(**MODEL)
+    u, v = model.initial_orbitals
+    psi = next(pickl.evolve(model))["psi"]
+    shape = psi.shape
+    for bad in [np.zeros(shape, dtype=complex), np.full(shape, np.nan, dtype=complex)]:
+        with pytest.raises(ValueError, match="normalisable"):
+            pickl.indicators(model, bad, u, v)
+        with pytest.raises(ValueError, match="normalisable"):
+            pickl.counting_distribution(model, bad, u, v)
+        with pytest.raises(ValueError, match="normalisable"):
+            pickl.reduced_density(model, bad, 1, 1)
+    for bad_u in [np.zeros_like(u), 2 * u, np.full_like(u, np.nan)]:
+        with pytest.raises(ValueError, match="invalid u"):
+            pickl.indicators(model, psi, bad_u, v)
+        with pytest.raises(ValueError, match="invalid u"):
+            pickl.counting_distribution(model, psi, bad_u, v)
+    # A normalised orbital other than the state's is fine.
+    assert 0.0 <= pickl.indicators(model, psi, v, u)[0] <= 1.0
+
+
 def projections(orbital):
     p = np.outer(orbital, orbital.conj())
     return p, np.eye(len(orbital)) - p

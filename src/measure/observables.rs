@@ -18,7 +18,9 @@ use crate::evolution::hamiltonian::tiles::{
     gather_complex, lay_back, side_by_side, Lanes, TILE_ROWS,
 };
 use crate::linalg::{norm, LinearOperator};
+use crate::model::one_body::check_normalised;
 use crate::space::fock::{FockBasis, SpeciesOperator};
+use crate::space::state::checked_norm_sqr;
 use crate::{Result, C64};
 
 /// The indicators α^(1,1), α^(1,0), α^(0,1) of one state relative to orbitals (u, v).
@@ -50,6 +52,8 @@ impl<'a> IndicatorWorkspace<'a> {
     pub fn indicators(&mut self, state: &[C64], u: &[C64], v: &[C64]) -> Result<Indicators> {
         let (rows, columns) = (self.basis_a.dim(), self.basis_b.dim());
         crate::space::state::check_state_len(state, rows, columns)?;
+        check_normalised("u", u, self.basis_a.modes())?;
+        check_normalised("v", v, self.basis_b.modes())?;
         let number_u = SpeciesOperator::orbital_number(self.basis_a, u)?;
         let number_v = SpeciesOperator::orbital_number(self.basis_b, v)?;
         let min_tiles = (1 << 13) / (TILE_ROWS * columns.max(1)) + 1;
@@ -68,6 +72,7 @@ impl<'a> IndicatorWorkspace<'a> {
             sums.iter_mut().zip(row).for_each(|(s, r)| *s += r);
         }
         let [joint, mean_u, mean_v, norm_sqr] = sums;
+        let norm_sqr = checked_norm_sqr(norm_sqr)?;
         let (n1, n2) = (
             self.basis_a.particles() as f64,
             self.basis_b.particles() as f64,

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use crate::evolution::hamiltonian::apply_two_species;
 use crate::linalg::{dot, hermitian_eigen};
 use crate::space::fock::{FockBasis, SpeciesOperator};
-use crate::space::state::condensate_coefficients;
+use crate::space::state::{checked_norm_sqr, condensate_coefficients};
 use crate::{Error, Result, C64};
 
 /// The operator a†_{to} a_{from} on one species.
@@ -254,7 +254,7 @@ pub fn reduced_density(
             Par::rayon(0),
         );
     }
-    let mut weight = 1.0 / dot(state, state).re;
+    let mut weight = 1.0 / checked_norm_sqr(dot(state, state).re)?;
     for i in 0..k1 {
         weight *= (i + 1) as f64 / (n1 - i) as f64;
     }

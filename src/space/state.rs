@@ -160,6 +160,19 @@ pub(crate) fn check_state_len(state: &[C64], rows: usize, columns: usize) -> Res
     Ok(())
 }
 
+/// ‖Ψ‖², refused unless finite and positive: a state of zeros, or one holding a NaN or an
+/// infinity, has no normalised expectations (they would come out NaN).
+pub(crate) fn checked_norm_sqr(norm_sqr: f64) -> Result<f64> {
+    if norm_sqr > 0.0 && norm_sqr.is_finite() {
+        Ok(norm_sqr)
+    } else {
+        Err(Error::invalid(
+            "state",
+            format!("has no normalisable weight (its squared norm is {norm_sqr})"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

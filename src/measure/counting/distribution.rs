@@ -8,7 +8,7 @@
 use rayon::prelude::*;
 
 use crate::space::fock::FockBasis;
-use crate::space::state::check_state_len;
+use crate::space::state::{check_state_len, checked_norm_sqr};
 use crate::{Error, Result, C64};
 
 /// π(k_A, k_B) for k_A = 0..N₁, k_B = 0..N₂, normalised by ‖Ψ‖².
@@ -53,10 +53,7 @@ impl CountingDistribution {
                 .zip(histogram)
                 .for_each(|(p, h)| *p += h);
         }
-        let total: f64 = probabilities.iter().sum();
-        if !(total > 0.0 && total.is_finite()) {
-            return Err(Error::invalid("state", "has no normalisable weight"));
-        }
+        let total = checked_norm_sqr(probabilities.iter().sum())?;
         probabilities.iter_mut().for_each(|p| *p /= total);
         Ok(CountingDistribution {
             particles_a: n1,

@@ -8,7 +8,8 @@ mod potential;
 
 pub use hamiltonian::{Kinetic, OneBodyHamiltonian};
 pub use norms::lp_norm;
-pub use orbital::OrbitalSpec;
+pub(crate) use orbital::check_normalised;
+pub use orbital::{OrbitalSpec, NORMALISATION_TOLERANCE};
 pub use potential::{PairPotential, PotentialSpec};
 
 use crate::{Error, Result, C64};

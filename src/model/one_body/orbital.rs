@@ -171,6 +171,36 @@ impl OrbitalSpec {
     }
 }
 
+/// How far from 1 the norm of an orbital handed to a measurement may be: the Hartree pair keeps
+/// ‖u_t‖ = 1 to the integrator's tolerance, a vector that is not normalised misses it by far more.
+pub const NORMALISATION_TOLERANCE: f64 = 1e-6;
+
+/// Checks an orbital handed to a measurement (the condensate u or v against which α, π or the
+/// frame are taken): M finite coefficients with ‖u‖ = 1 (to [`NORMALISATION_TOLERANCE`]); the
+/// formulas of (2.15) and (A.2) assume it, and an orbital of zeros would give α = 1 silently.
+pub(crate) fn check_normalised(what: &str, orbital: &[C64], modes: usize) -> Result<()> {
+    if orbital.len() != modes {
+        return Err(Error::invalid(
+            what,
+            format!("{} coefficients for {modes} modes", orbital.len()),
+        ));
+    }
+    if let Some(x) = orbital.iter().position(|z| !z.is_finite()) {
+        return Err(Error::invalid(
+            what,
+            format!("coefficient {x} is not a finite number ({})", orbital[x]),
+        ));
+    }
+    let norm = lp_norm(orbital, 2.0);
+    if (norm - 1.0).abs() > NORMALISATION_TOLERANCE {
+        return Err(Error::invalid(
+            what,
+            format!("must be a normalised orbital, its norm is {norm}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Π_d f(x_d, L_d) over the directions of the lattice.
 fn product_over_directions(lattice: &Lattice, site: usize, f: impl Fn(usize, usize) -> C64) -> C64 {
     lattice

@@ -37,6 +37,7 @@ mod species;
 pub use givens::frame_unitary;
 pub use species::SpeciesFrame;
 
+use crate::model::one_body::check_normalised;
 use crate::space::fock::FockBasis;
 use crate::space::state::check_state_len;
 use crate::{Result, C64};
@@ -70,6 +71,8 @@ impl CondensateFrame {
     fn transform(&self, state: &[C64], u: &[C64], v: &[C64], inverse: bool) -> Result<Vec<C64>> {
         let (rows, columns) = (self.species_a.dim(), self.species_b.dim());
         check_state_len(state, rows, columns)?;
+        check_normalised("u", u, self.species_a.modes)?;
+        check_normalised("v", v, self.species_b.modes)?;
         let mut data = crate::linalg::parallel_copy(state);
         self.species_a
             .transform(u, &mut data, columns, true, inverse)?;

@@ -10,15 +10,16 @@ use rayon::prelude::*;
 use super::givens::{givens_sequence, Givens};
 use super::sectors::{Sector, SectorEigen};
 use crate::evolution::hamiltonian::rows::{per_vector_unit, reals, reals_mut};
+use crate::model::one_body::check_normalised;
 use crate::space::fock::FockBasis;
-use crate::{Error, Result, C64};
+use crate::{Result, C64};
 
 /// Everything about one species' Fock space that the frame change needs and that does not
 /// depend on the orbital: the sectors of each mode pair and the cached sector eigenvectors.
 #[derive(Clone, Debug)]
 pub struct SpeciesFrame {
     dim: usize,
-    modes: usize,
+    pub(super) modes: usize,
     particles: usize,
     /// sectors[x] for the pair (x−1, x), x = 1..M−1 (index 0 unused).
     sectors: Vec<Vec<Sector>>,
@@ -70,19 +71,13 @@ impl SpeciesFrame {
         self.dim
     }
 
-    /// The Givens factors of W (or of W⁻¹, reversed, when `inverse`), after checking the orbital.
-    fn factors(&self, orbital: &[C64], inverse: bool) -> Result<Vec<Givens>> {
-        if orbital.len() != self.modes {
-            return Err(Error::invalid(
-                "orbital",
-                format!("{} coefficients for {} modes", orbital.len(), self.modes),
-            ));
-        }
+    /// The Givens factors of W (or of W⁻¹, reversed, when `inverse`).
+    fn factors(&self, orbital: &[C64], inverse: bool) -> Vec<Givens> {
         let mut sequence = givens_sequence(orbital);
         if inverse {
             sequence.reverse();
         }
-        Ok(sequence)
+        sequence
     }
 
     /// For one factor, the sector matrices M_s = diag(post) V diag(e^{±iθσ}) Vᵀ diag(pre) for
@@ -285,12 +280,7 @@ impl SpeciesFrame {
         inverse: bool,
     ) -> Result<()> {
         assert_eq!(data.len(), self.dim * other);
-        if orbital.len() != self.modes {
-            return Err(Error::invalid(
-                "orbital",
-                format!("{} coefficients for {} modes", orbital.len(), self.modes),
-            ));
-        }
+        check_normalised("orbital", orbital, self.modes)?;
         if self.modes == 1 {
             // W = e^{−iα} on one mode: Γ(W) = e^{−iαN} on the single state.
             let angle = orbital[0].arg() * self.particles as f64;
@@ -298,7 +288,7 @@ impl SpeciesFrame {
             data.iter_mut().for_each(|z| *z *= phase);
             return Ok(());
         }
-        for g in self.factors(orbital, inverse)? {
+        for g in self.factors(orbital, inverse) {
             let matrices = self.sector_matrices(g, inverse);
             if on_rows {
                 self.rotate_rows(g, &matrices, data, other);

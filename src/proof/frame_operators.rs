@@ -22,7 +22,7 @@ use faer::Mat;
 use rayon::prelude::*;
 
 use crate::evolution::hamiltonian::rows::{
-    dot, dot_vectorised, dots, dots4_vectorised, reals, VectorUnit,
+    dot_vectorised, dots, dots4_vectorised, reals, VectorUnit,
 };
 use crate::space::fock::{FockBasis, HopChannels, HopTable};
 use crate::{Result, C64};
@@ -191,10 +191,27 @@ pub(crate) fn mixed_binned<const K: usize>(
         })
         .map(|pair| (pair / m, pair % m))
         .collect();
+    // Whether the column weight changes across some hop of E_{yy′} (the same for every row):
+    // where it does not, the hopped row for n(b) − n(b′) is zero and is not formed.
+    let changing: Vec<bool> = (0..m * m)
+        .map(|i| {
+            let (y, yp) = (i / m, i % m);
+            y != yp
+                && channels
+                    .channel(y, yp)
+                    .expect("every channel x ≠ y is stored")
+                    .any(|(segment, amplitudes)| {
+                        let (to, from) = (segment.target as usize, segment.source as usize);
+                        let len = amplitudes.len();
+                        column_weight[from..from + len] != column_weight[to..to + len]
+                    })
+        })
+        .collect();
     let pass = MixedPass {
         m,
         columns,
         hops_a,
+        changing: &changing,
         a_pairs: &a_pairs,
         elements: &elements,
         channels: &channels,
@@ -232,6 +249,8 @@ struct MixedPass<'p, F> {
     /// The element of (x, x′, y, y′) at index ((x M + x′) M + y) M + y′, if it counts.
     elements: &'p [Option<C64>],
     channels: &'p HopChannels,
+    /// For each B-hop (y, y′) at y M + y′: whether the column weight changes across it.
+    changing: &'p [bool],
     occupations: &'p [f64],
     column_weight: &'p [f64],
     state: &'p [C64],
@@ -323,9 +342,10 @@ where
                 if needing.is_empty() {
                     continue;
                 }
-                let want: [bool; COLUMN_SUMS] =
+                let mut want: [bool; COLUMN_SUMS] =
                     std::array::from_fn(|j| needing.iter().any(|&g| wanted[g][j]));
-                let nonzero = hop_row(
+                want[1] &= self.changing[y * m + yp];
+                hop_row(
                     hopped,
                     self.channels,
                     self.occupations,
@@ -334,7 +354,7 @@ where
                     (y, yp),
                     want,
                 );
-                for j in (0..COLUMN_SUMS).filter(|&j| nonzero[j]) {
+                for j in (0..COLUMN_SUMS).filter(|&j| want[j]) {
                     // The dots of h_j with the rows of the groups that want it, four at a time.
                     let hopped = reals(&hopped[j]);
                     let target = |g: usize| reals(&state[group(g)[0].0 * columns..][..columns]);
@@ -347,8 +367,20 @@ where
                             sums[g * m * m + y * m + yp][j] = value;
                         }
                     }
-                    for &g in blocks.remainder() {
-                        sums[g * m * m + y * m + yp][j] = dot(target(g), hopped);
+                    // The last one to three with the same lanes (the same bits as `dot`).
+                    let mut store = |groups: &[usize], values: &[C64]| {
+                        for (&g, &value) in groups.iter().zip(values) {
+                            sums[g * m * m + y * m + yp][j] = value;
+                        }
+                    };
+                    match *blocks.remainder() {
+                        [g] => store(&[g], &dots::<1>([target(g)], hopped)),
+                        [g, h] => store(&[g, h], &dots::<2>([target(g), target(h)], hopped)),
+                        [g, h, i] => store(
+                            &[g, h, i],
+                            &dots::<3>([target(g), target(h), target(i)], hopped),
+                        ),
+                        _ => {}
                     }
                 }
             }
@@ -411,8 +443,8 @@ impl<const K: usize> RowWork<K> {
     }
 }
 
-/// The hopped rows h of `source` for the B-hop E_{yy′} (those in `want`; see [`COLUMN_SUMS`]);
-/// returns which of them may be nonzero (h for n(b) − n(b′) is zero when the hop keeps n).
+/// The hopped rows h of `source` for the B-hop E_{yy′} (those in `want`; see [`COLUMN_SUMS`];
+/// the caller leaves out h for n(b) − n(b′) where the hop keeps n, as it is zero).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn hop_row(
@@ -423,11 +455,10 @@ fn hop_row(
     source: &[C64],
     (y, yp): (usize, usize),
     want: [bool; COLUMN_SUMS],
-) -> [bool; COLUMN_SUMS] {
+) {
     let columns = source.len();
     let [plain, change, target_weighted] = hopped;
     let need_plain = want[0] || want[2];
-    let mut changes = false;
     if y == yp {
         // E_yy |b⟩ = n_y(b) |b⟩: b′ = b, nothing changes.
         if need_plain {
@@ -466,9 +497,7 @@ fn hop_row(
                     .zip(from_weight)
                     .zip(to_weight)
                 {
-                    let difference = wf - wt;
-                    changes |= difference != 0.0;
-                    *d = (x * c) * difference;
+                    *d = (x * c) * (wf - wt);
                 }
             }
         }
@@ -478,7 +507,6 @@ fn hop_row(
             target_weighted[b] = plain[b] * weight[b];
         }
     }
-    [want[0], want[1] && changes, want[2]]
 }
 
 /// bins[bin] += amplitude · overlap for the terms (target, bin, amplitude) of one target, in order.

@@ -153,6 +153,8 @@ fn bad_input_gives_a_message_not_a_panic() {
         (vec!["--v12", "list:1,2,3,4", &out], "even"),
         (vec!["--tol", "0", &out], "--tol"),
         (vec!["--n1", "0", &out], "--n1"),
+        // Refused, not an abort allocating four billion output times.
+        (vec!["--steps", "4000000000", &out], "at most 1000000"),
         // Finite, but its square is not: the Hartree right-hand side overflows.
         (vec!["--v12", "gauss:1e200,1", &out], "too large for double"),
         (vec!["--tol", "1e-13", &out], "rounding"),

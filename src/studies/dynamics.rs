@@ -504,7 +504,12 @@ fn max_abs(potential: &crate::model::one_body::PairPotential) -> f64 {
         .fold(0.0f64, |a, v| a.max(v.abs()))
 }
 
-/// Output times t_k = k T/K, k = 0..K.
+/// The most output times a run takes: each is a row of every table and a measurement of the
+/// state, and a million of them is far finer than any figure (4·10⁹ had ended in an abort
+/// allocating their times).
+pub const MAX_STEPS: usize = 1_000_000;
+
+/// Output times t_k = k T/K, k = 0..K, 1 ≤ K ≤ [`MAX_STEPS`].
 pub fn output_times(t_max: f64, steps: usize) -> Result<Vec<f64>> {
     if !(t_max.is_finite() && t_max >= 0.0) {
         return Err(Error::invalid(
@@ -514,6 +519,12 @@ pub fn output_times(t_max: f64, steps: usize) -> Result<Vec<f64>> {
     }
     if steps == 0 {
         return Err(Error::invalid("--steps", "must be at least 1"));
+    }
+    if steps > MAX_STEPS {
+        return Err(Error::invalid(
+            "--steps",
+            format!("{steps} output times asked, at most {MAX_STEPS}"),
+        ));
     }
     Ok((0..=steps)
         .map(|k| t_max * k as f64 / steps as f64)

@@ -60,7 +60,14 @@ fn run(cli: Cli) -> Result<()> {
                 fractions_table.write_cells(&cells)?;
             }
             table.write_cells(&rows.cells)?;
-            fractions.extend(rows.fractions.iter().map(|(row, _)| *row));
+            // The figure draws the diagonal k₁ = k₂ only: the other (N₁ + 1)(N₂ + 1) rows a
+            // time stay in the table, not in memory.
+            fractions.extend(
+                rows.fractions
+                    .iter()
+                    .map(|(row, _)| *row)
+                    .filter(|row| row.k1 == row.k2),
+            );
             experiment.advance(rows.t, rows.alpha11, moment.row.matvecs);
             Ok(())
         })

@@ -292,8 +292,8 @@ impl CountingRun {
 }
 
 /// The figure α^(k,k)/α^(1,1) against k/(N₁+N₂) at the output times (of `times`) nearest
-/// T/3, 2T/3 and T (the rows with k₁ = k₂ = k), into `stem`.svg and `.png`. Returns the files
-/// written.
+/// T/3, 2T/3 and T (the rows with k₁ = k₂ = k; others are not read), into `stem`.svg and
+/// `.png`. Returns the files written.
 pub fn write_fraction_figure(
     rows: &[FractionRow],
     times: &[f64],

@@ -14,7 +14,7 @@ use pickl::app::experiment::{exit_with, Experiment, ModelArgs};
 use pickl::app::report::{sibling_table, CsvTable};
 use pickl::studies::counting::write_fraction_figure;
 use pickl::studies::counting::{
-    counting_columns, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
+    counting_columns, table_bytes, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
 };
 use pickl::Result;
 
@@ -38,6 +38,14 @@ fn run(cli: Cli) -> Result<()> {
         "results/counting_default.csv",
         pickl::studies::counting::MEMORY,
     )?;
+    let on_disk = table_bytes(&experiment.problem);
+    if on_disk > f64::from(1u32 << 30) {
+        eprintln!(
+            "counting: the pi and alpha_k tables hold a row for every (k_A, k_B) at every time: \
+             about {:.1} GiB on disk",
+            on_disk / f64::from(1u32 << 30)
+        );
+    }
     let columns = counting_columns(experiment.problem.model.sites());
     let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
     let mut table = CsvTable::create(&experiment.out, &column_refs)?;

@@ -312,6 +312,29 @@ fn counting_writes_its_table_and_the_distribution() {
     );
     let fraction_rows: Vec<csv::StringRecord> = fractions.records().map(|r| r.unwrap()).collect();
     assert_eq!(fraction_rows.len(), 3 * (4 * 3 - 1));
+    // The size announced for large runs, against the tables just written.
+    let problem = pickl::app::config::Options {
+        sites: Some(3),
+        n1: Some(3),
+        n2: Some(2),
+        t_max: Some(1.0),
+        steps: Some(2),
+        out: Some("unused.csv".into()),
+        ..Default::default()
+    }
+    .resolved("unused.csv")
+    .unwrap()
+    .problem()
+    .unwrap();
+    let written: u64 = ["count_pi.csv", "count_alpha_k.csv"]
+        .iter()
+        .map(|f| std::fs::metadata(dir.join(f)).unwrap().len())
+        .sum();
+    let estimate = pickl::studies::counting::table_bytes(&problem);
+    assert!(
+        (0.67..1.5).contains(&(estimate / written as f64)),
+        "estimate {estimate} for {written} bytes"
+    );
     for row in &fraction_rows {
         if !row[4].is_empty() {
             assert!(row[4].parse::<f64>().unwrap() <= 1.0 + 1e-12, "{row:?}");

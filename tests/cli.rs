@@ -1,5 +1,7 @@
 //! The `dynamics` binary: the canonical command line of SPEC §8, TOML configs and clear errors.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -313,19 +315,7 @@ fn counting_writes_its_table_and_the_distribution() {
     let fraction_rows: Vec<csv::StringRecord> = fractions.records().map(|r| r.unwrap()).collect();
     assert_eq!(fraction_rows.len(), 3 * (4 * 3 - 1));
     // The size announced for large runs, against the tables just written.
-    let problem = pickl::app::config::Options {
-        sites: Some(3),
-        n1: Some(3),
-        n2: Some(2),
-        t_max: Some(1.0),
-        steps: Some(2),
-        out: Some("unused.csv".into()),
-        ..Default::default()
-    }
-    .resolved("unused.csv")
-    .unwrap()
-    .problem()
-    .unwrap();
+    let problem = common::canonical_problem((3, (3, 2), "gauss:1,1", "gauss:0.5,1"), 1.0, 2);
     let written: u64 = ["count_pi.csv", "count_alpha_k.csv"]
         .iter()
         .map(|f| std::fs::metadata(dir.join(f)).unwrap().len())

@@ -197,17 +197,13 @@ pub fn stopped_run<O: Serialize, P: Serialize>(
     provenance: &P,
     error: Error,
 ) -> Error {
-    let stopped = Error::Stopped {
+    // The run's own error is the one to report; the record is a courtesy (a provenance file
+    // that cannot be written now, on a full disk say, keeps saying `running`).
+    let _ = write_provenance(table, options, provenance);
+    Error::Stopped {
         at: String::new(),
         error: Box::new(error),
         table: table.to_path_buf(),
-    };
-    match write_provenance(table, options, provenance) {
-        Ok(()) => stopped,
-        // The run's own error comes first; this one is only added to it.
-        Err(also) => Error::Numerical(format!(
-            "{stopped}; recording it in the provenance file failed too: {also}"
-        )),
     }
 }
 

@@ -98,9 +98,8 @@ impl CountingDistribution {
     ///
     /// accurate relative to α itself (1 − ⟨…⟩ would lose about 10⁻¹⁶ absolute to the
     /// cancellation, all of a small α's digits near a product state), and never negative. The
-    /// ratios and their complements are formed factor by factor, so nothing
-    /// overflows at large N; the sums in the order written (the same bits as
-    /// [`CountingDistribution::alpha_table`]).
+    /// ratios and their complements are formed factor by factor, so nothing overflows at large
+    /// N; the sums in the order written (the same bits as [`CountingDistribution::alpha_table`]).
     pub fn alpha(&self, k1: usize, k2: usize) -> Result<f64> {
         let (n1, n2) = (self.particles_a, self.particles_b);
         if k1 > n1 || k2 > n2 {

@@ -29,9 +29,15 @@ use std::path::{Path, PathBuf};
 /// checks form, and the figures. Measured (peak resident memory, Chebyshev's three vectors
 /// included): 5.4–5.6 vectors at D ≈ 10⁷ on rings of 4 to 6 sites, 5.5 at M = 3,
 /// N₁ = N₂ = 100 (D = 2.7·10⁷), 6.5 at M = 4, N₁ = N₂ = 20 (D = 3.1·10⁶). The estimate takes
-/// 2.75 vectors and 64 MiB: 8–14% above those runs.
+/// 2.75 vectors and 64 MiB: 8–14% above those runs. The rows of π and of (2.25) at a time, and
+/// the sums behind them, grow with the pairs of counts: 148 bytes a pair at M = 2,
+/// N₁ = N₂ = 1500 (2.25·10⁶ pairs, as many as states; peak 593 MiB against 276 MiB estimated
+/// without them; 619 MiB in another run). At 176 bytes a pair the estimate (654 MiB) is 6–10%
+/// above those peaks, and 2% above the peak at N₁ = N₂ = 700 (198 MiB; `counting --sites 2
+/// --t-max 0.01 --steps 1`, whole processes).
 pub const MEMORY: MeasurementMemory = MeasurementMemory {
     vectors: 2.75,
+    per_count_pair: 176,
     fixed_bytes: 64 << 20,
 };
 

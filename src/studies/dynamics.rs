@@ -237,8 +237,10 @@ impl DynamicsProblem {
         // work of the eigenvalue routines on them (complex, about three more; measured at
         // M = 3000 with N₁ = N₂ = 1: estimate 1.6 GiB, peak 1.43 GiB).
         let dense_tables = (m * m) as f64 * (3.0 * 8.0 + 5.0 * 16.0);
+        let count_pairs = (self.model.species_a().particles + 1)
+            .saturating_mul(self.model.species_b().particles + 1);
         let bytes = vector_bytes
-            + self.measurement.bytes(d.total())
+            + self.measurement.bytes(d.total(), count_pairs)
             + PROCESS_BYTES as f64
             + dense_tables
             + per_species(d.species_a, self.model.species_a())

@@ -11,12 +11,15 @@ pub fn available_memory() -> Option<usize> {
 
 /// Memory a run's measurements hold at an output time besides the propagator's vectors:
 /// `vectors` state-sized vectors (a fraction where the images they form are smaller than the
-/// state) and `fixed_bytes` that do not grow with the state (the figures drawn at the end, the
-/// linear-algebra library's work buffers).
+/// state), `per_count_pair` bytes for each pair of counts (k_A, k_B) (the tables of π and of
+/// (2.25), (N₁ + 1)(N₂ + 1) rows a time) and `fixed_bytes` that do not grow with the state (the
+/// figures drawn at the end, the linear-algebra library's work buffers).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MeasurementMemory {
     /// State-sized vectors (16·D bytes each).
     pub vectors: f64,
+    /// Bytes for each of the (N₁ + 1)(N₂ + 1) pairs of counts.
+    pub per_count_pair: usize,
     /// Bytes independent of D.
     pub fixed_bytes: usize,
 }
@@ -25,12 +28,15 @@ impl MeasurementMemory {
     /// The dynamics' measurements: the indicators, computed on the fly.
     pub const NONE: MeasurementMemory = MeasurementMemory {
         vectors: 0.0,
+        per_count_pair: 0,
         fixed_bytes: 0,
     };
 
-    /// Bytes at a state dimension D.
-    pub fn bytes(&self, dimension: usize) -> f64 {
-        self.vectors * 16.0 * dimension as f64 + self.fixed_bytes as f64
+    /// Bytes at a state dimension D with `count_pairs` = (N₁ + 1)(N₂ + 1).
+    pub fn bytes(&self, dimension: usize, count_pairs: usize) -> f64 {
+        self.vectors * 16.0 * dimension as f64
+            + self.per_count_pair as f64 * count_pairs as f64
+            + self.fixed_bytes as f64
     }
 }
 

@@ -34,9 +34,9 @@ pub(crate) const ROUND_OFF: f64 = 1e-12;
 
 /// The rows of every (k₁, k₂) ≠ (0, 0) at time `t`.
 pub fn fraction_rows(pi: &CountingDistribution, t: f64) -> Result<Vec<FractionRow>> {
-    let alpha11 = pi.alpha(1, 1)?;
     let table = pi.alpha_table();
     let width = pi.particles_b() + 1;
+    let alpha11 = table[width + 1];
     let mut rows = Vec::new();
     for k1 in 0..=pi.particles_a() {
         for k2 in 0..=pi.particles_b() {

@@ -75,9 +75,8 @@ impl CondensateFrame {
         check_normalised("v", v, self.species_b.modes)?;
         let mut data = crate::linalg::parallel_copy(state);
         self.species_a
-            .transform(u, &mut data, columns, true, inverse)?;
-        self.species_b
-            .transform(v, &mut data, rows, false, inverse)?;
+            .transform(u, &mut data, columns, true, inverse);
+        self.species_b.transform(v, &mut data, rows, false, inverse);
         Ok(data)
     }
 }

@@ -10,7 +10,6 @@ use rayon::prelude::*;
 use super::givens::{givens_sequence, Givens};
 use super::sectors::{Sector, SectorEigen};
 use crate::evolution::hamiltonian::rows::{per_vector_unit, reals, reals_mut};
-use crate::model::one_body::check_normalised;
 use crate::space::fock::FockBasis;
 use crate::{Result, C64};
 
@@ -278,15 +277,16 @@ impl SpeciesFrame {
         other: usize,
         on_rows: bool,
         inverse: bool,
-    ) -> Result<()> {
+    ) {
         assert_eq!(data.len(), self.dim * other);
-        check_normalised("orbital", orbital, self.modes)?;
+        // The orbital was checked (M finite coefficients, normalised) by the frame's transform.
+        debug_assert_eq!(orbital.len(), self.modes);
         if self.modes == 1 {
             // W = e^{−iα} on one mode: Γ(W) = e^{−iαN} on the single state.
             let angle = orbital[0].arg() * self.particles as f64;
             let phase = C64::from_polar(1.0, if inverse { angle } else { -angle });
             data.iter_mut().for_each(|z| *z *= phase);
-            return Ok(());
+            return;
         }
         for g in self.factors(orbital, inverse) {
             let matrices = self.sector_matrices(g, inverse);
@@ -296,7 +296,6 @@ impl SpeciesFrame {
                 self.rotate_columns(g, &matrices, data);
             }
         }
-        Ok(())
     }
 }
 

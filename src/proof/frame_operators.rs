@@ -137,11 +137,39 @@ pub(crate) fn two_body_binned(
 /// when neither y nor y′ is its orbital), and a factor of the target column.
 pub(crate) const COLUMN_SUMS: usize = 3;
 
-/// For dΓ_AB(T) (T on (A-particle, B-particle) in the frame), the binned sums
+/// The elements T_{(x,y),(x′,y′)} of one operator T on (A-particle, B-particle) in the frame that
+/// count for one weight of [`mixed_binned`], indexed by (x, x′, y, y′): the nonzero ones whose hop
+/// (x′ → x on the A particle, y′ → y on the B particle) does not make `vanishes(x, x′, y, y′)`
+/// true (the weight is zero across it).
+pub(crate) struct MixedElements(Vec<Option<C64>>);
+
+impl MixedElements {
+    pub(crate) fn new(t: &Mat<C64>, vanishes: impl Fn(usize, usize, usize, usize) -> bool) -> Self {
+        let m = (t.nrows() as f64).sqrt().round() as usize;
+        MixedElements(
+            (0..m * m * m * m)
+                .map(|i| {
+                    let (x, xp, y, yp) = (i / (m * m * m), i / (m * m) % m, i / m % m, i % m);
+                    let value = t[(x + m * y, xp + m * yp)];
+                    (value != ZERO && !vanishes(x, xp, y, yp)).then_some(value)
+                })
+                .collect(),
+        )
+    }
+
+    /// No element: the weight is not wanted.
+    pub(crate) fn none(m: usize) -> Self {
+        MixedElements(vec![None; m * m * m * m])
+    }
+}
+
+/// For K operators T_k on (A-particle, B-particle) in the frame, each with its weight, the binned
+/// sums
 ///
-///   Σ_{elements (a, b) → (a′, b′)} conj(Ψ[a′, b′]) ⟨a′b′| dΓ_AB(T_bin) |ab⟩ Ψ[a, b] · w_k(a, b, a′, b′)
+///   Σ_{elements (a, b) → (a′, b′)} conj(Ψ[a′, b′]) ⟨a′b′| dΓ_AB(T_k,bin) |ab⟩ Ψ[a, b] · w_k(a, b, a′, b′),
 ///
-/// for K weights at once, each separable in the rows and the columns:
+/// the elements of T_k those of `elements[k]` ([`MixedElements`]), each weight separable in the
+/// rows and the columns:
 ///
 ///   w_k(a, b, a′, b′) = f_k0(a, a′) + f_k1(a, a′) (n(b) − n(b′)) + f_k2(a, a′) n(b′),
 ///
@@ -152,15 +180,16 @@ pub(crate) const COLUMN_SUMS: usize = 3;
 ///
 /// so for each row a the hopped rows h are built once per B-hop and dotted with every target row
 /// a′ that needs them (all the M diagonal A-hops reach a′ = a): contiguous, vectorised passes
-/// instead of one table lookup per element. Elements whose hop (x′ → x on the A particle,
-/// y′ → y on the B particle) makes `vanishes(x, x′, y, y′)` true are skipped, and so is a sum
-/// whose factor is zero for every k or whose h is zero (their terms are exactly zero).
+/// instead of one table lookup per element, shared by the K weights. Where n changes by the same
+/// c = ±1 across every hop of E_{yy′} (the count of the condensate, when y or y′ is its orbital),
+/// the sums for n(b) − n(b′) are c times those for 1, exactly, and are taken from them. A sum whose
+/// factor is zero for every weight with an element there, or whose h is zero, is skipped (its
+/// terms are exactly zero).
 pub(crate) fn mixed_binned<const K: usize>(
     hops_a: &HopTable,
     basis_b: &FockBasis,
     state: &[C64],
-    t: &Mat<C64>,
-    vanishes: impl Fn(usize, usize, usize, usize) -> bool + Sync,
+    elements: [&MixedElements; K],
     column_weight: &[f64],
     row_factors: impl Fn(usize, usize) -> [[f64; COLUMN_SUMS]; K] + Sync,
 ) -> Result<[Bins; K]> {
@@ -169,51 +198,56 @@ pub(crate) fn mixed_binned<const K: usize>(
     let rows = hops_a.states();
     assert_eq!(column_weight.len(), columns);
     assert_eq!(state.len(), rows * columns);
+    assert!(elements.iter().all(|e| e.0.len() == m * m * m * m));
     let channels = HopChannels::all_pairs(basis_b)?;
     // n_y(b), site by site: the amplitude of the diagonal hop E_yy.
     let occupations: Vec<f64> = (0..m)
         .flat_map(|y| (0..columns).map(move |b| basis_b.occupation(b)[y] as f64))
         .collect();
-    // The elements T_{(x,y),(x′,y′)} that count, indexed by (x, x′, y, y′) (the same for every
-    // row), and the A-hops (x, x′) with one for some B-hop: the others add nothing to any row.
-    let elements: Vec<Option<C64>> = (0..m * m * m * m)
-        .map(|i| {
-            let (x, xp, y, yp) = (i / (m * m * m), i / (m * m) % m, i / m % m, i % m);
-            let value = t[(x + m * y, xp + m * yp)];
-            (value != ZERO && !vanishes(x, xp, y, yp)).then_some(value)
-        })
-        .collect();
+    // The A-hops (x, x′) with an element for some weight and B-hop: the others add nothing.
     let a_pairs: Vec<(usize, usize)> = (0..m * m)
         .filter(|&pair| {
-            elements[pair * m * m..(pair + 1) * m * m]
-                .iter()
-                .any(Option::is_some)
+            elements.iter().any(|e| {
+                e.0[pair * m * m..(pair + 1) * m * m]
+                    .iter()
+                    .any(Option::is_some)
+            })
         })
         .map(|pair| (pair / m, pair % m))
         .collect();
-    // Whether the column weight changes across some hop of E_{yy′} (the same for every row):
-    // where it does not, the hopped row for n(b) − n(b′) is zero and is not formed.
-    let changing: Vec<bool> = (0..m * m)
+    // How the column weight changes across the hops of E_{yy′} (the same for every row).
+    let change: Vec<ColumnChange> = (0..m * m)
         .map(|i| {
             let (y, yp) = (i / m, i % m);
-            y != yp
-                && channels
-                    .channel(y, yp)
-                    .expect("every channel x ≠ y is stored")
-                    .any(|(segment, amplitudes)| {
-                        let (to, from) = (segment.target as usize, segment.source as usize);
-                        let len = amplitudes.len();
-                        column_weight[from..from + len] != column_weight[to..to + len]
-                    })
+            if y == yp {
+                return ColumnChange::Constant(0.0);
+            }
+            let mut differences = channels
+                .channel(y, yp)
+                .expect("every channel x ≠ y is stored")
+                .flat_map(|(segment, amplitudes)| {
+                    let (to, from) = (segment.target as usize, segment.source as usize);
+                    (0..amplitudes.len()).map(move |i| (from + i, to + i))
+                })
+                .map(|(from, to)| column_weight[from] - column_weight[to]);
+            match differences.next() {
+                None => ColumnChange::Constant(0.0),
+                Some(first)
+                    if [-1.0, 0.0, 1.0].contains(&first) && differences.all(|d| d == first) =>
+                {
+                    ColumnChange::Constant(first)
+                }
+                Some(_) => ColumnChange::Varying,
+            }
         })
         .collect();
     let pass = MixedPass {
         m,
         columns,
         hops_a,
-        changing: &changing,
+        change: &change,
         a_pairs: &a_pairs,
-        elements: &elements,
+        elements,
         channels: &channels,
         occupations: &occupations,
         column_weight,
@@ -238,26 +272,36 @@ pub(crate) fn mixed_binned<const K: usize>(
         }))
 }
 
+/// How the column weight n changes across the hops of one E_{yy′}.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum ColumnChange {
+    /// n(b) − n(b′) = c for every hop, c ∈ {−1, 0, 1}: the sums for the change are c times those
+    /// for 1 (exactly: c·z is z, −z or 0).
+    Constant(f64),
+    /// Some other change: its hopped row is formed.
+    Varying,
+}
+
 /// The inputs of [`mixed_binned`], and its work on one row compiled for the processor's widest
 /// vector unit (the same operations in the same order on every unit: the same bits).
-struct MixedPass<'p, F> {
+struct MixedPass<'p, F, const K: usize> {
     m: usize,
     columns: usize,
     hops_a: &'p HopTable,
-    /// The A-hops (x, x′), in order, that have an element for some B-hop.
+    /// The A-hops (x, x′), in order, that have an element for some weight and B-hop.
     a_pairs: &'p [(usize, usize)],
-    /// The element of (x, x′, y, y′) at index ((x M + x′) M + y) M + y′, if it counts.
-    elements: &'p [Option<C64>],
+    /// The elements of each weight.
+    elements: [&'p MixedElements; K],
     channels: &'p HopChannels,
-    /// For each B-hop (y, y′) at y M + y′: whether the column weight changes across it.
-    changing: &'p [bool],
+    /// For each B-hop (y, y′) at y M + y′: how the column weight changes across it.
+    change: &'p [ColumnChange],
     occupations: &'p [f64],
     column_weight: &'p [f64],
     state: &'p [C64],
     row_factors: F,
 }
 
-impl<F, const K: usize> MixedPass<'_, F>
+impl<F, const K: usize> MixedPass<'_, F, K>
 where
     F: Fn(usize, usize) -> [[f64; COLUMN_SUMS]; K],
 {
@@ -303,8 +347,6 @@ where
             a_hops,
             group_ends,
             factors,
-            wanted,
-            needing,
             wanting,
             sums,
             hopped,
@@ -320,31 +362,55 @@ where
         let groups = group_ends.len();
         factors.clear();
         factors.extend((0..groups).map(|g| (self.row_factors)(a, group(g)[0].0)));
-        wanted.clear();
-        wanted.extend(
-            factors
-                .iter()
-                .map(|f| std::array::from_fn(|j| f.iter().any(|fk| fk[j] != 0.0))),
-        );
-        let element = |x: usize, xp: usize, y: usize, yp: usize| {
-            self.elements[((x * m + xp) * m + y) * m + yp]
+        let element = |k: usize, x: usize, xp: usize, y: usize, yp: usize| {
+            self.elements[k].0[((x * m + xp) * m + y) * m + yp]
         };
         sums.clear();
         sums.resize(groups * m * m, [ZERO; COLUMN_SUMS]);
         for y in 0..m {
             for yp in 0..m {
-                needing.clear();
-                needing.extend((0..groups).filter(|&g| {
-                    group(g)
-                        .iter()
-                        .any(|&(_, x, xp, _)| element(x, xp, y, yp).is_some())
-                }));
-                if needing.is_empty() {
+                // The groups that want each sum: an element of some weight whose factor is not
+                // zero.
+                let change = self.change[y * m + yp];
+                for list in wanting.iter_mut() {
+                    list.clear();
+                }
+                for (g, group_factors) in factors.iter().enumerate() {
+                    let mut want = [false; COLUMN_SUMS];
+                    for &(_, x, xp, _) in group(g) {
+                        for (k, f) in group_factors.iter().enumerate() {
+                            if element(k, x, xp, y, yp).is_some() {
+                                for (w, &fj) in want.iter_mut().zip(f) {
+                                    *w |= fj != 0.0;
+                                }
+                            }
+                        }
+                    }
+                    want[1] &= change != ColumnChange::Constant(0.0);
+                    for (list, _) in wanting.iter_mut().zip(want).filter(|(_, w)| *w) {
+                        list.push(g);
+                    }
+                }
+                if wanting.iter().all(Vec::is_empty) {
                     continue;
                 }
-                let mut want: [bool; COLUMN_SUMS] =
-                    std::array::from_fn(|j| needing.iter().any(|&g| wanted[g][j]));
-                want[1] &= self.changing[y * m + yp];
+                // With a constant change, the groups that want the sums for 1 or for the change
+                // share the dots with the plain row.
+                let constant = match change {
+                    ColumnChange::Constant(c) => {
+                        let [plain, changed, _] = wanting;
+                        plain.extend_from_slice(changed);
+                        plain.sort_unstable();
+                        plain.dedup();
+                        Some(c)
+                    }
+                    ColumnChange::Varying => None,
+                };
+                let form = [
+                    !wanting[0].is_empty(),
+                    constant.is_none() && !wanting[1].is_empty(),
+                    !wanting[2].is_empty(),
+                ];
                 hop_row(
                     hopped,
                     self.channels,
@@ -352,27 +418,27 @@ where
                     self.column_weight,
                     source_row,
                     (y, yp),
-                    want,
+                    form,
                 );
-                for j in (0..COLUMN_SUMS).filter(|&j| want[j]) {
+                for j in (0..COLUMN_SUMS).filter(|&j| form[j]) {
                     // The dots of h_j with the rows of the groups that want it, four at a time.
                     let hopped = reals(&hopped[j]);
                     let target = |g: usize| reals(&state[group(g)[0].0 * columns..][..columns]);
-                    wanting.clear();
-                    wanting.extend(needing.iter().copied().filter(|&g| wanted[g][j]));
-                    let mut blocks = wanting.chunks_exact(4);
-                    for block in &mut blocks {
-                        let values = dots::<4>(std::array::from_fn(|i| target(block[i])), hopped);
-                        for (&g, value) in block.iter().zip(values) {
-                            sums[g * m * m + y * m + yp][j] = value;
-                        }
-                    }
-                    // The last one to three with the same lanes (the same bits as `dot`).
                     let mut store = |groups: &[usize], values: &[C64]| {
                         for (&g, &value) in groups.iter().zip(values) {
-                            sums[g * m * m + y * m + yp][j] = value;
+                            let sums = &mut sums[g * m * m + y * m + yp];
+                            sums[j] = value;
+                            if let (0, Some(c)) = (j, constant) {
+                                sums[1] = value * c;
+                            }
                         }
                     };
+                    let mut blocks = wanting[j].chunks_exact(4);
+                    for block in &mut blocks {
+                        let values = dots::<4>(std::array::from_fn(|i| target(block[i])), hopped);
+                        store(block, &values);
+                    }
+                    // The last one to three with the same lanes (the same bits as `dot`).
                     match *blocks.remainder() {
                         [g] => store(&[g], &dots::<1>([target(g)], hopped)),
                         [g, h] => store(&[g, h], &dots::<2>([target(g), target(h)], hopped)),
@@ -390,12 +456,12 @@ where
             for &(_, x, xp, ca) in group(g) {
                 for y in 0..m {
                     for yp in 0..m {
-                        let Some(value) = element(x, xp, y, yp) else {
-                            continue;
-                        };
-                        let bin = 4 * pattern(x, y) + pattern(xp, yp);
                         let sums = &sums[g * m * m + y * m + yp];
                         for (k, f) in factors[g].iter().enumerate() {
+                            let Some(value) = element(k, x, xp, y, yp) else {
+                                continue;
+                            };
+                            let bin = 4 * pattern(x, y) + pattern(xp, yp);
                             let weighted = (sums[0] * f[0] + sums[1] * f[1]) + sums[2] * f[2];
                             bins[k][bin / 4][bin % 4] += value * ca * weighted;
                         }
@@ -416,12 +482,8 @@ struct RowWork<const K: usize> {
     group_ends: Vec<usize>,
     /// The row factors of each group.
     factors: Vec<[[f64; COLUMN_SUMS]; K]>,
-    /// Which of the [`COLUMN_SUMS`] each group needs (a factor not zero).
-    wanted: Vec<[bool; COLUMN_SUMS]>,
-    /// The groups with an element for the B-hop at hand.
-    needing: Vec<usize>,
-    /// Those of them that want the hopped row at hand.
-    wanting: Vec<usize>,
+    /// For each of the [`COLUMN_SUMS`], the groups that want it for the B-hop at hand.
+    wanting: [Vec<usize>; COLUMN_SUMS],
     /// The [`COLUMN_SUMS`] of each (target group, B-hop).
     sums: Vec<[C64; COLUMN_SUMS]>,
     /// The hopped rows h of row a for the B-hop at hand (see [`COLUMN_SUMS`]).
@@ -434,9 +496,7 @@ impl<const K: usize> RowWork<K> {
             a_hops: Vec::new(),
             group_ends: Vec::new(),
             factors: Vec::new(),
-            wanted: Vec::new(),
-            needing: Vec::new(),
-            wanting: Vec::new(),
+            wanting: std::array::from_fn(|_| Vec::new()),
             sums: Vec::new(),
             hopped: std::array::from_fn(|_| vec![ZERO; columns]),
         }
@@ -444,7 +504,7 @@ impl<const K: usize> RowWork<K> {
 }
 
 /// The hopped rows h of `source` for the B-hop E_{yy′} (those in `want`; see [`COLUMN_SUMS`];
-/// the caller leaves out h for n(b) − n(b′) where the hop keeps n, as it is zero).
+/// the caller leaves out h for n(b) − n(b′) where its sums follow from those for 1).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn hop_row(
@@ -668,6 +728,108 @@ pub(crate) fn weighted_one_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pass of [`mixed_binned`] (hopped rows, dots shared by the weights, the change's sums
+    /// taken from the plain ones where the change is ±1) against the sum over every element,
+    /// basis state and hop written out: two weights with different elements, the count of the
+    /// condensate as column weight (constant changes) and its square (varying ones).
+    #[test]
+    fn mixed_pass_is_the_sum_over_elements() {
+        let (m, n_a, n_b) = (3, 3, 4);
+        let (basis_a, basis_b) = (
+            FockBasis::new(m, n_a).unwrap(),
+            FockBasis::new(m, n_b).unwrap(),
+        );
+        let (rows, columns) = (basis_a.dim(), basis_b.dim());
+        let state: Vec<C64> = (0..rows * columns)
+            .map(|i| C64::new((0.37 * i as f64).sin(), (1.1 + 0.53 * i as f64).cos()))
+            .collect();
+        let t = Mat::from_fn(m * m, m * m, |r, c| {
+            C64::new(
+                (1.3 * r as f64 + 0.2 * c as f64).cos(),
+                (0.7 * c as f64 - r as f64).sin(),
+            )
+        });
+        let first = MixedElements::new(&t, |x, xp, y, yp| x == xp && y == yp);
+        let second = MixedElements::new(&t, |x, xp, y, _| x != 0 || y != 0 || xp == 0);
+        let row_weight = |a: usize| 1.0 + basis_a.occupation(a)[0] as f64;
+        let factors = |a: usize, at: usize| {
+            [
+                [0.0, row_weight(a), row_weight(a) - row_weight(at)],
+                [row_weight(at), 0.5, 2.0],
+            ]
+        };
+        // E_{xx′}|s⟩ = c |t⟩ from the occupations.
+        let hop = |basis: &FockBasis, s: usize, x: usize, xp: usize| -> Option<(usize, f64)> {
+            let mut n = basis.occupation(s).to_vec();
+            if n[xp] == 0 {
+                return None;
+            }
+            let c = (n[xp] as f64).sqrt();
+            n[xp] -= 1;
+            let c = c * ((n[x] + 1) as f64).sqrt();
+            n[x] += 1;
+            Some((basis.rank(&n), c))
+        };
+        for square in [false, true] {
+            let column_weight: Vec<f64> = (0..columns)
+                .map(|b| {
+                    let n0 = basis_b.occupation(b)[0] as f64;
+                    if square {
+                        n0 * n0
+                    } else {
+                        n0
+                    }
+                })
+                .collect();
+            let engine = mixed_binned(
+                basis_a.hops().unwrap(),
+                &basis_b,
+                &state,
+                [&first, &second],
+                &column_weight,
+                factors,
+            )
+            .unwrap();
+            let mut direct = [[[ZERO; 4]; 4]; 2];
+            for (k, elements) in [&first, &second].into_iter().enumerate() {
+                for i in 0..m * m * m * m {
+                    let Some(value) = elements.0[i] else { continue };
+                    let (x, xp, y, yp) = (i / (m * m * m), i / (m * m) % m, i / m % m, i % m);
+                    let bin = &mut direct[k][pattern(x, y)][pattern(xp, yp)];
+                    for a in 0..rows {
+                        let Some((at, ca)) = hop(&basis_a, a, x, xp) else {
+                            continue;
+                        };
+                        let f = factors(a, at)[k];
+                        for b in 0..columns {
+                            let Some((bt, cb)) = hop(&basis_b, b, y, yp) else {
+                                continue;
+                            };
+                            let w = f[0]
+                                + f[1] * (column_weight[b] - column_weight[bt])
+                                + f[2] * column_weight[bt];
+                            *bin += state[at * columns + bt].conj()
+                                * value
+                                * (ca * cb * w)
+                                * state[a * columns + b];
+                        }
+                    }
+                }
+            }
+            for k in 0..2 {
+                for l in 0..4 {
+                    for r in 0..4 {
+                        let (e, d) = (engine[k][l][r], direct[k][l][r]);
+                        assert!(
+                            (e - d).norm() <= 1e-12 * (1.0 + d.norm()),
+                            "weight {k}, bin ({l}, {r}), square {square}: {e} against {d}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     /// Four weighted overlaps at once (AVX-512 when the processor has it) are, bit for bit, the
     /// plain sums Σ_b conj(t[b]) s[b] w[b] from zero, for lengths with and without a ragged end.

@@ -16,7 +16,7 @@
 
 use faer::Mat;
 
-use super::frame_operators::{mixed_binned, two_body_binned, Bins};
+use super::frame_operators::{mixed_binned, two_body_binned, Bins, MixedElements};
 use crate::measure::context::TimeContext;
 use crate::measure::counting::frame_unitary;
 use crate::model::{Component, Model};
@@ -191,36 +191,7 @@ fn inter_species_operator(model: &Model, field_on_a: &[f64], field_on_b: &[f64])
 /// meaning (A-particle 1, B-particle 1). As for C_V1: S commutes with the p's and q's, so
 /// ⟨Π_L [Y, S] Π_R⟩ = ⟨T S⟩ − ⟨S T⟩ with T = Π_L Y Π_R, evaluated as dΓ_AB(T′)/(N₁N₂) in the frame.
 pub fn inter_species_pairs(context: &TimeContext) -> Result<PairTerms> {
-    let (model, u, v) = (context.model, context.u, context.v);
-    let (basis_a, basis_b) = (context.state.basis_a, context.state.basis_b);
-    let v12 = model.inter_potential();
-    let y_two = inter_species_operator(model, &v12.convolve_density(v), &v12.convolve_density(u));
-    let in_frame = to_frame(&y_two, &frame_unitary(u), &frame_unitary(v));
-    let (n1, n2) = (basis_a.particles() as f64, basis_b.particles() as f64);
-    let [condensed_a, condensed_b] = &context.condensed;
-    // S′ − S vanishes exactly where neither hop moves a particle into or out of the condensate
-    // (orbital 0 of the frame): both counts n₀ are then unchanged.
-    let keeps_count = |x: usize, xp: usize| (x == 0) == (xp == 0);
-    // S − S′ = (n₀^A(a) n₀^B(b) − n₀^A(a′) n₀^B(b′))/(N₁N₂)
-    //       = [n₀^A(a) (n₀^B(b) − n₀^B(b′)) + (n₀^A(a) − n₀^A(a′)) n₀^B(b′)]/(N₁N₂):
-    // the second factor is exactly zero when the A-hop keeps the count, the first sum when the
-    // B-hop does.
-    let [bins] = mixed_binned(
-        basis_a.hops()?,
-        basis_b,
-        &context.frame_state,
-        &in_frame,
-        |x, xp, y, yp| keeps_count(x, xp) && keeps_count(y, yp),
-        condensed_b,
-        |a, a_target| {
-            [[
-                0.0,
-                condensed_a[a] / (n1 * n2),
-                (condensed_a[a] - condensed_a[a_target]) / (n1 * n2),
-            ]]
-        },
-    )?;
-    Ok(PairTerms::scaled(bins, C64::new(1.0 / (n1 + n2), 0.0)))
+    Ok(inter_species_pass(context, Wanted::Pairs)?.0)
 }
 
 /// The three parts of T(pp,qq) (§5.5.2, SPEC §5), with pp = p₁^A p₁^B and qq = q₁^A q₁^B:
@@ -258,36 +229,87 @@ impl PpQqSplit {
 /// Their sum has weight n₀^A + n₀^B + 1 = N₁N₂(S − S′) across each pp ← qq element, which is
 /// T(pp,qq): the split closes exactly.
 pub fn pp_qq_split(context: &TimeContext) -> Result<PpQqSplit> {
+    Ok(inter_species_pass(context, Wanted::Split)?.1)
+}
+
+/// Which of the inter-species terms [`inter_species_pass`] evaluates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wanted {
+    /// The 16 pairs of C_V12.
+    Pairs,
+    /// The split of T(pp,qq).
+    Split,
+    /// Both, sharing the pass's dot products (the pairs' elements include those of the split).
+    Both,
+}
+
+/// The 16 pairs of C_V12 ([`inter_species_pairs`]) and the split of T(pp,qq) ([`pp_qq_split`])
+/// as one pass over the state with four weights ([`mixed_binned`]): the pairs', then the split's
+/// three. What is not wanted is returned as zeros and costs nothing.
+pub(crate) fn inter_species_pass(
+    context: &TimeContext,
+    wanted: Wanted,
+) -> Result<(PairTerms, PpQqSplit)> {
     let (model, u, v) = (context.model, context.u, context.v);
     let (basis_a, basis_b) = (context.state.basis_a, context.state.basis_b);
     let m = model.sites();
-    let zero_field = vec![0.0; m];
-    let potential = inter_species_operator(model, &zero_field, &zero_field);
-    let mut in_frame = to_frame(&potential, &frame_unitary(u), &frame_unitary(v));
-    // Keep the block pp ← qq: row (0, 0), columns with x′ ≥ 1 and y′ ≥ 1.
-    for r in 0..m * m {
-        for c in 0..m * m {
-            if r != 0 || c % m == 0 || c / m == 0 {
-                in_frame[(r, c)] = C64::new(0.0, 0.0);
-            }
-        }
-    }
+    let v12 = model.inter_potential();
+    let (w_a, w_b) = (frame_unitary(u), frame_unitary(v));
+    let pairs = if wanted != Wanted::Split {
+        let y_two =
+            inter_species_operator(model, &v12.convolve_density(v), &v12.convolve_density(u));
+        // S′ − S vanishes exactly where neither hop moves a particle into or out of the
+        // condensate (orbital 0 of the frame): both counts n₀ are then unchanged.
+        let keeps_count = |x: usize, xp: usize| (x == 0) == (xp == 0);
+        MixedElements::new(&to_frame(&y_two, &w_a, &w_b), |x, xp, y, yp| {
+            keeps_count(x, xp) && keeps_count(y, yp)
+        })
+    } else {
+        MixedElements::none(m)
+    };
+    let split = if wanted != Wanted::Pairs {
+        let zero_field = vec![0.0; m];
+        let potential = inter_species_operator(model, &zero_field, &zero_field);
+        // Only the block pp ← qq: row (0, 0), columns with x′ ≥ 1 and y′ ≥ 1.
+        MixedElements::new(&to_frame(&potential, &w_a, &w_b), |x, xp, y, yp| {
+            x != 0 || y != 0 || xp == 0 || yp == 0
+        })
+    } else {
+        MixedElements::none(m)
+    };
     let (n1, n2) = (basis_a.particles() as f64, basis_b.particles() as f64);
     let [condensed_a, condensed_b] = &context.condensed;
-    let [first, second, third] = mixed_binned(
+    let [pair_bins, first, second, third] = mixed_binned(
         basis_a.hops()?,
         basis_b,
         &context.frame_state,
-        &in_frame,
-        |_, _, _, _| false,
+        [&pairs, &split, &split, &split],
         condensed_b,
-        // n₀^B(b) = (n₀^B(b) − n₀^B(b′)) + n₀^B(b′).
-        |a, _| [[condensed_a[a], 0.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 0.0]],
+        |a, a_target| {
+            [
+                // S − S′ = (n₀^A(a) n₀^B(b) − n₀^A(a′) n₀^B(b′))/(N₁N₂)
+                //   = [n₀^A(a) (n₀^B(b) − n₀^B(b′)) + (n₀^A(a) − n₀^A(a′)) n₀^B(b′)]/(N₁N₂):
+                // the second factor is exactly zero when the A-hop keeps the count, the first sum
+                // when the B-hop does.
+                [
+                    0.0,
+                    condensed_a[a] / (n1 * n2),
+                    (condensed_a[a] - condensed_a[a_target]) / (n1 * n2),
+                ],
+                // The split's w₁ = n₀^A(a), w₂ = n₀^B(b) = (n₀^B(b) − n₀^B(b′)) + n₀^B(b′), w₃ = 1.
+                [condensed_a[a], 0.0, 0.0],
+                [0.0, 1.0, 1.0],
+                [1.0, 0.0, 0.0],
+            ]
+        },
     )?;
     let scale = -1.0 / ((n1 + n2) * n1 * n2);
-    Ok(PpQqSplit {
-        first: first[0][3] * scale,
-        second: second[0][3] * scale,
-        third: third[0][3] * scale,
-    })
+    Ok((
+        PairTerms::scaled(pair_bins, C64::new(1.0 / (n1 + n2), 0.0)),
+        PpQqSplit {
+            first: first[0][3] * scale,
+            second: second[0][3] * scale,
+            third: third[0][3] * scale,
+        },
+    ))
 }

@@ -13,9 +13,9 @@ use crate::measure::context::TimeContext;
 use crate::model::{Component, Model};
 use crate::proof::bounds::{kappa, InterSpeciesBounds, IntraSpeciesBounds, ProofConstants};
 use crate::proof::norms::{sum_space_norm, ExponentChoice, Exponents, OrbitalNorms};
+use crate::proof::pairs::{inter_species_pass, Wanted};
 use crate::proof::{
-    derivative_terms, inter_species_pairs, intra_species_pairs, pp_qq_split, DerivativeTerms,
-    PairTerms, PpQqSplit, Projection,
+    derivative_terms, intra_species_pairs, DerivativeTerms, PairTerms, PpQqSplit, Projection,
 };
 use crate::{Result, C64};
 
@@ -179,8 +179,7 @@ impl ProofSnapshot {
         } else {
             zero_pairs
         };
-        let pairs_v12 = inter_species_pairs(context)?;
-        let split = pp_qq_split(context)?;
+        let (pairs_v12, split) = inter_species_pass(context, Wanted::Both)?;
         let constants = MeanFieldConstants::new(model, exponents);
         let ([(e1, norm1), (e2, norm2), (e12, norm12)], [mut u_norms, mut v_norms]) =
             constants.pick_all(u, v);

@@ -47,7 +47,13 @@ fn pattern(first: usize, second: usize) -> usize {
 ///   g(t, s) = Σ_b conj(Ψ[t, b]) spectator(b) Ψ[s, b],
 ///
 /// i.e. ⟨Ψ, dΓ₂(Π_L T Π_R) (w · spectator) Ψ⟩ − ⟨w Ψ, dΓ₂(Π_L T Π_R) spectator Ψ⟩ for weights
-/// `w` (a function of the own state) and `spectator` (of the other species' state).
+/// `w` (a function of the own state) and `spectator` (of the other species' state), T hermitian.
+///
+/// **Half the pairs of states.** For T hermitian, ⟨s| dΓ₂(T_(R,L)) |t⟩ = conj⟨t| dΓ₂(T_(L,R)) |s⟩
+/// (Π_R T Π_L is the adjoint of Π_L T Π_R), g(s, t) = conj g(t, s) (the spectator is real) and
+/// the weight changes sign: the term of t → s in bin (R, L) is −conj of that of s → t in bin
+/// (L, R). So only the targets t > s are summed (t = s has weight zero) and each bin (L, R)
+/// gets −conj of bin (R, L) added at the end.
 pub(crate) fn two_body_binned(
     hops: &HopTable,
     rows: &[C64],
@@ -71,7 +77,7 @@ pub(crate) fn two_body_binned(
                 }
                 let mut push = |target: usize, bin: usize, amplitude: C64| {
                     let difference = weight[source] - weight[target];
-                    if difference != 0.0 && amplitude != ZERO {
+                    if target > source && difference != 0.0 && amplitude != ZERO {
                         terms.push((target, bin, amplitude * difference));
                     }
                 };
@@ -127,7 +133,8 @@ pub(crate) fn two_body_binned(
         )
         .collect();
     // Added in source order: the same figures on every run.
-    per_source.into_iter().fold([[ZERO; 4]; 4], add_bins)
+    let half = per_source.into_iter().fold([[ZERO; 4]; 4], add_bins);
+    std::array::from_fn(|l| std::array::from_fn(|r| half[l][r] - half[r][l].conj()))
 }
 
 /// The sums over the B states of one pair of rows (a, a′) and one B-hop (y, y′) (b′ and c_b from
@@ -141,25 +148,70 @@ pub(crate) const COLUMN_SUMS: usize = 3;
 /// count for one weight of [`mixed_binned`], indexed by (x, x′, y, y′): the nonzero ones whose hop
 /// (x′ → x on the A particle, y′ → y on the B particle) does not make `vanishes(x, x′, y, y′)`
 /// true (the weight is zero across it).
-pub(crate) struct MixedElements(Vec<Option<C64>>);
+///
+/// **Mirrored halves.** Where T is hermitian, T_{(x′,y′),(x,y)} = conj T_{(x,y),(x′,y′)}, and the
+/// weight antisymmetric, w(a′, b′, a, b) = −w(a, b, a′, b′) (a commutator ⟨[T, S]⟩ with S
+/// diagonal, as in the pairs of C_V12), the sum over the transposed element is −conj of the
+/// element's own, in the transposed bin: relabelling (a, b) ↔ (a′, b′) (the hop amplitudes are
+/// real and the same both ways),
+///
+///   Σ conj(Ψ[a, b]) conj(T) c Ψ[a′, b′] w(a′, b′, a, b) = −conj(Σ conj(Ψ[a′, b′]) T c Ψ[a, b] w(a, b, a′, b′)).
+///
+/// [`MixedElements::mirrored`] keeps one element of each transposed pair, y < y′ or y = y′ and
+/// x ≤ x′ (half the B-hops, and half the A-hops of the diagonal ones), and the pass adds the other
+/// from it: half the work.
+pub(crate) struct MixedElements {
+    values: Vec<Option<C64>>,
+    /// Whether each kept element also stands for its transpose (mirrored and not its own).
+    stands_for_transpose: Vec<bool>,
+}
 
 impl MixedElements {
     pub(crate) fn new(t: &Mat<C64>, vanishes: impl Fn(usize, usize, usize, usize) -> bool) -> Self {
-        let m = (t.nrows() as f64).sqrt().round() as usize;
-        MixedElements(
-            (0..m * m * m * m)
-                .map(|i| {
-                    let (x, xp, y, yp) = (i / (m * m * m), i / (m * m) % m, i / m % m, i % m);
-                    let value = t[(x + m * y, xp + m * yp)];
-                    (value != ZERO && !vanishes(x, xp, y, yp)).then_some(value)
-                })
-                .collect(),
+        Self::kept(t, |x, xp, y, yp| !vanishes(x, xp, y, yp), false)
+    }
+
+    /// One element of each transposed pair, for a hermitian T and an antisymmetric weight (type
+    /// doc; `vanishes` must be the same for an element and its transpose).
+    pub(crate) fn mirrored(
+        t: &Mat<C64>,
+        vanishes: impl Fn(usize, usize, usize, usize) -> bool,
+    ) -> Self {
+        Self::kept(
+            t,
+            |x, xp, y, yp| !vanishes(x, xp, y, yp) && (y < yp || (y == yp && x <= xp)),
+            true,
         )
+    }
+
+    fn kept(t: &Mat<C64>, keep: impl Fn(usize, usize, usize, usize) -> bool, mirror: bool) -> Self {
+        let m = (t.nrows() as f64).sqrt().round() as usize;
+        let index = |i: usize| (i / (m * m * m), i / (m * m) % m, i / m % m, i % m);
+        let values = (0..m * m * m * m)
+            .map(|i| {
+                let (x, xp, y, yp) = index(i);
+                let value = t[(x + m * y, xp + m * yp)];
+                (value != ZERO && keep(x, xp, y, yp)).then_some(value)
+            })
+            .collect();
+        let stands_for_transpose = (0..m * m * m * m)
+            .map(|i| {
+                let (x, xp, y, yp) = index(i);
+                mirror && (x, y) != (xp, yp)
+            })
+            .collect();
+        MixedElements {
+            values,
+            stands_for_transpose,
+        }
     }
 
     /// No element: the weight is not wanted.
     pub(crate) fn none(m: usize) -> Self {
-        MixedElements(vec![None; m * m * m * m])
+        MixedElements {
+            values: vec![None; m * m * m * m],
+            stands_for_transpose: vec![false; m * m * m * m],
+        }
     }
 }
 
@@ -180,7 +232,8 @@ impl MixedElements {
 ///
 /// so for each row a the hopped rows h are built once per B-hop and dotted with every target row
 /// a′ that needs them (all the M diagonal A-hops reach a′ = a): contiguous, vectorised passes
-/// instead of one table lookup per element, shared by the K weights. Where n changes by the same
+/// instead of one table lookup per element, shared by the K weights; the transposes of mirrored
+/// elements ([`MixedElements::mirrored`]) are added from them at the end. Where n changes by the same
 /// c = ±1 across every hop of E_{yy′} (the count of the condensate, when y or y′ is its orbital),
 /// the sums for n(b) − n(b′) are c times those for 1, exactly, and are taken from them. A sum whose
 /// factor is zero for every weight with an element there, or whose h is zero, is skipped (its
@@ -198,7 +251,7 @@ pub(crate) fn mixed_binned<const K: usize>(
     let rows = hops_a.states();
     assert_eq!(column_weight.len(), columns);
     assert_eq!(state.len(), rows * columns);
-    assert!(elements.iter().all(|e| e.0.len() == m * m * m * m));
+    assert!(elements.iter().all(|e| e.values.len() == m * m * m * m));
     let channels = HopChannels::all_pairs(basis_b)?;
     // n_y(b), site by site: the amplitude of the diagonal hop E_yy.
     let occupations: Vec<f64> = (0..m)
@@ -208,7 +261,7 @@ pub(crate) fn mixed_binned<const K: usize>(
     let a_pairs: Vec<(usize, usize)> = (0..m * m)
         .filter(|&pair| {
             elements.iter().any(|e| {
-                e.0[pair * m * m..(pair + 1) * m * m]
+                e.values[pair * m * m..(pair + 1) * m * m]
                     .iter()
                     .any(Option::is_some)
             })
@@ -254,7 +307,7 @@ pub(crate) fn mixed_binned<const K: usize>(
         state,
         row_factors,
     };
-    let per_row: Vec<[Bins; K]> = (0..rows)
+    let per_row: Vec<[[Bins; 2]; K]> = (0..rows)
         .into_par_iter()
         .map_init(
             || RowWork::new(columns),
@@ -262,14 +315,21 @@ pub(crate) fn mixed_binned<const K: usize>(
         )
         .collect();
     // Added in row order: the same figures on every run.
-    Ok(per_row
+    let [own, mirrored] = per_row
         .into_iter()
-        .fold([[[ZERO; 4]; 4]; K], |mut total, row| {
-            for (t, r) in total.iter_mut().zip(row) {
-                *t = add_bins(*t, r);
+        .fold([[[[ZERO; 4]; 4]; K]; 2], |mut total, row| {
+            for (k, [own, mirrored]) in row.into_iter().enumerate() {
+                total[0][k] = add_bins(total[0][k], own);
+                total[1][k] = add_bins(total[1][k], mirrored);
             }
             total
-        }))
+        });
+    // bin (L, R) += −conj(bin (R, L)) of the elements standing for their transposes.
+    Ok(std::array::from_fn(|k| {
+        std::array::from_fn(|l| {
+            std::array::from_fn(|r| own[k][l][r] + mirrored[k][l][r] - mirrored[k][r][l].conj())
+        })
+    }))
 }
 
 /// How the column weight n changes across the hops of one E_{yy′}.
@@ -305,7 +365,7 @@ impl<F, const K: usize> MixedPass<'_, F, K>
 where
     F: Fn(usize, usize) -> [[f64; COLUMN_SUMS]; K],
 {
-    fn row_dispatch(&self, work: &mut RowWork<K>, a: usize) -> [Bins; K] {
+    fn row_dispatch(&self, work: &mut RowWork<K>, a: usize) -> [[Bins; 2]; K] {
         #[cfg(target_arch = "x86_64")]
         match VectorUnit::current() {
             // SAFETY: the processor has the unit's features (detected by VectorUnit).
@@ -319,19 +379,20 @@ where
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx2,fma")]
-    unsafe fn row_avx512(&self, work: &mut RowWork<K>, a: usize) -> [Bins; K] {
+    unsafe fn row_avx512(&self, work: &mut RowWork<K>, a: usize) -> [[Bins; 2]; K] {
         self.row(work, a)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn row_avx2(&self, work: &mut RowWork<K>, a: usize) -> [Bins; K] {
+    unsafe fn row_avx2(&self, work: &mut RowWork<K>, a: usize) -> [[Bins; 2]; K] {
         self.row(work, a)
     }
 
-    /// The binned sums of row a (see [`mixed_binned`]).
+    /// The binned sums of row a (see [`mixed_binned`]): of the elements that stand for themselves
+    /// only, and of those that stand for their transposes too.
     #[inline(always)]
-    fn row(&self, work: &mut RowWork<K>, a: usize) -> [Bins; K] {
+    fn row(&self, work: &mut RowWork<K>, a: usize) -> [[Bins; 2]; K] {
         let (m, columns, state) = (self.m, self.columns, self.state);
         let source_row = &state[a * columns..(a + 1) * columns];
         // The A-hops of row a by target row (stable: each group in (x, x′) order).
@@ -363,7 +424,7 @@ where
         factors.clear();
         factors.extend((0..groups).map(|g| (self.row_factors)(a, group(g)[0].0)));
         let element = |k: usize, x: usize, xp: usize, y: usize, yp: usize| {
-            self.elements[k].0[((x * m + xp) * m + y) * m + yp]
+            self.elements[k].values[((x * m + xp) * m + y) * m + yp]
         };
         sums.clear();
         sums.resize(groups * m * m, [ZERO; COLUMN_SUMS]);
@@ -451,7 +512,7 @@ where
                 }
             }
         }
-        let mut bins = [[[ZERO; 4]; 4]; K];
+        let mut bins = [[[[ZERO; 4]; 4]; 2]; K];
         for g in 0..groups {
             for &(_, x, xp, ca) in group(g) {
                 for y in 0..m {
@@ -461,9 +522,13 @@ where
                             let Some(value) = element(k, x, xp, y, yp) else {
                                 continue;
                             };
-                            let bin = 4 * pattern(x, y) + pattern(xp, yp);
+                            let mirrored = usize::from(
+                                self.elements[k].stands_for_transpose
+                                    [((x * m + xp) * m + y) * m + yp],
+                            );
                             let weighted = (sums[0] * f[0] + sums[1] * f[1]) + sums[2] * f[2];
-                            bins[k][bin / 4][bin % 4] += value * ca * weighted;
+                            bins[k][mirrored][pattern(x, y)][pattern(xp, yp)] +=
+                                value * ca * weighted;
                         }
                     }
                 }
@@ -732,7 +797,8 @@ mod tests {
     /// The pass of [`mixed_binned`] (hopped rows, dots shared by the weights, the change's sums
     /// taken from the plain ones where the change is ±1) against the sum over every element,
     /// basis state and hop written out: two weights with different elements, the count of the
-    /// condensate as column weight (constant changes) and its square (varying ones).
+    /// condensate as column weight (constant changes) and its square (varying ones); and the
+    /// mirrored halves of a hermitian T with a commutator's weight against all its elements.
     #[test]
     fn mixed_pass_is_the_sum_over_elements() {
         let (m, n_a, n_b) = (3, 3, 4);
@@ -750,15 +816,33 @@ mod tests {
                 (0.7 * c as f64 - r as f64).sin(),
             )
         });
-        let first = MixedElements::new(&t, |x, xp, y, yp| x == xp && y == yp);
-        let second = MixedElements::new(&t, |x, xp, y, _| x != 0 || y != 0 || xp == 0);
+        let hermitian = Mat::from_fn(m * m, m * m, |r, c| (t[(r, c)] + t[(c, r)].conj()) * 0.5);
         let row_weight = |a: usize| 1.0 + basis_a.occupation(a)[0] as f64;
         let factors = |a: usize, at: usize| {
             [
                 [0.0, row_weight(a), row_weight(a) - row_weight(at)],
                 [row_weight(at), 0.5, 2.0],
+                // A commutator's: w = n^A(a) n(b) − n^A(a′) n(b′), antisymmetric.
+                [0.0, row_weight(a), row_weight(a) - row_weight(at)],
             ]
         };
+        let keeps_counts = |x: usize, xp: usize, y: usize, yp: usize| {
+            (x == 0) == (xp == 0) && (y == 0) == (yp == 0)
+        };
+        let elements = [
+            MixedElements::new(&t, |x, xp, y, yp| x == xp && y == yp),
+            MixedElements::new(&t, |x, xp, y, _| x != 0 || y != 0 || xp == 0),
+            MixedElements::mirrored(&hermitian, keeps_counts),
+        ];
+        // Every element of each weight (the mirrored one's transposes included).
+        let all_elements = [
+            (&t, &elements[0].values),
+            (&t, &elements[1].values),
+            (
+                &hermitian,
+                &MixedElements::new(&hermitian, keeps_counts).values,
+            ),
+        ];
         // E_{xx′}|s⟩ = c |t⟩ from the occupations.
         let hop = |basis: &FockBasis, s: usize, x: usize, xp: usize| -> Option<(usize, f64)> {
             let mut n = basis.occupation(s).to_vec();
@@ -786,16 +870,16 @@ mod tests {
                 basis_a.hops().unwrap(),
                 &basis_b,
                 &state,
-                [&first, &second],
+                [&elements[0], &elements[1], &elements[2]],
                 &column_weight,
                 factors,
             )
             .unwrap();
-            let mut direct = [[[ZERO; 4]; 4]; 2];
-            for (k, elements) in [&first, &second].into_iter().enumerate() {
-                for i in 0..m * m * m * m {
-                    let Some(value) = elements.0[i] else { continue };
+            let mut direct = [[[ZERO; 4]; 4]; 3];
+            for (k, (matrix, kept)) in all_elements.into_iter().enumerate() {
+                for (i, _) in kept.iter().enumerate().filter(|(_, e)| e.is_some()) {
                     let (x, xp, y, yp) = (i / (m * m * m), i / (m * m) % m, i / m % m, i % m);
+                    let value = matrix[(x + m * y, xp + m * yp)];
                     let bin = &mut direct[k][pattern(x, y)][pattern(xp, yp)];
                     for a in 0..rows {
                         let Some((at, ca)) = hop(&basis_a, a, x, xp) else {
@@ -817,7 +901,7 @@ mod tests {
                     }
                 }
             }
-            for k in 0..2 {
+            for k in 0..3 {
                 for l in 0..4 {
                     for r in 0..4 {
                         let (e, d) = (engine[k][l][r], direct[k][l][r]);

@@ -261,7 +261,8 @@ pub(crate) fn inter_species_pass(
         // S′ − S vanishes exactly where neither hop moves a particle into or out of the
         // condensate (orbital 0 of the frame): both counts n₀ are then unchanged.
         let keeps_count = |x: usize, xp: usize| (x == 0) == (xp == 0);
-        MixedElements::new(&to_frame(&y_two, &w_a, &w_b), |x, xp, y, yp| {
+        // Y is hermitian and the weight S − S′ antisymmetric: half the elements stand for all.
+        MixedElements::mirrored(&to_frame(&y_two, &w_a, &w_b), |x, xp, y, yp| {
             keeps_count(x, xp) && keeps_count(y, yp)
         })
     } else {

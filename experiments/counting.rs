@@ -14,7 +14,7 @@ use pickl::app::experiment::{exit_with, Experiment, ModelArgs};
 use pickl::app::report::{sibling_table, CsvTable};
 use pickl::studies::counting::write_fraction_figure;
 use pickl::studies::counting::{
-    counting_columns, table_bytes, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
+    counting_columns, table_space, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
 };
 use pickl::Result;
 
@@ -38,13 +38,9 @@ fn run(cli: Cli) -> Result<()> {
         "results/counting_default.csv",
         pickl::studies::counting::MEMORY,
     )?;
-    let on_disk = table_bytes(&experiment.problem);
-    if on_disk > f64::from(1u32 << 30) {
-        eprintln!(
-            "counting: the pi and alpha_k tables hold a row for every (k_A, k_B) at every time: \
-             about {:.1} GiB on disk",
-            on_disk / f64::from(1u32 << 30)
-        );
+    let space = table_space(&experiment.problem, &experiment.out);
+    if let Some(notice) = space.map_err(|e| experiment.refuse(e))? {
+        eprintln!("counting: {notice}");
     }
     let columns = counting_columns(experiment.problem.model.sites());
     let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();

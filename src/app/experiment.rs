@@ -257,6 +257,19 @@ impl Experiment {
         stopped_run(&self.out, &self.options, &provenance, error)
     }
 
+    /// Gives the run up before its first row (`error` says why): the provenance file records
+    /// the failure and the error is returned as it is.
+    pub fn refuse(&self, error: crate::Error) -> crate::Error {
+        self.progress.abandon();
+        let mut provenance = self.provenance.clone();
+        provenance
+            .run
+            .fail(self.start.elapsed().as_secs_f64(), &error);
+        // As in `stopped_run`: the refusal is what to report, the record a courtesy.
+        let _ = write_provenance(&self.out, &self.options, &provenance);
+        error
+    }
+
     /// Records the finished run in the provenance file and prints the closing line.
     pub fn finish(mut self, summary: &DynamicsSummary, also_wrote: &[PathBuf]) -> Result<()> {
         self.progress.finish_and_clear();

@@ -221,6 +221,40 @@ pub fn progress_bar(length: u64, position: &str) -> indicatif::ProgressBar {
     bar
 }
 
+/// The bytes still free to this user on the file system that would hold `path` (its nearest
+/// existing ancestor is asked, the working directory for a relative path none of whose
+/// directories exists yet), or `None` where the system cannot say.
+pub fn free_disk_bytes(path: &Path) -> Option<u64> {
+    let existing = path
+        .ancestors()
+        .find(|p| !p.as_os_str().is_empty() && p.exists())
+        .unwrap_or(Path::new("."));
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::CString::new(existing.as_os_str().as_bytes()).ok()?;
+        // SAFETY: all-zero bytes are a valid `statvfs` (integers only), filled in by the call.
+        let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: `name` is a NUL-terminated path and `stat` a valid place for the answer.
+        let status = unsafe { libc::statvfs(name.as_ptr(), &mut stat) };
+        if status != 0 {
+            return None;
+        }
+        // The field types differ between systems (fsblkcnt_t, c_ulong): widened to u64.
+        #[allow(clippy::useless_conversion)]
+        let (blocks, block_size) = (
+            u64::try_from(stat.f_bavail).ok()?,
+            u64::try_from(stat.f_frsize).ok()?,
+        );
+        Some(blocks.saturating_mul(block_size))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = existing;
+        None
+    }
+}
+
 /// Path of the provenance file of a results table: `name.csv` → `name.meta.toml`.
 pub fn provenance_path(table: &Path) -> PathBuf {
     table.with_extension("meta.toml")

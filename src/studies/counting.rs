@@ -5,6 +5,7 @@
 //! ([`crate::measure::counting::fractions`]), and the first BBGKY equation (4.13) against (4.14)
 //! ([`crate::measure::hierarchy`]).
 
+use crate::app::report::free_disk_bytes;
 use crate::evolution::hamiltonian::ManyBodyHamiltonian;
 use crate::measure::context::TimeContext;
 use crate::measure::counting::fractions::{fraction_rows, log_fraction_bound, FractionRow};
@@ -21,7 +22,7 @@ use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_cove
 use crate::proof::norms::ExponentChoice;
 use crate::studies::dynamics::{DynamicsProblem, Moment};
 use crate::studies::memory::MeasurementMemory;
-use crate::Result;
+use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
 /// What the counting at an output time holds besides the propagator's vectors: the state in the
@@ -134,6 +135,31 @@ pub fn table_bytes(problem: &DynamicsProblem) -> f64 {
         problem.model.species_b().particles as f64,
     );
     (n1 + 1.0) * (n2 + 1.0) * problem.times.len() as f64 * (32.0 + 90.0)
+}
+
+/// Whether the π and (2.25) tables of `problem` fit on the disk that will hold `out`: an error
+/// when their size ([`table_bytes`]) exceeds the space free there (the run would stop part-way
+/// with a full disk), else a notice of their size when it passes 1 GiB, else nothing.
+pub fn table_space(problem: &DynamicsProblem, out: &Path) -> Result<Option<String>> {
+    table_space_verdict(table_bytes(problem), free_disk_bytes(out), out)
+}
+
+fn table_space_verdict(bytes: f64, free: Option<u64>, out: &Path) -> Result<Option<String>> {
+    let gib = |b: f64| b / f64::from(1u32 << 30);
+    let size = format!(
+        "the pi and alpha_k tables hold a row for every (k_A, k_B) at every time: about {:.1} GiB",
+        gib(bytes)
+    );
+    match free {
+        Some(free) if bytes > free as f64 => Err(Error::TooLarge(format!(
+            "{size}, but the disk that would hold {} has {:.1} GiB free (fewer --steps or \
+             particles, or --out on a larger disk)",
+            out.display(),
+            gib(free as f64)
+        ))),
+        _ if bytes > f64::from(1u32 << 30) => Ok(Some(format!("{size} on disk"))),
+        _ => Ok(None),
+    }
 }
 
 /// Counting along one run.
@@ -354,4 +380,41 @@ pub fn write_fraction_figure(
         series,
     };
     super::plot::write_both(&figure, stem, super::plot::SIZE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tables larger than the free space are refused, naming both sizes; below it they pass,
+    /// with a notice past 1 GiB; where the free space is unknown only the notice remains.
+    #[test]
+    fn tables_that_do_not_fit_on_the_disk_are_refused() {
+        let out = Path::new("results/big.csv");
+        let gib = f64::from(1u32 << 30);
+        let refused = table_space_verdict(40.0 * gib, Some(30 << 30), out).unwrap_err();
+        let message = refused.to_string();
+        assert!(
+            message.contains("40.0 GiB") && message.contains("30.0 GiB free"),
+            "{message}"
+        );
+        let notice = table_space_verdict(2.0 * gib, Some(30 << 30), out).unwrap();
+        assert!(notice.is_some_and(|n| n.contains("2.0 GiB")));
+        assert_eq!(table_space_verdict(1e6, Some(30 << 30), out).unwrap(), None);
+        assert!(table_space_verdict(40.0 * gib, None, out)
+            .unwrap()
+            .is_some());
+    }
+
+    /// The free space is asked of the nearest existing directory: a file in directories not
+    /// made yet gets that of the working directory, and both are some bytes.
+    #[cfg(unix)]
+    #[test]
+    fn free_space_is_asked_of_the_nearest_existing_directory() {
+        let here = free_disk_bytes(Path::new(".")).expect("the system can say");
+        let deep = free_disk_bytes(Path::new("not/made/yet/table.csv")).expect("the same disk");
+        assert!(here > 0);
+        // Other processes write meanwhile: the two answers agree to well within a GiB.
+        assert!(here.abs_diff(deep) < 1 << 30, "{here} against {deep}");
+    }
 }

@@ -249,25 +249,25 @@ impl Experiment {
     /// Stops the progress bar after a failure, records it (`status = "failed"` and the error) in
     /// the provenance file, and points at the rows already written.
     pub fn abandon(&self, error: crate::Error) -> crate::Error {
-        self.progress.abandon();
-        let mut provenance = self.provenance.clone();
-        provenance
-            .run
-            .fail(self.start.elapsed().as_secs_f64(), &error);
-        stopped_run(&self.out, &self.options, &provenance, error)
+        stopped_run(&self.out, &self.options, &self.failed(&error), error)
     }
 
     /// Gives the run up before its first row (`error` says why): the provenance file records
     /// the failure and the error is returned as it is.
     pub fn refuse(&self, error: crate::Error) -> crate::Error {
+        // As in `stopped_run`: the refusal is what to report, the record a courtesy.
+        let _ = write_provenance(&self.out, &self.options, &self.failed(&error));
+        error
+    }
+
+    /// The progress bar stopped and the provenance of a run that failed with `error`.
+    fn failed(&self, error: &crate::Error) -> Provenance {
         self.progress.abandon();
         let mut provenance = self.provenance.clone();
         provenance
             .run
-            .fail(self.start.elapsed().as_secs_f64(), &error);
-        // As in `stopped_run`: the refusal is what to report, the record a courtesy.
-        let _ = write_provenance(&self.out, &self.options, &provenance);
-        error
+            .fail(self.start.elapsed().as_secs_f64(), error);
+        provenance
     }
 
     /// Records the finished run in the provenance file and prints the closing line.

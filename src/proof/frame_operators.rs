@@ -62,6 +62,7 @@ pub(crate) fn two_body_binned(
     weight: &[f64],
     t: &Mat<C64>,
 ) -> Bins {
+    debug_assert!(is_hermitian(t), "the halves need a hermitian operator");
     let m = hops.modes();
     let per_source: Vec<Bins> = (0..weight.len())
         .into_par_iter()
@@ -162,8 +163,8 @@ pub(crate) const COLUMN_SUMS: usize = 3;
 /// from it: half the work.
 pub(crate) struct MixedElements {
     values: Vec<Option<C64>>,
-    /// Whether each kept element also stands for its transpose (mirrored and not its own).
-    stands_for_transpose: Vec<bool>,
+    /// Whether the kept elements also stand for their transposes (those that are not their own).
+    mirrored: bool,
 }
 
 impl MixedElements {
@@ -177,6 +178,7 @@ impl MixedElements {
         t: &Mat<C64>,
         vanishes: impl Fn(usize, usize, usize, usize) -> bool,
     ) -> Self {
+        debug_assert!(is_hermitian(t), "mirrored halves need a hermitian operator");
         Self::kept(
             t,
             |x, xp, y, yp| !vanishes(x, xp, y, yp) && (y < yp || (y == yp && x <= xp)),
@@ -184,35 +186,45 @@ impl MixedElements {
         )
     }
 
-    fn kept(t: &Mat<C64>, keep: impl Fn(usize, usize, usize, usize) -> bool, mirror: bool) -> Self {
+    fn kept(
+        t: &Mat<C64>,
+        keep: impl Fn(usize, usize, usize, usize) -> bool,
+        mirrored: bool,
+    ) -> Self {
         let m = (t.nrows() as f64).sqrt().round() as usize;
-        let index = |i: usize| (i / (m * m * m), i / (m * m) % m, i / m % m, i % m);
         let values = (0..m * m * m * m)
             .map(|i| {
-                let (x, xp, y, yp) = index(i);
+                let (x, xp, y, yp) = (i / (m * m * m), i / (m * m) % m, i / m % m, i % m);
                 let value = t[(x + m * y, xp + m * yp)];
                 (value != ZERO && keep(x, xp, y, yp)).then_some(value)
             })
             .collect();
-        let stands_for_transpose = (0..m * m * m * m)
-            .map(|i| {
-                let (x, xp, y, yp) = index(i);
-                mirror && (x, y) != (xp, yp)
-            })
-            .collect();
-        MixedElements {
-            values,
-            stands_for_transpose,
-        }
+        MixedElements { values, mirrored }
     }
 
     /// No element: the weight is not wanted.
     pub(crate) fn none(m: usize) -> Self {
         MixedElements {
             values: vec![None; m * m * m * m],
-            stands_for_transpose: vec![false; m * m * m * m],
+            mirrored: false,
         }
     }
+
+    /// Whether the element (x, x′, y, y′) also stands for its transpose.
+    fn stands_for_transpose(&self, x: usize, xp: usize, y: usize, yp: usize) -> bool {
+        self.mirrored && (x, y) != (xp, yp)
+    }
+}
+
+/// T = T† to round-off (for the debug checks of the mirrored passes).
+fn is_hermitian(t: &Mat<C64>) -> bool {
+    let scale = (0..t.nrows())
+        .flat_map(|r| (0..t.ncols()).map(move |c| (r, c)))
+        .map(|(r, c)| t[(r, c)].norm())
+        .fold(0.0, f64::max);
+    (0..t.nrows()).all(|r| {
+        (0..t.ncols()).all(|c| (t[(r, c)] - t[(c, r)].conj()).norm() <= 1e-12 * scale.max(1.0))
+    })
 }
 
 /// For K operators T_k on (A-particle, B-particle) in the frame, each with its weight, the binned
@@ -522,10 +534,8 @@ where
                             let Some(value) = element(k, x, xp, y, yp) else {
                                 continue;
                             };
-                            let mirrored = usize::from(
-                                self.elements[k].stands_for_transpose
-                                    [((x * m + xp) * m + y) * m + yp],
-                            );
+                            let mirrored =
+                                usize::from(self.elements[k].stands_for_transpose(x, xp, y, yp));
                             let weighted = (sums[0] * f[0] + sums[1] * f[1]) + sums[2] * f[2];
                             bins[k][mirrored][pattern(x, y)][pattern(xp, yp)] +=
                                 value * ca * weighted;

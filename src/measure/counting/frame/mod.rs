@@ -24,9 +24,9 @@
 //! which depend on s only and are cached. Per factor, the whole sector action
 //! M_s = diag(post) V e^{iθσ} Vᵀ diag(pre) is formed once per sector size; it then acts on the rows
 //! of species A (row combinations piece by piece, the sums in registers, or one faer product for
-//! large sectors) and on the columns of species B in place (tiles of eight rows, one vector lane
-//! per row), with no transposes, in the widest vector unit and with the bits of plain complex
-//! arithmetic on every unit. The cost per factor is
+//! large sectors) and on the columns of species B in place (tiles of eight rows laid side by side
+//! once for all the factors, a column in two vectors), with no transpose of the state, in the
+//! widest vector unit and with the bits of plain complex arithmetic on every unit. The cost per factor is
 //! Σ over sectors of (s+1)² × (row length), at most O(D · N) per species and factor,
 //! O(D (N₁+N₂) M) in all; the extra memory is one sector's rows per thread.
 

@@ -9,7 +9,8 @@ use rayon::prelude::*;
 
 use super::givens::{givens_sequence, Givens};
 use super::sectors::{Sector, SectorEigen};
-use crate::evolution::hamiltonian::rows::{per_vector_unit, reals, reals_mut};
+use crate::evolution::hamiltonian::rows::{per_vector_unit, reals, reals_mut, VectorUnit};
+use crate::evolution::hamiltonian::tiles::{lay_back, side_by_side, Lanes, TILE_ROWS as LANE_ROWS};
 use crate::space::fock::FockBasis;
 use crate::{Result, C64};
 
@@ -212,60 +213,104 @@ impl SpeciesFrame {
         );
     }
 
-    /// Applies one factor to the columns of a row-major `rows × dim` matrix (this species on the
-    /// columns), without transposing: small sectors row by row in parallel, large ones as one
-    /// gathered block (rows × sector) times M_sᵀ.
-    fn rotate_columns(&self, g: Givens, matrices: &BTreeMap<usize, Mat<C64>>, data: &mut [C64]) {
-        let (large, small): (Vec<&Sector>, Vec<&Sector>) = self.sectors[g.mode]
-            .iter()
-            .partition(|sector| sector.ranks.len() > LARGE_SECTOR);
-        // Each sector size's M row-major, once.
-        let flat: BTreeMap<usize, Vec<C64>> = matrices
-            .iter()
-            .map(|(&s, matrix)| {
-                let values = (0..=s)
-                    .flat_map(|k| (0..=s).map(move |l| matrix[(k, l)]))
-                    .collect();
-                (s, values)
-            })
-            .collect();
-        let small: Vec<(&[u32], &[C64])> = small
-            .into_iter()
-            .map(|sector| {
-                let ranks = sector.ranks.as_slice();
-                (ranks, flat[&(ranks.len() - 1)].as_slice())
-            })
-            .collect();
-        let largest = small
-            .iter()
-            .map(|(ranks, _)| ranks.len())
-            .max()
-            .unwrap_or(0);
-        data.par_chunks_mut(TILE_ROWS * self.dim).for_each_init(
-            || vec![0.0; 4 * largest * TILE_ROWS],
-            |work, tile| combine_columns(tile, self.dim, &small, work),
-        );
-        let rows = data.len() / self.dim;
-        for sector in large {
-            let n = sector.ranks.len();
-            let block = Mat::<C64>::from_fn(rows, n, |a, k| {
-                data[a * self.dim + sector.ranks[k] as usize]
-            });
-            let mut output = Mat::<C64>::zeros(rows, n);
-            matmul(
-                &mut output,
-                Accum::Replace,
-                &block,
-                matrices[&(n - 1)].transpose(),
-                C64::new(1.0, 0.0),
-                Par::rayon(0),
+    /// Applies the factors, in order, to the columns of a row-major `rows × dim` matrix (this
+    /// species on the columns), without transposing the matrix: tiles of [`TILE_ROWS`] rows are
+    /// laid side by side (one vector lane per row) once, every factor's small sectors are
+    /// combined there, and the tile is laid back; sectors larger than [`LARGE_SECTOR`] are one
+    /// gathered block (rows × sector) times M_sᵀ each, after their factor's small ones (a run of
+    /// factors shares a tile's sweep up to the first factor with a large sector).
+    fn rotate_columns(&self, factors: &[(Givens, BTreeMap<usize, Mat<C64>>)], data: &mut [C64]) {
+        let mut first = 0;
+        while first < factors.len() {
+            // The run: factors up to and including the first with a large sector.
+            let mut last = first;
+            while last + 1 < factors.len() && !self.has_large_sector(factors[last].0) {
+                last += 1;
+            }
+            let run = &factors[first..=last];
+            // Each sector size's M row-major, once per factor.
+            let flat: Vec<BTreeMap<usize, Vec<SignedEntry>>> = run
+                .iter()
+                .map(|(_, matrices)| {
+                    matrices
+                        .iter()
+                        .map(|(&s, matrix)| {
+                            let values = (0..=s)
+                                .flat_map(|k| {
+                                    (0..=s).map(move |l| SignedEntry::new(matrix[(k, l)]))
+                                })
+                                .collect();
+                            (s, values)
+                        })
+                        .collect()
+                })
+                .collect();
+            let small: Vec<(&[u32], &[SignedEntry])> = run
+                .iter()
+                .zip(&flat)
+                .flat_map(|((g, _), flat)| {
+                    self.sectors[g.mode]
+                        .iter()
+                        .filter(|sector| sector.ranks.len() <= LARGE_SECTOR)
+                        .map(move |sector| {
+                            let ranks = sector.ranks.as_slice();
+                            (ranks, flat[&(ranks.len() - 1)].as_slice())
+                        })
+                })
+                .collect();
+            let largest = small
+                .iter()
+                .map(|(ranks, _)| ranks.len())
+                .max()
+                .unwrap_or(0);
+            let dim = self.dim;
+            data.par_chunks_mut(TILE_ROWS * dim).for_each_init(
+                || ColumnTile {
+                    lanes: [vec![Lanes::default(); dim], vec![Lanes::default(); dim]],
+                    gathered: [
+                        vec![Lanes::default(); largest],
+                        vec![Lanes::default(); largest],
+                    ],
+                    swapped: [
+                        vec![Lanes::default(); largest],
+                        vec![Lanes::default(); largest],
+                    ],
+                },
+                |work, tile| combine_columns(tile, dim, &small, work),
             );
-            for a in 0..rows {
-                for (k, &r) in sector.ranks.iter().enumerate() {
-                    data[a * self.dim + r as usize] = output[(a, k)];
+            let (g, matrices) = &factors[last];
+            let rows = data.len() / dim;
+            for sector in self.sectors[g.mode]
+                .iter()
+                .filter(|sector| sector.ranks.len() > LARGE_SECTOR)
+            {
+                let n = sector.ranks.len();
+                let block =
+                    Mat::<C64>::from_fn(rows, n, |a, k| data[a * dim + sector.ranks[k] as usize]);
+                let mut output = Mat::<C64>::zeros(rows, n);
+                matmul(
+                    &mut output,
+                    Accum::Replace,
+                    &block,
+                    matrices[&(n - 1)].transpose(),
+                    C64::new(1.0, 0.0),
+                    Par::rayon(0),
+                );
+                for a in 0..rows {
+                    for (k, &r) in sector.ranks.iter().enumerate() {
+                        data[a * dim + r as usize] = output[(a, k)];
+                    }
                 }
             }
+            first = last + 1;
         }
+    }
+
+    /// Whether a factor's mode pair has a sector larger than [`LARGE_SECTOR`].
+    fn has_large_sector(&self, g: Givens) -> bool {
+        self.sectors[g.mode]
+            .iter()
+            .any(|sector| sector.ranks.len() > LARGE_SECTOR)
     }
 
     /// Γ(W) (or Γ(W)⁻¹) on the rows (`on_rows`) or the columns of `data`, where the other
@@ -288,13 +333,17 @@ impl SpeciesFrame {
             data.iter_mut().for_each(|z| *z *= phase);
             return;
         }
-        for g in self.factors(orbital, inverse) {
-            let matrices = self.sector_matrices(g, inverse);
-            if on_rows {
-                self.rotate_rows(g, &matrices, data, other);
-            } else {
-                self.rotate_columns(g, &matrices, data);
+        let factors: Vec<_> = self
+            .factors(orbital, inverse)
+            .into_iter()
+            .map(|g| (g, self.sector_matrices(g, inverse)))
+            .collect();
+        if on_rows {
+            for (g, matrices) in &factors {
+                self.rotate_rows(*g, matrices, data, other);
             }
+        } else {
+            self.rotate_columns(&factors, data);
         }
     }
 }
@@ -309,83 +358,121 @@ const PIECE_COLUMNS: usize = 64;
 /// Reals of a row combination's sum held in registers (four AVX-512 registers).
 const REGISTER: usize = 32;
 
-/// Rows whose columns are combined together (one vector lane per row).
-const TILE_ROWS: usize = 8;
+/// Rows whose columns are combined together: two halves laid side by side.
+const TILE_ROWS: usize = 2 * LANE_ROWS;
 
 per_vector_unit! {
     /// rows ← M rows for a small sector, piece by piece along the rows: out_k = Σ_l M_kl row_l
     /// in l order (exact zeros of M skipped), each product (m_r z_r − m_i z_i, m_r z_i + m_i z_r)
     /// added to the sum so far, as `out += m * z` on complex numbers would — the same bits, in
-    /// the widest vector unit.
-    fn combine_rows(matrix: &Mat<C64>, rows: &mut [&mut [C64]], sums: &mut Vec<f64>) => combine_rows_body
+    /// the widest vector unit. Each piece of the sources is copied out once, with a copy whose
+    /// real and imaginary parts are swapped, so that the outputs are written in place.
+    fn combine_rows(matrix: &Mat<C64>, rows: &mut [&mut [C64]], scratch: &mut Vec<f64>) => combine_rows_body
 }
 
 #[inline(always)]
-fn combine_rows_body(matrix: &Mat<C64>, rows: &mut [&mut [C64]], sums: &mut Vec<f64>) {
+fn combine_rows_body(matrix: &Mat<C64>, rows: &mut [&mut [C64]], scratch: &mut Vec<f64>) {
     const WIDTH: usize = 2 * PIECE_COLUMNS;
     let n = rows.len();
     let length = rows[0].len();
-    sums.clear();
-    sums.resize(n * WIDTH, 0.0);
+    scratch.clear();
+    scratch.resize(2 * n * WIDTH, 0.0);
+    // The sources' pieces (zero-padded at the rows' end) and the same with the real and
+    // imaginary part of each entry swapped, each formed once per piece.
+    let (pieces, swapped) = scratch.split_at_mut(n * WIDTH);
     let mut start = 0;
     while start < length {
         let len = 2 * PIECE_COLUMNS.min(length - start);
-        for (k, sum) in sums.chunks_exact_mut(WIDTH).enumerate() {
+        for ((row, piece), swap) in rows
+            .iter()
+            .zip(pieces.chunks_exact_mut(WIDTH))
+            .zip(swapped.chunks_exact_mut(WIDTH))
+        {
+            let source = &reals(row)[2 * start..2 * start + len];
+            for ((z, p), s) in source
+                .chunks_exact(2)
+                .zip(piece.chunks_exact_mut(2))
+                .zip(swap.chunks_exact_mut(2))
+            {
+                p.copy_from_slice(z);
+                s[0] = z[1];
+                s[1] = z[0];
+            }
+            piece[len..].fill(0.0);
+            swap[len..].fill(0.0);
+        }
+        for (k, row) in rows.iter_mut().enumerate() {
             // Sums of REGISTER reals held in registers across the sources; m z lane by lane as
             // (m_r z_r + (−m_i) z_i, m_r z_i + m_i z_r), which is m_r z_r − m_i z_i exactly.
             for part in (0..len).step_by(REGISTER) {
                 let mut acc = [0.0f64; REGISTER];
-                let width = REGISTER.min(len - part);
-                for (l, row) in rows.iter().enumerate() {
+                for (l, (piece, swap)) in pieces
+                    .chunks_exact(WIDTH)
+                    .zip(swapped.chunks_exact(WIDTH))
+                    .enumerate()
+                {
                     let m = matrix[(k, l)];
                     if m == C64::new(0.0, 0.0) {
                         continue;
                     }
-                    let at = 2 * start + part;
-                    // The piece; at the row's end zero-padded (lanes that are not copied out).
-                    let piece = &reals(row)[at..at + width];
-                    let mut padded = [0.0f64; REGISTER];
-                    let z: &[f64; REGISTER] = match piece.try_into() {
-                        Ok(z) => z,
-                        Err(_) => {
-                            padded[..width].copy_from_slice(piece);
-                            &padded
-                        }
-                    };
-                    // The swap within each complex number and the signed m_i: one in-lane
-                    // permutation and a product per register.
-                    let mut swapped = [0.0f64; REGISTER];
+                    let z: &[f64; REGISTER] = piece[part..part + REGISTER].try_into().unwrap();
+                    let zs: &[f64; REGISTER] = swap[part..part + REGISTER].try_into().unwrap();
                     let mut signed = [0.0f64; REGISTER];
                     for i in (0..REGISTER).step_by(2) {
-                        swapped[i] = z[i + 1];
-                        swapped[i + 1] = z[i];
                         signed[i] = -m.im;
                         signed[i + 1] = m.im;
                     }
                     for i in 0..REGISTER {
-                        acc[i] += m.re * z[i] + signed[i] * swapped[i];
+                        acc[i] += m.re * z[i] + signed[i] * zs[i];
                     }
                 }
-                sum[part..part + width].copy_from_slice(&acc[..width]);
+                let width = REGISTER.min(len - part);
+                reals_mut(row)[2 * start + part..2 * start + part + width]
+                    .copy_from_slice(&acc[..width]);
             }
-        }
-        for (row, sum) in rows.iter_mut().zip(sums.chunks_exact(WIDTH)) {
-            reals_mut(row)[2 * start..2 * start + len].copy_from_slice(&sum[..len]);
         }
         start += len / 2;
     }
 }
 
+/// A tile of [`TILE_ROWS`] rows laid side by side, in two halves of four rows (column c of
+/// rows 0–3 in `lanes[0][c]`, of rows 4–7 in `lanes[1][c]`), and one sector's columns copied
+/// out of it.
+struct ColumnTile {
+    lanes: [Vec<Lanes>; 2],
+    gathered: [Vec<Lanes>; 2],
+    /// The sector's columns with the real and imaginary part of each entry swapped.
+    swapped: [Vec<Lanes>; 2],
+}
+
+/// An entry m of a sector matrix as the vector unit multiplies by it: m_r, and (−m_i, m_i) for
+/// the swapped entries, so that m·g = m_r g + (−m_i g_i, m_i g_r) with the bits of
+/// (m_r g_r − m_i g_i, m_r g_i + m_i g_r) (a negation is exact).
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+struct SignedEntry([f64; 4]);
+
+impl SignedEntry {
+    fn new(m: C64) -> Self {
+        SignedEntry([m.re, -m.im, m.im, 0.0])
+    }
+
+    fn value(self) -> C64 {
+        C64::new(self.0[0], self.0[2])
+    }
+}
+
 per_vector_unit! {
     /// The small sectors' M on the columns of a tile of up to [`TILE_ROWS`] rows (row length
-    /// `dim`): for each sector, its columns gathered row-lane by row-lane, then
-    /// c_k = Σ_l M_kl g_l from zero in l order, each product m·g = (m_r g_r − m_i g_i,
-    /// m_r g_i + m_i g_r) — the bits of the complex sum row by row — in the widest vector unit.
+    /// `dim`): the tile laid side by side once, then for each sector in order its columns copied
+    /// out and c_k = Σ_l M_kl g_l formed from zero in l order, each product
+    /// m·g = (m_r g_r − m_i g_i, m_r g_i + m_i g_r) — the bits of the complex sum row by row —
+    /// in the widest vector unit; then the tile laid back.
     fn combine_columns(
         tile: &mut [C64],
         dim: usize,
-        sectors: &[(&[u32], &[C64])],
-        work: &mut [f64],
+        sectors: &[(&[u32], &[SignedEntry])],
+        work: &mut ColumnTile,
     ) => combine_columns_body
 }
 
@@ -393,40 +480,102 @@ per_vector_unit! {
 fn combine_columns_body(
     tile: &mut [C64],
     dim: usize,
-    sectors: &[(&[u32], &[C64])],
-    work: &mut [f64],
+    sectors: &[(&[u32], &[SignedEntry])],
+    work: &mut ColumnTile,
 ) {
-    const R: usize = TILE_ROWS;
+    let unit = VectorUnit::current();
     let rows = tile.len() / dim;
-    // `work` holds 4 R reals per state of the largest sector.
-    for (ranks, matrix) in sectors {
+    let halves = [rows.min(LANE_ROWS), rows.saturating_sub(LANE_ROWS)];
+    // A half without rows keeps what an earlier tile left; it is not laid back.
+    for (h, (lanes, &count)) in work.lanes.iter_mut().zip(&halves).enumerate() {
+        if count > 0 {
+            side_by_side(&reals(tile)[2 * h * LANE_ROWS * dim..], count, lanes, unit);
+        }
+    }
+    for &(ranks, matrix) in sectors {
+        #[cfg(target_arch = "x86_64")]
+        if unit == VectorUnit::Avx512 {
+            // SAFETY: the processor has AVX-512F (detected by VectorUnit).
+            unsafe { combine_sector_avx512(work, ranks, matrix) };
+            continue;
+        }
         let n = ranks.len();
-        let (gathered, combined) = work[..4 * n * R].split_at_mut(2 * n * R);
-        // Lanes beyond the tile's rows hold what an earlier sector left and are not written
-        // back.
-        for (&r, g) in ranks.iter().zip(gathered.chunks_exact_mut(2 * R)) {
-            for i in 0..rows {
-                let z = tile[i * dim + r as usize];
-                g[i] = z.re;
-                g[R + i] = z.im;
+        for (lanes, gathered) in work.lanes.iter_mut().zip(work.gathered.iter_mut()) {
+            for (&r, g) in ranks.iter().zip(gathered.iter_mut()) {
+                *g = lanes[r as usize];
             }
-        }
-        for (row, c) in matrix.chunks_exact(n).zip(combined.chunks_exact_mut(2 * R)) {
-            let (mut re, mut im) = ([0.0f64; R], [0.0f64; R]);
-            for (&m, g) in row.iter().zip(gathered.chunks_exact(2 * R)) {
-                let (gr, gi) = g.split_at(R);
-                for i in 0..R {
-                    re[i] += m.re * gr[i] - m.im * gi[i];
-                    im[i] += m.re * gi[i] + m.im * gr[i];
+            for (row, &r) in matrix.chunks_exact(n).zip(ranks) {
+                let mut acc = [0.0f64; 2 * LANE_ROWS];
+                for (m, g) in row.iter().zip(gathered.iter()) {
+                    let m = m.value();
+                    for i in 0..LANE_ROWS {
+                        let (re, im) = (g.0[2 * i], g.0[2 * i + 1]);
+                        acc[2 * i] += m.re * re - m.im * im;
+                        acc[2 * i + 1] += m.re * im + m.im * re;
+                    }
                 }
+                lanes[r as usize].0 = acc;
             }
-            c[..R].copy_from_slice(&re);
-            c[R..].copy_from_slice(&im);
         }
-        for (&r, c) in ranks.iter().zip(combined.chunks_exact(2 * R)) {
-            for i in 0..rows {
-                tile[i * dim + r as usize] = C64::new(c[i], c[R + i]);
+    }
+    for (h, (lanes, &count)) in work.lanes.iter().zip(&halves).enumerate() {
+        if count > 0 {
+            let out = &mut reals_mut(tile)[2 * h * LANE_ROWS * dim..];
+            lay_back(lanes, count, (out, dim), unit);
+        }
+    }
+}
+
+/// One sector of [`combine_columns`] in AVX-512: both halves of a column in two vectors, each
+/// term m_r g + (−m_i, m_i) ⊙ swap(g) (the bits of the complex product, [`SignedEntry`]) added
+/// in l order, the swapped columns formed once per sector.
+///
+/// # Safety
+/// AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn combine_sector_avx512(work: &mut ColumnTile, ranks: &[u32], matrix: &[SignedEntry]) {
+    use std::arch::x86_64::*;
+    let n = ranks.len();
+    let [low, high] = &mut work.lanes;
+    let [g_low, g_high] = &mut work.gathered;
+    let [s_low, s_high] = &mut work.swapped;
+    for (k, &r) in ranks.iter().enumerate() {
+        // SAFETY: Lanes is 64-byte aligned.
+        unsafe {
+            for (lanes, g, s) in [
+                (&*low, &mut *g_low, &mut *s_low),
+                (&*high, &mut *g_high, &mut *s_high),
+            ] {
+                let x = _mm512_load_pd(lanes[r as usize].0.as_ptr());
+                _mm512_store_pd(g[k].0.as_mut_ptr(), x);
+                _mm512_store_pd(s[k].0.as_mut_ptr(), _mm512_permute_pd::<0x55>(x));
             }
+        }
+    }
+    for (row, &r) in matrix.chunks_exact(n).zip(ranks) {
+        let (mut acc_low, mut acc_high) = (_mm512_setzero_pd(), _mm512_setzero_pd());
+        for (l, m) in row.iter().enumerate() {
+            // SAFETY: Lanes is 64-byte aligned; an entry holds four reals.
+            unsafe {
+                let real = _mm512_set1_pd(m.0[0]);
+                let signed = _mm512_castps_pd(_mm512_broadcast_f32x4(_mm_castpd_ps(_mm_loadu_pd(
+                    m.0.as_ptr().add(1),
+                ))));
+                let product = |g: &Lanes, s: &Lanes| {
+                    _mm512_add_pd(
+                        _mm512_mul_pd(real, _mm512_load_pd(g.0.as_ptr())),
+                        _mm512_mul_pd(signed, _mm512_load_pd(s.0.as_ptr())),
+                    )
+                };
+                acc_low = _mm512_add_pd(acc_low, product(&g_low[l], &s_low[l]));
+                acc_high = _mm512_add_pd(acc_high, product(&g_high[l], &s_high[l]));
+            }
+        }
+        // SAFETY: as above.
+        unsafe {
+            _mm512_store_pd(low[r as usize].0.as_mut_ptr(), acc_low);
+            _mm512_store_pd(high[r as usize].0.as_mut_ptr(), acc_high);
         }
     }
 }

@@ -186,6 +186,7 @@ pub fn scale_into(out: &mut [C64], s: C64, x: &[C64]) {
 /// had just been in use, runs at D = 1.5·10⁸ took 19.5 s instead of 22–24.7 s; when its memory
 /// had lain idle, first touches cost more either way (23.3 s instead of 24.0 s).
 pub fn zeros(len: usize) -> Vec<C64> {
+    keep_freed_vectors();
     let layout = match std::alloc::Layout::array::<C64>(len) {
         Ok(layout) if layout.size() > 0 => layout,
         _ => return vec![C64::new(0.0, 0.0); len],
@@ -218,14 +219,60 @@ const FAULT_IN_PARALLEL_BYTES: usize = 1 << 20;
 /// smaller one would be left to the first pass).
 const ENTRIES_PER_PAGE: usize = 4096 / std::mem::size_of::<C64>();
 
-/// A copy of `x`, written by both threads into a vector from [`zeros`] (`to_vec` copies, and
-/// faults the pages of a state-sized vector, on one thread).
+/// A copy of `x`, written by both threads ([`filled_in_parallel`]; `to_vec` copies, and faults
+/// the pages of a state-sized vector, on one thread).
 pub fn parallel_copy(x: &[C64]) -> Vec<C64> {
-    let mut out = zeros(x.len());
-    out.par_chunks_mut(CHUNK)
-        .zip(x.par_chunks(CHUNK))
-        .for_each(|(out, x)| out.copy_from_slice(x));
-    out
+    filled_in_parallel(x.len(), CHUNK, |start, out| {
+        for (o, &z) in out.iter_mut().zip(&x[start..]) {
+            o.write(z);
+        }
+    })
+}
+
+/// A vector of `len` entries, written by both threads: `fill(start, chunk)` must write every
+/// entry of `chunk`, which holds entries start..start + chunk.len() (chunks of `chunk` entries,
+/// the last shorter). Nothing is written before: a vector that is overwritten anyway is not
+/// zeroed first ([`zeros`] zeroes, and its pages are cleared once more by the system).
+pub(crate) fn filled_in_parallel(
+    len: usize,
+    chunk: usize,
+    fill: impl Fn(usize, &mut [std::mem::MaybeUninit<C64>]) + Sync,
+) -> Vec<C64> {
+    keep_freed_vectors();
+    let mut out: Vec<std::mem::MaybeUninit<C64>> = Vec::with_capacity(len);
+    // SAFETY: MaybeUninit needs no initialisation; the capacity is `len`.
+    unsafe { out.set_len(len) };
+    out.par_chunks_mut(chunk.max(1))
+        .enumerate()
+        .for_each(|(k, part)| fill(k * chunk.max(1), part));
+    let mut out = std::mem::ManuallyDrop::new(out);
+    // SAFETY: every entry was written by `fill` (its contract); MaybeUninit<C64> has the layout
+    // of C64, and the pointer, length and capacity are those of the vector just made.
+    unsafe { Vec::from_raw_parts(out.as_mut_ptr().cast::<C64>(), len, out.capacity()) }
+}
+
+/// Vectors below this size come from the C library's heap, not from fresh pages of the system.
+const HEAP_VECTOR_BYTES: i32 = 32 << 20;
+
+/// Freed memory the C library's heap keeps for the next vectors before it returns any.
+const KEPT_HEAP_BYTES: i32 = 128 << 20;
+
+/// With glibc, keeps vectors below [`HEAP_VECTOR_BYTES`] on the heap, and up to
+/// [`KEPT_HEAP_BYTES`] of them once freed, so that the state-sized vectors that every output
+/// time allocates and frees (the frame state, its transpose) reuse memory instead of asking the
+/// system for pages that it must clear, fault in and unmap each time — at D ≈ 10⁶ a tenth of
+/// the proof's time at one output time. Larger vectors still come from and go back to the
+/// system (memory that a long run frees is returned).
+fn keep_freed_vectors() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        // SAFETY: mallopt only sets the allocator's thresholds (it fails harmlessly).
+        ONCE.call_once(|| unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, HEAP_VECTOR_BYTES);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, KEPT_HEAP_BYTES);
+        });
+    }
 }
 
 /// out = Σ_k `coefficients[k]` · `vectors[k]`, in parallel (one pass over memory).
@@ -336,7 +383,8 @@ mod tests {
     use super::*;
 
     /// The lazily zeroed vectors are zeros of the asked length (empty ones too), usable as any
-    /// vector (grown, dropped), and a parallel copy has the bits of its source.
+    /// vector (grown, dropped), and a parallel copy (chunks whole and ragged) has the bits of its
+    /// source and grows like any vector.
     #[test]
     fn zeros_are_zeros_and_a_parallel_copy_is_the_source() {
         for len in [0, 1, 5, CHUNK + 3, 3 << 17] {
@@ -348,8 +396,10 @@ mod tests {
             let x: Vec<C64> = (0..len)
                 .map(|i| C64::new((0.3 * i as f64).sin(), -(i as f64)))
                 .collect();
-            let copy = parallel_copy(&x);
+            let mut copy = parallel_copy(&x);
             assert_eq!(copy.len(), len);
+            copy.push(C64::new(3.0, 4.0));
+            assert_eq!(copy.pop(), Some(C64::new(3.0, 4.0)));
             assert!(
                 copy.iter()
                     .zip(&x)

@@ -5,8 +5,6 @@
 //! of both bases. The counting distribution, the pairs of Propositions 5.1–5.2, the split of
 //! T(pp,qq), the ledger and the proof snapshot all take it.
 
-use rayon::prelude::*;
-
 use crate::measure::counting::{CondensateFrame, CountingDistribution};
 use crate::model::{Component, Model};
 use crate::space::fock::FockBasis;
@@ -140,23 +138,20 @@ pub(crate) fn condensate_counts(basis: &FockBasis) -> Vec<f64> {
 /// block's output rows stay in the cache.
 fn transpose(state: &[C64], rows: usize, columns: usize) -> Vec<C64> {
     assert_eq!(state.len(), rows * columns);
-    let mut out = crate::linalg::zeros(state.len());
     if rows == 0 {
-        return out;
+        return Vec::new();
     }
-    out.par_chunks_mut(TRANSPOSE_BLOCK * rows)
-        .enumerate()
-        .for_each(|(k, block)| {
-            let first = k * TRANSPOSE_BLOCK;
-            let width = block.len() / rows;
-            for a in 0..rows {
-                let piece = &state[a * columns + first..][..width];
-                for (j, &z) in piece.iter().enumerate() {
-                    block[j * rows + a] = z;
-                }
+    // Block k holds output rows k·TRANSPOSE_BLOCK.., each written entry by entry.
+    crate::linalg::filled_in_parallel(state.len(), TRANSPOSE_BLOCK * rows, |start, block| {
+        let first = start / rows;
+        let width = block.len() / rows;
+        for a in 0..rows {
+            let piece = &state[a * columns + first..][..width];
+            for (j, &z) in piece.iter().enumerate() {
+                block[j * rows + a].write(z);
             }
-        });
-    out
+        }
+    })
 }
 
 /// Columns per block of [`transpose`].

@@ -274,3 +274,41 @@ fn a_context_of_bases_or_vectors_that_do_not_fit_the_model_is_refused() {
     .is_err());
     assert!(TimeContext::with_frame_state(&case.model, view, pair, case.in_frame.clone()).is_ok());
 }
+
+/// The proof snapshot's C_V1, C_V2, C_V12 (the sums of their pairs when both species have two
+/// particles or more) against the definitions (5.20)–(5.22) evaluated in the site basis, away
+/// from the condensate; with one particle in a species the snapshot takes the site basis's.
+#[test]
+fn the_snapshot_terms_are_the_definitions_in_the_site_basis() {
+    use pickl::space::state::StateView;
+    for (m, (n1, n2), seed) in [
+        (3usize, (3usize, 2usize), 181u64),
+        (4, (2, 3), 182),
+        (3, (1, 3), 183),
+    ] {
+        let case = near_condensate(m, (n1, n2), seed, 0.4);
+        let snapshot = case.snapshot();
+        let view = StateView::new(&case.basis_a, &case.basis_b, &case.state).unwrap();
+        let defined = derivative_terms(&case.model, view, &case.u, &case.v).unwrap();
+        for (got, want, name) in [
+            (snapshot.terms.c_v1, defined.c_v1, "C_V1"),
+            (snapshot.terms.c_v2, defined.c_v2, "C_V2"),
+            (snapshot.terms.c_v12, defined.c_v12, "C_V12"),
+        ] {
+            assert_eq!(got.re, 0.0, "{name} is imaginary");
+            assert!(
+                want.norm() > 1e-6,
+                "M={m} N={n1},{n2}: {name} = {want} is a test"
+            );
+            let defect = (got - want).norm();
+            if n1 == 1 || n2 == 1 {
+                assert_eq!(got, want, "M={m} N={n1},{n2}: {name}");
+            } else {
+                assert!(
+                    defect <= 1e-12 * want.norm(),
+                    "M={m} N={n1},{n2}: {name} {got} vs {want}"
+                );
+            }
+        }
+    }
+}

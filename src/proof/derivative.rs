@@ -18,6 +18,7 @@ use crate::evolution::hamiltonian::tiles::TILE_ROWS;
 use crate::evolution::hamiltonian::{interaction_energy, PairDiagonal};
 use crate::measure::observables::{ColumnsOf, NumberTile};
 use crate::model::Model;
+use crate::proof::PairTerms;
 use crate::space::fock::SpeciesOperator;
 use crate::space::state::StateView;
 use crate::{Result, C64};
@@ -34,6 +35,21 @@ pub struct DerivativeTerms {
 }
 
 impl DerivativeTerms {
+    /// The three terms as the sums of their pairs (Propositions 5.1–5.2 split each term into
+    /// them exactly): Σ pairs of C_V1 = i C_V1, of C_V2 = i C_V2, and Σ T = −C_V12. Each term is
+    /// purely imaginary, and is taken as i times the real number these identities give (the
+    /// other part of each sum is round-off). Needs N₁, N₂ ≥ 2 (the pairs of a species with one
+    /// particle are not defined); [`derivative_terms`] computes the same from the definitions
+    /// (5.20)–(5.22) in the site basis, without the pairs.
+    pub fn from_pairs(v1: &PairTerms, v2: &PairTerms, v12: &PairTerms) -> Self {
+        let (s1, s2, s12) = (v1.total(), v2.total(), v12.total());
+        DerivativeTerms {
+            c_v1: C64::new(0.0, -s1.re),
+            c_v2: C64::new(0.0, -s2.re),
+            c_v12: C64::new(0.0, -s12.im),
+        }
+    }
+
     /// i(C_V1 + C_V2 + C_V12), which equals dα^(1,1)/dt by (5.19).
     pub fn alpha11_derivative(&self) -> f64 {
         (C64::i() * (self.c_v1 + self.c_v2 + self.c_v12)).re

@@ -106,7 +106,9 @@ pub struct ProofBounds {
 /// The proof evaluated at one time.
 #[derive(Clone, Debug)]
 pub struct ProofSnapshot {
-    /// C_V1, C_V2, C_V12.
+    /// C_V1, C_V2, C_V12: the sums of their pairs ([`DerivativeTerms::from_pairs`]) when both
+    /// species have two particles or more, else from the site basis ([`derivative_terms`]; a
+    /// species with one particle has no pairs, but its mean-field term makes its C_V nonzero).
     pub terms: DerivativeTerms,
     /// The 16 pairs of C_V1.
     pub pairs_v1: PairTerms,
@@ -164,7 +166,6 @@ impl ProofSnapshot {
     /// the frame state), α^(1,1)(t) given.
     pub fn new(context: &TimeContext, alpha11: f64, exponents: &ExponentChoice) -> Result<Self> {
         let (model, u, v) = (context.model, context.u, context.v);
-        let terms = derivative_terms(model, context.state, u, v)?;
         let (n1, n2) = (model.species_a().particles, model.species_b().particles);
         let zero_pairs = PairTerms {
             values: [[C64::new(0.0, 0.0); 4]; 4],
@@ -180,6 +181,11 @@ impl ProofSnapshot {
             zero_pairs
         };
         let (pairs_v12, split) = inter_species_pass(context, Wanted::Both)?;
+        let terms = if n1 >= 2 && n2 >= 2 {
+            DerivativeTerms::from_pairs(&pairs_v1, &pairs_v2, &pairs_v12)
+        } else {
+            derivative_terms(model, context.state, u, v)?
+        };
         let constants = MeanFieldConstants::new(model, exponents);
         let ([(e1, norm1), (e2, norm2), (e12, norm12)], [mut u_norms, mut v_norms]) =
             constants.pick_all(u, v);

@@ -179,7 +179,7 @@ fn bad_input_gives_a_message_not_a_panic() {
 }
 
 /// A run that stops after its table was started says so in its provenance file: failed, why,
-/// when; no longer `running`.
+/// when, from which build; no longer `running`.
 #[test]
 fn a_run_that_stops_records_why_in_its_provenance() {
     let dir = scratch_dir("stopped");
@@ -192,6 +192,18 @@ fn a_run_that_stops_records_why_in_its_provenance() {
     assert!(
         meta.contains("beyond the limit") && meta.contains("wall_seconds"),
         "{meta}"
+    );
+    // Which build made it: a commit hash (40 hex digits, `-modified` for a changed tree) or
+    // `unknown` outside a git checkout.
+    let commit = meta
+        .lines()
+        .find_map(|line| line.strip_prefix("commit = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("a commit entry");
+    let hash = commit.strip_suffix("-modified").unwrap_or(commit);
+    assert!(
+        commit == "unknown" || (hash.len() == 40 && hash.chars().all(|c| c.is_ascii_hexdigit())),
+        "{commit}"
     );
 }
 

@@ -137,6 +137,9 @@ pub struct Provenance {
     pub program: String,
     /// pickl's version.
     pub version: String,
+    /// The commit pickl was built from: the hash of HEAD, with `-modified` when tracked files
+    /// differed from it, or `unknown` when built outside a git checkout (see `build.rs`).
+    pub commit: String,
     /// The command line as given.
     pub command: String,
     /// When it started (UTC).
@@ -162,6 +165,7 @@ impl Provenance {
         Provenance {
             program: program.into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            commit: env!("PICKL_COMMIT").into(),
             command: std::env::args().collect::<Vec<_>>().join(" "),
             started: utc_timestamp(),
             status: "running".into(),

@@ -15,11 +15,9 @@ fn main() {
     };
     let commit = match git(&["rev-parse", "HEAD"]) {
         Some(hash) => {
-            let modified = Command::new("git")
-                .args(["diff", "--quiet", "HEAD", "--"])
-                .status()
-                .is_ok_and(|status| !status.success());
-            if modified {
+            // Tracked files changed, staged or not (untracked files do not count).
+            let changed = git(&["status", "--porcelain", "--untracked-files=no"]);
+            if changed.is_some_and(|list| !list.is_empty()) {
                 format!("{hash}-modified")
             } else {
                 hash

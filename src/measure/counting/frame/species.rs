@@ -389,29 +389,22 @@ fn combine_rows_body(matrix: &Mat<C64>, rows: &mut [&mut [C64]], scratch: &mut V
             .zip(swapped.chunks_exact_mut(WIDTH))
         {
             let source = &reals(row)[2 * start..2 * start + len];
-            let piece: &mut [f64; WIDTH] = piece.try_into().unwrap();
-            let swap: &mut [f64; WIDTH] = swap.try_into().unwrap();
             match <&[f64; WIDTH]>::try_from(source) {
-                // A whole piece: fixed-length loops, which the compiler vectorises.
+                // A whole piece: fixed-length chunks, which the compiler vectorises (a copy of
+                // a slice goes through a call).
                 Ok(source) => {
-                    for ((z, p), s) in source
-                        .chunks_exact(8)
-                        .zip(piece.chunks_exact_mut(8))
-                        .zip(swap.chunks_exact_mut(8))
-                    {
+                    for (p, z) in piece.chunks_exact_mut(8).zip(source.chunks_exact(8)) {
                         let z: [f64; 8] = z.try_into().unwrap();
                         p.copy_from_slice(&z);
-                        s.copy_from_slice(&[z[1], z[0], z[3], z[2], z[5], z[4], z[7], z[6]]);
                     }
                 }
                 Err(_) => {
                     piece[..len].copy_from_slice(source);
                     piece[len..].fill(0.0);
-                    for i in (0..WIDTH).step_by(2) {
-                        swap[i] = piece[i + 1];
-                        swap[i + 1] = piece[i];
-                    }
                 }
+            }
+            for (s, z) in swap.chunks_exact_mut(8).zip(piece.chunks_exact(8)) {
+                s.copy_from_slice(&[z[1], z[0], z[3], z[2], z[5], z[4], z[7], z[6]]);
             }
         }
         for (k, row) in rows.iter_mut().enumerate() {

@@ -137,22 +137,40 @@ pub(crate) fn condensate_counts(basis: &FockBasis) -> Vec<f64> {
 /// blocks of [`TRANSPOSE_BLOCK`] columns, each read row by row in contiguous pieces while the
 /// block's output rows stay in the cache.
 fn transpose(state: &[C64], rows: usize, columns: usize) -> Vec<C64> {
+    use std::mem::MaybeUninit;
     assert_eq!(state.len(), rows * columns);
     if rows == 0 {
         return Vec::new();
     }
-    // Block k holds output rows k·TRANSPOSE_BLOCK.., each written entry by entry.
+    // Block k holds output rows k·TRANSPOSE_BLOCK..; TRANSPOSE_ROWS input rows at a time, so
+    // that each output row gets that many neighbouring entries (whole cache lines) per write.
     crate::linalg::filled_in_parallel(state.len(), TRANSPOSE_BLOCK * rows, |start, block| {
         let first = start / rows;
         let width = block.len() / rows;
-        for a in 0..rows {
-            let piece = &state[a * columns + first..][..width];
-            for (j, &z) in piece.iter().enumerate() {
-                block[j * rows + a].write(z);
+        let piece = |a: usize| &state[a * columns + first..][..width];
+        for group in (0..rows).step_by(TRANSPOSE_ROWS) {
+            let end = (group + TRANSPOSE_ROWS).min(rows);
+            // The last group repeats its last row's piece where it has fewer rows (unused).
+            let pieces: [&[C64]; TRANSPOSE_ROWS] =
+                std::array::from_fn(|i| piece((group + i).min(end - 1)));
+            for (j, out) in block.chunks_exact_mut(rows).enumerate() {
+                let put = |(o, p): (&mut MaybeUninit<C64>, &&[C64])| {
+                    o.write(p[j]);
+                };
+                // A whole group as a fixed-length array, which the compiler unrolls.
+                let out = &mut out[group..end];
+                if let Ok(whole) = <&mut [_; TRANSPOSE_ROWS]>::try_from(&mut *out) {
+                    whole.iter_mut().zip(&pieces).for_each(put);
+                } else {
+                    out.iter_mut().zip(&pieces).for_each(put);
+                }
             }
         }
     })
 }
+
+/// Input rows that [`transpose`] takes at a time (eight entries: two cache lines per write).
+const TRANSPOSE_ROWS: usize = 8;
 
 /// Columns per block of [`transpose`].
 const TRANSPOSE_BLOCK: usize = 64;

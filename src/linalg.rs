@@ -219,8 +219,8 @@ const FAULT_IN_PARALLEL_BYTES: usize = 1 << 20;
 /// smaller one would be left to the first pass).
 const ENTRIES_PER_PAGE: usize = 4096 / std::mem::size_of::<C64>();
 
-/// A copy of `x`, written by both threads ([`filled_in_parallel`]; `to_vec` copies, and faults
-/// the pages of a state-sized vector, on one thread).
+/// A copy of `x`, written by both threads into memory that is not zeroed first (`to_vec`
+/// copies, and faults the pages of a state-sized vector, on one thread).
 pub fn parallel_copy(x: &[C64]) -> Vec<C64> {
     filled_in_parallel(x.len(), CHUNK, |start, out| {
         for (o, &z) in out.iter_mut().zip(&x[start..]) {

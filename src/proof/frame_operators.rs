@@ -22,7 +22,7 @@ use faer::Mat;
 use rayon::prelude::*;
 
 use crate::evolution::hamiltonian::rows::{
-    dot_vectorised, dots, dots4_vectorised, reals, VectorUnit,
+    dots, dots_up_to_four, dots_weighted, per_vector_unit, reals, VectorUnit,
 };
 use crate::space::fock::{FockBasis, HopChannels, HopTable};
 use crate::{Result, C64};
@@ -63,79 +63,120 @@ pub(crate) fn two_body_binned(
     t: &Mat<C64>,
 ) -> Bins {
     debug_assert!(is_hermitian(t), "the halves need a hermitian operator");
-    let m = hops.modes();
+    let pass = TwoBodySource {
+        hops,
+        rows,
+        columns,
+        spectator,
+        weight,
+        t,
+    };
     let per_source: Vec<Bins> = (0..weight.len())
         .into_par_iter()
         .map_init(
             || (Vec::new(), vec![ZERO; columns]),
-            |(terms, weighted_source): &mut (Vec<(usize, usize, C64)>, Vec<C64>), source| {
-                let mut bins = [[ZERO; 4]; 4];
-                terms.clear();
-                // spectator ⊙ Ψ[s, ·]: g(t, s) = ⟨Ψ[t, ·], spectator ⊙ Ψ[s, ·]⟩ for every target t.
-                let row_s = &rows[source * columns..(source + 1) * columns];
-                for ((w, &z), &n) in weighted_source.iter_mut().zip(row_s).zip(spectator) {
-                    *w = z * n;
-                }
-                let mut push = |target: usize, bin: usize, amplitude: C64| {
-                    let difference = weight[source] - weight[target];
-                    if target > source && difference != 0.0 && amplitude != ZERO {
-                        terms.push((target, bin, amplitude * difference));
-                    }
-                };
-                for y in 0..m {
-                    for yp in 0..m {
-                        // −δ_{x′y} E_{xy′}: the element T_{(x,y),(y,y′)}.
-                        for x in 0..m {
-                            let value = t[(x + m * y, y + m * yp)];
-                            let (target, c) = hops.hop(source, x, yp);
-                            push(target, 4 * pattern(x, y) + pattern(y, yp), -value * c);
-                        }
-                        let (middle, c1) = hops.hop(source, y, yp);
-                        if c1 == 0.0 {
-                            continue;
-                        }
-                        for x in 0..m {
-                            for xp in 0..m {
-                                let value = t[(x + m * y, xp + m * yp)];
-                                if value == ZERO {
-                                    continue;
-                                }
-                                let (target, c2) = hops.hop(middle, x, xp);
-                                push(
-                                    target,
-                                    4 * pattern(x, y) + pattern(xp, yp),
-                                    value * (c1 * c2),
-                                );
-                            }
-                        }
-                    }
-                }
-                // One overlap g(t, s) per distinct target, four targets at a time.
-                terms.sort_unstable_by_key(|term| term.0);
-                let groups: Vec<&[(usize, usize, C64)]> =
-                    terms.chunk_by(|l, r| l.0 == r.0).collect();
-                let row = |g: &[(usize, usize, C64)]| reals(&rows[g[0].0 * columns..][..columns]);
-                let mut blocks = groups.chunks_exact(4);
-                for block in &mut blocks {
-                    let overlaps = dots4_vectorised(
-                        [row(block[0]), row(block[1]), row(block[2]), row(block[3])],
-                        reals(weighted_source),
-                    );
-                    for (group, overlap) in block.iter().zip(overlaps) {
-                        add_terms(&mut bins, group, overlap);
-                    }
-                }
-                for group in blocks.remainder() {
-                    let overlap = dot_vectorised(row(group), reals(weighted_source));
-                    add_terms(&mut bins, group, overlap);
-                }
-                bins
+            |(terms, weighted_source), source| {
+                two_body_source(&pass, terms, weighted_source, source)
             },
         )
         .collect();
     // Added in source order: the same figures on every run.
     let half = per_source.into_iter().fold([[ZERO; 4]; 4], add_bins);
     std::array::from_fn(|l| std::array::from_fn(|r| half[l][r] - half[r][l].conj()))
+}
+
+/// The inputs of [`two_body_binned`] shared by its sources.
+struct TwoBodySource<'p> {
+    hops: &'p HopTable,
+    rows: &'p [C64],
+    columns: usize,
+    spectator: &'p [f64],
+    weight: &'p [f64],
+    t: &'p Mat<C64>,
+}
+
+per_vector_unit! {
+    /// The binned sums of [`two_body_binned`] from one source state, compiled for the processor's
+    /// vector unit (the same operations in the same order on every unit: the same bits).
+    fn two_body_source(
+        pass: &TwoBodySource<'_>,
+        terms: &mut Vec<(usize, usize, C64)>,
+        weighted_source: &mut [C64],
+        source: usize,
+    ) -> Bins => two_body_source_body
+}
+
+/// The body of [`two_body_source`].
+#[inline(always)]
+fn two_body_source_body(
+    pass: &TwoBodySource<'_>,
+    terms: &mut Vec<(usize, usize, C64)>,
+    weighted_source: &mut [C64],
+    source: usize,
+) -> Bins {
+    let TwoBodySource {
+        hops,
+        rows,
+        columns,
+        spectator,
+        weight,
+        t,
+    } = *pass;
+    let m = hops.modes();
+    let mut bins = [[ZERO; 4]; 4];
+    terms.clear();
+    // spectator ⊙ Ψ[s, ·]: g(t, s) = ⟨Ψ[t, ·], spectator ⊙ Ψ[s, ·]⟩ for every target t.
+    let row_s = &rows[source * columns..(source + 1) * columns];
+    for ((w, &z), &n) in weighted_source.iter_mut().zip(row_s).zip(spectator) {
+        *w = z * n;
+    }
+    let mut push = |target: usize, bin: usize, amplitude: C64| {
+        let difference = weight[source] - weight[target];
+        if target > source && difference != 0.0 && amplitude != ZERO {
+            terms.push((target, bin, amplitude * difference));
+        }
+    };
+    for y in 0..m {
+        for yp in 0..m {
+            // −δ_{x′y} E_{xy′}: the element T_{(x,y),(y,y′)}.
+            for x in 0..m {
+                let value = t[(x + m * y, y + m * yp)];
+                let (target, c) = hops.hop(source, x, yp);
+                push(target, 4 * pattern(x, y) + pattern(y, yp), -value * c);
+            }
+            let (middle, c1) = hops.hop(source, y, yp);
+            if c1 == 0.0 {
+                continue;
+            }
+            for x in 0..m {
+                for xp in 0..m {
+                    let value = t[(x + m * y, xp + m * yp)];
+                    if value == ZERO {
+                        continue;
+                    }
+                    let (target, c2) = hops.hop(middle, x, xp);
+                    push(
+                        target,
+                        4 * pattern(x, y) + pattern(xp, yp),
+                        value * (c1 * c2),
+                    );
+                }
+            }
+        }
+    }
+    // One overlap g(t, s) per distinct target, four targets at a time.
+    terms.sort_unstable_by_key(|term| term.0);
+    let groups: Vec<&[(usize, usize, C64)]> = terms.chunk_by(|l, r| l.0 == r.0).collect();
+    let row = |g: &[(usize, usize, C64)]| reals(&rows[g[0].0 * columns..][..columns]);
+    for block in groups.chunks(4) {
+        // A short block repeats its last row (the extra dots are not used).
+        let targets = std::array::from_fn(|i| row(block[i.min(block.len() - 1)]));
+        let overlaps = dots_up_to_four(block.len(), targets, reals(weighted_source));
+        for (group, overlap) in block.iter().zip(overlaps) {
+            add_terms(&mut bins, group, overlap);
+        }
+    }
+    bins
 }
 
 /// The sums over the B states of one pair of rows (a, a′) and one B-hop (y, y′) (b′ and c_b from
@@ -421,6 +462,7 @@ where
             group_ends,
             factors,
             wanting,
+            split,
             sums,
             hopped,
         } = work;
@@ -493,33 +535,44 @@ where
                     (y, yp),
                     form,
                 );
-                for j in (0..COLUMN_SUMS).filter(|&j| form[j]) {
-                    // The dots of h_j with the rows of the groups that want it, four at a time.
-                    let hopped = reals(&hopped[j]);
-                    let target = |g: usize| reals(&state[group(g)[0].0 * columns..][..columns]);
-                    let mut store = |groups: &[usize], values: &[C64]| {
-                        for (&g, &value) in groups.iter().zip(values) {
-                            let sums = &mut sums[g * m * m + y * m + yp];
-                            sums[j] = value;
-                            if let (0, Some(c)) = (j, constant) {
-                                sums[1] = value * c;
-                            }
+                // The dots with the rows of the groups that want them, four groups at a time:
+                // the plain and the target-weighted sums together where a group wants both
+                // (the weighted row formed inside the dots), then those wanting one of them.
+                let target = |g: usize| reals(&state[group(g)[0].0 * columns..][..columns]);
+                let mut store = |j: usize, groups: &[usize], values: &[C64]| {
+                    for (&g, &value) in groups.iter().zip(values) {
+                        let sums = &mut sums[g * m * m + y * m + yp];
+                        sums[j] = value;
+                        if let (0, Some(c)) = (j, constant) {
+                            sums[1] = value * c;
                         }
-                    };
-                    let mut blocks = wanting[j].chunks_exact(4);
-                    for block in &mut blocks {
-                        let values = dots::<4>(std::array::from_fn(|i| target(block[i])), hopped);
-                        store(block, &values);
                     }
-                    // The last one to three with the same lanes (the same bits as `dot`).
-                    match *blocks.remainder() {
-                        [g] => store(&[g], &dots::<1>([target(g)], hopped)),
-                        [g, h] => store(&[g, h], &dots::<2>([target(g), target(h)], hopped)),
-                        [g, h, i] => store(
-                            &[g, h, i],
-                            &dots::<3>([target(g), target(h), target(i)], hopped),
-                        ),
-                        _ => {}
+                };
+                let rows = hopped.each_ref().map(|h| reals(h));
+                let [both, plain_only, weighted_only] = split;
+                split_wanting(&wanting[0], &wanting[2], both, plain_only, weighted_only);
+                let change_wanted: &[usize] = if form[1] { &wanting[1] } else { &[] };
+                for (list, wanted) in [
+                    (&both[..], Wanted::Both),
+                    (plain_only, Wanted::Plain),
+                    (weighted_only, Wanted::Weighted),
+                    (change_wanted, Wanted::Change),
+                ] {
+                    for block in list.chunks(4) {
+                        // A short block repeats its last row (the extra dots are not stored).
+                        let targets =
+                            std::array::from_fn(|i| target(block[i.min(block.len() - 1)]));
+                        let (first, second) =
+                            block_dots(wanted, block.len(), targets, rows, self.column_weight);
+                        match wanted {
+                            Wanted::Both => {
+                                store(0, block, &first);
+                                store(2, block, &second);
+                            }
+                            Wanted::Plain => store(0, block, &first),
+                            Wanted::Change => store(1, block, &first),
+                            Wanted::Weighted => store(2, block, &second),
+                        }
                     }
                 }
             }
@@ -559,10 +612,13 @@ struct RowWork<const K: usize> {
     factors: Vec<[[f64; COLUMN_SUMS]; K]>,
     /// For each of the [`COLUMN_SUMS`], the groups that want it for the B-hop at hand.
     wanting: [Vec<usize>; COLUMN_SUMS],
+    /// The groups that want the sums for 1 and for n(b′) both, the first only, the second only.
+    split: [Vec<usize>; 3],
     /// The [`COLUMN_SUMS`] of each (target group, B-hop).
     sums: Vec<[C64; COLUMN_SUMS]>,
-    /// The hopped rows h of row a for the B-hop at hand (see [`COLUMN_SUMS`]).
-    hopped: [Vec<C64>; COLUMN_SUMS],
+    /// The hopped rows h of row a for the B-hop at hand, for 1 and for n(b) − n(b′) (see
+    /// [`COLUMN_SUMS`]; the dots for n(b′) weight the first as they go).
+    hopped: [Vec<C64>; 2],
 }
 
 impl<const K: usize> RowWork<K> {
@@ -572,18 +628,21 @@ impl<const K: usize> RowWork<K> {
             group_ends: Vec::new(),
             factors: Vec::new(),
             wanting: std::array::from_fn(|_| Vec::new()),
+            split: std::array::from_fn(|_| Vec::new()),
             sums: Vec::new(),
             hopped: std::array::from_fn(|_| vec![ZERO; columns]),
         }
     }
 }
 
-/// The hopped rows h of `source` for the B-hop E_{yy′} (those in `want`; see [`COLUMN_SUMS`];
-/// the caller leaves out h for n(b) − n(b′) where its sums follow from those for 1).
+/// The hopped rows h of `source` for the B-hop E_{yy′}, for the sums for 1 and for n(b) − n(b′)
+/// (`want[0]`, `want[1]`; see [`COLUMN_SUMS`]: the sums for n(b′) dot the first, weighted as they
+/// go, so `want[2]` needs it too; the caller leaves out h for n(b) − n(b′) where its sums follow
+/// from those for 1).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn hop_row(
-    hopped: &mut [Vec<C64>; COLUMN_SUMS],
+    hopped: &mut [Vec<C64>; 2],
     channels: &HopChannels,
     occupations: &[f64],
     weight: &[f64],
@@ -592,7 +651,7 @@ fn hop_row(
     want: [bool; COLUMN_SUMS],
 ) {
     let columns = source.len();
-    let [plain, change, target_weighted] = hopped;
+    let [plain, change] = hopped;
     let need_plain = want[0] || want[2];
     if y == yp {
         // E_yy |b⟩ = n_y(b) |b⟩: b′ = b, nothing changes.
@@ -602,45 +661,128 @@ fn hop_row(
                 plain[b] = source[b] * n_y[b];
             }
         }
-    } else {
+        return;
+    }
+    let segments = channels
+        .channel(y, yp)
+        .expect("every channel x ≠ y is stored");
+    // The segments in rank order of their targets: zero between them, the products in them.
+    // One loop per row wanted (z = c·Ψ[a, b] is the same product in both), so that each
+    // vectorises.
+    let mut filled = 0;
+    for (segment, amplitudes) in segments {
+        let (to, from) = (segment.target as usize, segment.source as usize);
+        let len = amplitudes.len();
+        let input = &source[from..from + len];
         if need_plain {
-            plain.fill(ZERO);
+            plain[filled..to].fill(ZERO);
+            for ((p, x), &c) in plain[to..to + len].iter_mut().zip(input).zip(amplitudes) {
+                *p = x * c;
+            }
         }
         if want[1] {
-            change.fill(ZERO);
+            change[filled..to].fill(ZERO);
+            let (from_weight, to_weight) = (&weight[from..from + len], &weight[to..to + len]);
+            for ((((d, x), &c), &wf), &wt) in change[to..to + len]
+                .iter_mut()
+                .zip(input)
+                .zip(amplitudes)
+                .zip(from_weight)
+                .zip(to_weight)
+            {
+                *d = (x * c) * (wf - wt);
+            }
         }
-        let segments = channels
-            .channel(y, yp)
-            .expect("every channel x ≠ y is stored");
-        // One loop per row wanted (z = c·Ψ[a, b] is the same product in both), so that each
-        // vectorises.
-        for (segment, amplitudes) in segments {
-            let (to, from) = (segment.target as usize, segment.source as usize);
-            let len = amplitudes.len();
-            let input = &source[from..from + len];
-            if need_plain {
-                for ((p, x), &c) in plain[to..to + len].iter_mut().zip(input).zip(amplitudes) {
-                    *p = x * c;
-                }
+        filled = to + len;
+    }
+    if need_plain {
+        plain[filled..].fill(ZERO);
+    }
+    if want[1] {
+        change[filled..].fill(ZERO);
+    }
+}
+
+/// The groups of `plain` (wanting the sums for 1) and of `weighted` (for n(b′)), both sorted:
+/// into those in both, in the first only and in the second only, each sorted.
+fn split_wanting(
+    plain: &[usize],
+    weighted: &[usize],
+    both: &mut Vec<usize>,
+    plain_only: &mut Vec<usize>,
+    weighted_only: &mut Vec<usize>,
+) {
+    both.clear();
+    plain_only.clear();
+    weighted_only.clear();
+    let (mut i, mut j) = (0, 0);
+    while i < plain.len() || j < weighted.len() {
+        match (plain.get(i), weighted.get(j)) {
+            (Some(p), Some(w)) if p == w => {
+                both.push(*p);
+                i += 1;
+                j += 1;
             }
-            if want[1] {
-                let (from_weight, to_weight) = (&weight[from..from + len], &weight[to..to + len]);
-                for ((((d, x), &c), &wf), &wt) in change[to..to + len]
-                    .iter_mut()
-                    .zip(input)
-                    .zip(amplitudes)
-                    .zip(from_weight)
-                    .zip(to_weight)
-                {
-                    *d = (x * c) * (wf - wt);
-                }
+            (Some(p), w) if w.is_none_or(|w| p < w) => {
+                plain_only.push(*p);
+                i += 1;
             }
+            (_, Some(w)) => {
+                weighted_only.push(*w);
+                j += 1;
+            }
+            (_, None) => unreachable!("the loop runs while one list has groups left"),
         }
     }
-    if want[2] {
-        for b in 0..columns {
-            target_weighted[b] = plain[b] * weight[b];
-        }
+}
+
+/// Which dots a block of target rows takes with the hopped rows of a B-hop (see [`COLUMN_SUMS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wanted {
+    /// With h for 1 and with it weighted by n(b′).
+    Both,
+    /// With h for 1.
+    Plain,
+    /// With h for n(b) − n(b′).
+    Change,
+    /// With h for 1 weighted by n(b′).
+    Weighted,
+}
+
+/// The dots of the first `count` (1 to 4) of `targets` with the hopped rows `[plain, change]` as
+/// `wanted`: (with plain or change, with plain ⊙ weight), each with the lanes of
+/// [`crate::evolution::hamiltonian::rows::dot`] (the same bits whatever the block).
+#[inline(always)]
+fn block_dots(
+    wanted: Wanted,
+    count: usize,
+    targets: [&[f64]; 4],
+    [plain, change]: [&[f64]; 2],
+    weight: &[f64],
+) -> ([C64; 4], [C64; 4]) {
+    #[inline(always)]
+    fn of<const N: usize>(
+        wanted: Wanted,
+        targets: [&[f64]; 4],
+        [plain, change]: [&[f64]; 2],
+        weight: &[f64],
+    ) -> ([C64; 4], [C64; 4]) {
+        let xs: [&[f64]; N] = std::array::from_fn(|i| targets[i]);
+        let (first, second) = match wanted {
+            Wanted::Both => dots_weighted::<N, true>(xs, plain, weight),
+            Wanted::Weighted => dots_weighted::<N, false>(xs, plain, weight),
+            Wanted::Plain => (dots(xs, plain), [ZERO; N]),
+            Wanted::Change => (dots(xs, change), [ZERO; N]),
+        };
+        let widen = |v: [C64; N]| std::array::from_fn(|i| if i < N { v[i] } else { ZERO });
+        (widen(first), widen(second))
+    }
+    let rows = [plain, change];
+    match count {
+        1 => of::<1>(wanted, targets, rows, weight),
+        2 => of::<2>(wanted, targets, rows, weight),
+        3 => of::<3>(wanted, targets, rows, weight),
+        _ => of::<4>(wanted, targets, rows, weight),
     }
 }
 

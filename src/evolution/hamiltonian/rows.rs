@@ -260,22 +260,147 @@ unsafe fn dots_avx512<const N: usize>(
     }
 }
 
-per_vector_unit! {
-    /// [`dot`] compiled for the [`VectorUnit`] of the process (the same lanes and bits on every
-    /// unit): for callers that are not themselves compiled per unit.
-    pub(crate) fn dot_vectorised(x: &[f64], y: &[f64]) -> C64 => dot
-}
-
-/// [`dots`] of four rows, for callers not compiled per unit.
+/// [`dots`] of the first `count` (1 to 4) rows of `xs` with y, in one block (the same bits as
+/// [`dot`] row by row); the other entries come back zero.
 #[inline(always)]
-fn dots4(xs: [&[f64]; 4], y: &[f64]) -> [C64; 4] {
-    dots(xs, y)
+pub(crate) fn dots_up_to_four(count: usize, xs: [&[f64]; 4], y: &[f64]) -> [C64; 4] {
+    #[inline(always)]
+    fn first<const N: usize>(xs: [&[f64]; 4], y: &[f64]) -> [C64; 4] {
+        let values = dots::<N>(std::array::from_fn(|i| xs[i]), y);
+        std::array::from_fn(|i| values.get(i).copied().unwrap_or(C64::new(0.0, 0.0)))
+    }
+    match count {
+        1 => first::<1>(xs, y),
+        2 => first::<2>(xs, y),
+        3 => first::<3>(xs, y),
+        _ => first::<4>(xs, y),
+    }
 }
 
-per_vector_unit! {
-    /// [`dots`] of four rows compiled for the [`VectorUnit`] of the process (the same bits as
-    /// four calls of [`dot`]).
-    pub(crate) fn dots4_vectorised(xs: [&[f64]; 4], y: &[f64]) -> [C64; 4] => dots4
+/// [`dots`] of each row of `xs` with y ⊙ w, the row y weighted entry by entry (w holds one real
+/// per complex entry of y), and with y itself when `PLAIN` (else those come back zero): the
+/// weighted row formed as y_b w_b would be and dotted as [`dots`] dots it (so the same bits as
+/// [`dot`] with the weighted row stored), but never stored — it is formed block by block where the
+/// rows are read, and y is read once for both kinds of dot.
+#[inline(always)]
+pub(crate) fn dots_weighted<const N: usize, const PLAIN: bool>(
+    xs: [&[f64]; N],
+    y: &[f64],
+    w: &[f64],
+) -> ([C64; N], [C64; N]) {
+    let len = y.len();
+    assert!(xs.iter().all(|x| x.len() == len) && 2 * w.len() == len);
+    let weighted = |piece: &[f64], start: usize, out: &mut [f64]| {
+        for (k, (o, &v)) in out.iter_mut().zip(piece).enumerate() {
+            *o = v * w[(start + k) / 2];
+        }
+    };
+    let zero = C64::new(0.0, 0.0);
+    let (mut plain, mut with_weight) = ([zero; N], [zero; N]);
+    #[cfg(target_arch = "x86_64")]
+    if VectorUnit::current() == VectorUnit::Avx512 {
+        let full = len - len % 8;
+        let mut lanes = [[[0.0f64; 8]; 2]; N];
+        let mut weighted_lanes = [[[0.0f64; 8]; 2]; N];
+        // SAFETY: the processor has AVX-512F; every row holds `full` entries, w half as many.
+        unsafe {
+            dots_weighted_avx512::<N, PLAIN>(&xs, y, w, full, &mut lanes, &mut weighted_lanes)
+        };
+        let mut tail = [0.0; 8];
+        weighted(&y[full..], full, &mut tail);
+        let tail = &tail[..len - full];
+        for n in 0..N {
+            let x_tail = &xs[n][full..];
+            let [re, im] = &mut weighted_lanes[n];
+            with_weight[n] = finish_dot(re, im, x_tail, tail);
+            if PLAIN {
+                let [re, im] = &mut lanes[n];
+                plain[n] = finish_dot(re, im, x_tail, &y[full..]);
+            }
+        }
+        return (plain, with_weight);
+    }
+    // Narrower units: the lanes of [`dot`] carried over pieces of the row, the weighted piece
+    // formed on the stack.
+    const PIECE: usize = 64;
+    let whole = len / 8 * 8;
+    let (mut lanes, mut weighted_lanes) = ([DotLanes::default(); N], [DotLanes::default(); N]);
+    let mut piece = [0.0; PIECE];
+    for start in (0..whole).step_by(PIECE) {
+        let end = (start + PIECE).min(whole);
+        let formed = &mut piece[..end - start];
+        weighted(&y[start..end], start, formed);
+        for n in 0..N {
+            weighted_lanes[n].add(&xs[n][start..end], formed);
+            if PLAIN {
+                lanes[n].add(&xs[n][start..end], &y[start..end]);
+            }
+        }
+    }
+    let formed = &mut piece[..len - whole];
+    weighted(&y[whole..], whole, formed);
+    for n in 0..N {
+        with_weight[n] = weighted_lanes[n].finish(&xs[n][whole..], formed);
+        if PLAIN {
+            plain[n] = lanes[n].finish(&xs[n][whole..], &y[whole..]);
+        }
+    }
+    (plain, with_weight)
+}
+
+/// The eight-entry blocks of [`dots_weighted`] before `full`, in AVX-512: the block of y times
+/// its four weights (each spread over its entry's two parts), then the products and sums of
+/// [`dots_avx512`] with it, and with y itself when `PLAIN`.
+///
+/// # Safety
+/// AVX-512F; every row of `xs` and `y` holds at least `full` entries, `w` at least `full / 2`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn dots_weighted_avx512<const N: usize, const PLAIN: bool>(
+    xs: &[&[f64]; N],
+    y: &[f64],
+    w: &[f64],
+    full: usize,
+    lanes: &mut [[[f64; 8]; 2]; N],
+    weighted_lanes: &mut [[[f64; 8]; 2]; N],
+) {
+    use std::arch::x86_64::*;
+    let spread = _mm512_set_epi64(3, 3, 2, 2, 1, 1, 0, 0);
+    let mut sums = [[_mm512_setzero_pd(); 2]; N];
+    let mut weighted_sums = [[_mm512_setzero_pd(); 2]; N];
+    for start in (0..full).step_by(8) {
+        // SAFETY: start + 8 ≤ full ≤ every row's length, start / 2 + 4 ≤ w's (the caller's
+        // guarantee).
+        unsafe {
+            let yv = _mm512_loadu_pd(y.as_ptr().add(start));
+            let four = _mm256_loadu_pd(w.as_ptr().add(start / 2));
+            let weights = _mm512_permutexvar_pd(spread, _mm512_castpd256_pd512(four));
+            let yw = _mm512_mul_pd(yv, weights);
+            let yw_swapped = _mm512_permute_pd::<0x55>(yw);
+            let swapped = _mm512_permute_pd::<0x55>(yv);
+            for n in 0..N {
+                let xv = _mm512_loadu_pd(xs[n].as_ptr().add(start));
+                let [re, im] = &mut weighted_sums[n];
+                *re = _mm512_add_pd(*re, _mm512_mul_pd(xv, yw));
+                *im = _mm512_add_pd(*im, _mm512_mul_pd(xv, yw_swapped));
+                if PLAIN {
+                    let [re, im] = &mut sums[n];
+                    *re = _mm512_add_pd(*re, _mm512_mul_pd(xv, yv));
+                    *im = _mm512_add_pd(*im, _mm512_mul_pd(xv, swapped));
+                }
+            }
+        }
+    }
+    for n in 0..N {
+        for part in 0..2 {
+            // SAFETY: eight entries each.
+            unsafe {
+                _mm512_storeu_pd(lanes[n][part].as_mut_ptr(), sums[n][part]);
+                _mm512_storeu_pd(weighted_lanes[n][part].as_mut_ptr(), weighted_sums[n][part]);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -301,6 +426,34 @@ mod tests {
                 let alone = dot(x, reals(&y));
                 assert_eq!(value.re.to_bits(), alone.re.to_bits());
                 assert_eq!(value.im.to_bits(), alone.im.to_bits());
+            }
+        }
+    }
+
+    /// Dots with the weighted row formed on the fly are, bit for bit, [`dot`] with the weighted
+    /// row stored (each entry times its weight, as a complex times a real), and the plain dots
+    /// [`dot`] itself, for lengths with and without a ragged end and across the pieces.
+    #[test]
+    fn weighted_dots_are_the_dots_of_the_stored_weighted_row() {
+        for n in [0, 1, 3, 4, 5, 17, 40, 100] {
+            let y = row(n, 0.3);
+            let w: Vec<f64> = (0..n).map(|i| ((i * 7) % 5) as f64 - 1.5).collect();
+            let stored: Vec<C64> = y.iter().zip(&w).map(|(&z, &v)| z * v).collect();
+            let xs: Vec<Vec<C64>> = (0..3).map(|k| row(n, 1.1 + k as f64)).collect();
+            let xs = [0, 1, 2].map(|k| reals(&xs[k]));
+            let (plain, weighted) = dots_weighted::<3, true>(xs, reals(&y), &w);
+            let (none, only) = dots_weighted::<3, false>(xs, reals(&y), &w);
+            for k in 0..3 {
+                let pairs = [
+                    (plain[k], dot(xs[k], reals(&y))),
+                    (weighted[k], dot(xs[k], reals(&stored))),
+                    (only[k], dot(xs[k], reals(&stored))),
+                    (none[k], C64::new(0.0, 0.0)),
+                ];
+                for (value, alone) in pairs {
+                    assert_eq!(value.re.to_bits(), alone.re.to_bits(), "n = {n}");
+                    assert_eq!(value.im.to_bits(), alone.im.to_bits(), "n = {n}");
+                }
             }
         }
     }

@@ -11,6 +11,11 @@
 //! the weight of component x onto x−1 and leave it real and positive; sweeping x = M−1, …, 1
 //! brings u to e₀ exactly (up to round-off). Only W's first row matters for p, q and P_k.
 //!
+//! **Phases first.** W = R_1 ⋯ R_{M−1} P with P = diag(e^{−i arg u_x}): a factor's phases act
+//! on modes the rotations before it have not touched, and after a rotation the mode it filled is
+//! real, so all the phases are one diagonal Γ(P) = e^{−i Σ_x arg(u_x) n_x}, applied with the copy
+//! of Ψ; each factor is then a real rotation.
+//!
 //! **One rotation on the Fock space.** Γ(g) keeps n_i + n_j = s and the other occupations, so
 //! it acts block by block on the sectors {|n_i = k, n_j = s − k⟩ : k = 0..s}. There
 //! Γ(diag(e^{−iα}, e^{−iβ})) = e^{−i(αk + β(s−k))} and Γ(R(θ)) = e^{θ G_s} with
@@ -21,8 +26,8 @@
 //!   e^{θ G_s} = D⁻¹ V diag(e^{iθσ}) Vᵀ D,     S = V diag(σ) Vᵀ,
 //!
 //! the Wigner-d block of spin s/2, computed stably for any s from the eigenvectors V of S (faer),
-//! which depend on s only and are cached. Per factor, the whole sector action
-//! M_s = diag(post) V e^{iθσ} Vᵀ diag(pre) is formed once per sector size; it then acts on the rows
+//! which depend on s only and are cached. Per factor, the real block R_s = D⁻¹ V e^{iθσ} Vᵀ D
+//! (its real part) is formed once per sector size; it then acts on the rows
 //! of species A (row combinations piece by piece, the sums in registers, or one faer product for
 //! large sectors) and on the columns of species B in place (tiles of eight rows laid side by side
 //! once for all the factors, a column in two vectors), with no transpose of the state, in the
@@ -73,10 +78,37 @@ impl CondensateFrame {
         check_state_len(state, rows, columns)?;
         check_normalised("u", u, self.species_a.modes)?;
         check_normalised("v", v, self.species_b.modes)?;
-        let mut data = crate::linalg::parallel_copy(state);
+        // Γ(W) = Γ(R) Γ(P): the phases of both species first (with the copy), then the real
+        // rotations; the inverse the other way round.
+        let (mut phase_a, mut phase_b) = (self.species_a.phases(u), self.species_b.phases(v));
+        if inverse {
+            phase_a.iter_mut().for_each(|p| *p = p.conj());
+            phase_b.iter_mut().for_each(|p| *p = p.conj());
+        }
+        let width = columns.max(1);
+        let mut data = if inverse {
+            crate::linalg::parallel_copy(state)
+        } else {
+            crate::linalg::filled_in_parallel(state.len(), width, |start, row| {
+                let pa = phase_a[start / width];
+                for ((out, &z), &pb) in row.iter_mut().zip(&state[start..]).zip(&phase_b) {
+                    out.write(z * (pa * pb));
+                }
+            })
+        };
         self.species_a
             .transform(u, &mut data, columns, true, inverse);
         self.species_b.transform(v, &mut data, rows, false, inverse);
+        if inverse {
+            use rayon::prelude::*;
+            data.par_chunks_mut(columns.max(1))
+                .enumerate()
+                .for_each(|(a, row)| {
+                    for (z, &pb) in row.iter_mut().zip(&phase_b) {
+                        *z *= phase_a[a] * pb;
+                    }
+                });
+        }
         Ok(data)
     }
 }

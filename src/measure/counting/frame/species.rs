@@ -20,10 +20,11 @@ use crate::{Result, C64};
 pub struct SpeciesFrame {
     dim: usize,
     pub(super) modes: usize,
-    particles: usize,
     /// sectors[x] for the pair (x−1, x), x = 1..M−1 (index 0 unused).
     sectors: Vec<Vec<Sector>>,
     eigen: BTreeMap<usize, SectorEigen>,
+    /// The occupations of every state, M per state.
+    occupations: Vec<u32>,
 }
 
 impl SpeciesFrame {
@@ -60,9 +61,11 @@ impl SpeciesFrame {
         Ok(SpeciesFrame {
             dim: basis.dim(),
             modes: m,
-            particles: basis.particles(),
             sectors,
             eigen,
+            occupations: (0..basis.dim())
+                .flat_map(|state| basis.occupation(state).to_vec())
+                .collect(),
         })
     }
 
@@ -80,11 +83,11 @@ impl SpeciesFrame {
         sequence
     }
 
-    /// For one factor, the sector matrices M_s = diag(post) V diag(e^{±iθσ}) Vᵀ diag(pre) for
-    /// every sector size s of its mode pair:
-    /// forward Γ(g) = D⁻¹ V e^{iθσ} Vᵀ D · e^{−i(αk + β(s−k))},
-    /// inverse Γ(g)⁻¹ = e^{+i(αk + β(s−k))} · D⁻¹ V e^{−iθσ} Vᵀ D, with D = diag(i^k).
-    fn sector_matrices(&self, g: Givens, inverse: bool) -> BTreeMap<usize, Mat<C64>> {
+    /// For one factor, the real sector matrices R_s = e^{θ G_s} (or R_sᵀ = e^{−θ G_s} when
+    /// `inverse`) for every sector size s of its mode pair, formed as D⁻¹ V e^{±iθσ} Vᵀ D with
+    /// D = diag(i^k) (real up to round-off; the real part is kept). The factor's phases are not
+    /// here: they are one diagonal phase for all the factors together ([`SpeciesFrame::phases`]).
+    fn sector_matrices(&self, g: Givens, inverse: bool) -> BTreeMap<usize, Mat<f64>> {
         let sign = if inverse { -1.0 } else { 1.0 };
         let i_power = |k: usize| {
             [
@@ -103,23 +106,8 @@ impl SpeciesFrame {
         sizes
             .into_iter()
             .map(|s| {
-                let diagonal_phase = |k: usize| {
-                    C64::from_polar(
-                        1.0,
-                        -sign * (g.phase_low * k as f64 + g.phase_high * (s - k) as f64),
-                    )
-                };
-                let (pre, post): (Vec<C64>, Vec<C64>) = (0..=s)
-                    .map(|k| {
-                        if inverse {
-                            (i_power(k), i_power(k).conj() * diagonal_phase(k))
-                        } else {
-                            (i_power(k) * diagonal_phase(k), i_power(k).conj())
-                        }
-                    })
-                    .unzip();
                 if s == 0 {
-                    return (s, Mat::from_fn(1, 1, |_, _| pre[0] * post[0]));
+                    return (s, Mat::from_fn(1, 1, |_, _| 1.0));
                 }
                 let eigen = &self.eigen[&s];
                 let phases: Vec<C64> = eigen
@@ -127,7 +115,7 @@ impl SpeciesFrame {
                     .iter()
                     .map(|&sigma| C64::from_polar(1.0, sign * g.angle * sigma))
                     .collect();
-                // V diag(phase) Vᵀ (one product for large sectors), then the diagonal factors.
+                // V diag(phase) Vᵀ (one product for large sectors), then D⁻¹ · D.
                 let v = &eigen.vectors;
                 let inner = if s + 1 > LARGE_SECTOR {
                     let scaled = Mat::<C64>::from_fn(s + 1, s + 1, |k, j| phases[j] * v[(k, j)]);
@@ -150,8 +138,28 @@ impl SpeciesFrame {
                 };
                 (
                     s,
-                    Mat::from_fn(s + 1, s + 1, |k, l| post[k] * inner[(k, l)] * pre[l]),
+                    Mat::from_fn(s + 1, s + 1, |k, l| {
+                        (i_power(k).conj() * inner[(k, l)] * i_power(l)).re
+                    }),
                 )
+            })
+            .collect()
+    }
+
+    /// e^{−i Σ_x arg(u_x) n_x} of every state: Γ(P) for P = diag(e^{−i arg u_x}), the phases of
+    /// all the Givens factors at once (W = R_1 ⋯ R_{M−1} P: a factor's phases act on modes the
+    /// rotations before it have not touched, and after a rotation the mode it filled is real).
+    pub(super) fn phases(&self, orbital: &[C64]) -> Vec<C64> {
+        let args: Vec<f64> = orbital.iter().map(|z| z.arg()).collect();
+        self.occupations
+            .chunks_exact(self.modes)
+            .map(|occupation| {
+                let angle: f64 = occupation
+                    .iter()
+                    .zip(&args)
+                    .map(|(&n, a)| n as f64 * a)
+                    .sum();
+                C64::from_polar(1.0, -angle)
             })
             .collect()
     }
@@ -162,7 +170,7 @@ impl SpeciesFrame {
     fn rotate_rows(
         &self,
         g: Givens,
-        matrices: &BTreeMap<usize, Mat<C64>>,
+        matrices: &BTreeMap<usize, Mat<f64>>,
         data: &mut [C64],
         length: usize,
     ) {
@@ -181,11 +189,11 @@ impl SpeciesFrame {
                     .map(|&r| unsafe { shared.row(r as usize, length) })
                     .collect();
                 if n == 1 {
-                    let f = matrix[(0, 0)];
-                    rows[0].iter_mut().for_each(|z| *z *= f);
+                    // R_0 = 1.
                     return;
                 }
                 if n > LARGE_SECTOR {
+                    let matrix = Mat::<C64>::from_fn(n, n, |k, l| C64::new(matrix[(k, l)], 0.0));
                     scratch.clear();
                     scratch.resize(n * length, C64::new(0.0, 0.0));
                     for (k, row) in rows.iter().enumerate() {
@@ -196,7 +204,7 @@ impl SpeciesFrame {
                     matmul(
                         &mut output,
                         Accum::Replace,
-                        matrix,
+                        &matrix,
                         input,
                         C64::new(1.0, 0.0),
                         Par::rayon(0),
@@ -219,7 +227,7 @@ impl SpeciesFrame {
     /// combined there, and the tile is laid back; sectors larger than [`LARGE_SECTOR`] are one
     /// gathered block (rows × sector) times M_sᵀ each, after their factor's small ones (a run of
     /// factors shares a tile's sweep up to the first factor with a large sector).
-    fn rotate_columns(&self, factors: &[(Givens, BTreeMap<usize, Mat<C64>>)], data: &mut [C64]) {
+    fn rotate_columns(&self, factors: &[(Givens, BTreeMap<usize, Mat<f64>>)], data: &mut [C64]) {
         let mut first = 0;
         while first < factors.len() {
             // The run: factors up to and including the first with a large sector.
@@ -229,29 +237,27 @@ impl SpeciesFrame {
             }
             let run = &factors[first..=last];
             // Each sector size's M row-major, once per factor.
-            let flat: Vec<BTreeMap<usize, Vec<SignedEntry>>> = run
+            let flat: Vec<BTreeMap<usize, Vec<f64>>> = run
                 .iter()
                 .map(|(_, matrices)| {
                     matrices
                         .iter()
                         .map(|(&s, matrix)| {
                             let values = (0..=s)
-                                .flat_map(|k| {
-                                    (0..=s).map(move |l| SignedEntry::new(matrix[(k, l)]))
-                                })
+                                .flat_map(|k| (0..=s).map(move |l| matrix[(k, l)]))
                                 .collect();
                             (s, values)
                         })
                         .collect()
                 })
                 .collect();
-            let small: Vec<(&[u32], &[SignedEntry])> = run
+            let small: Vec<(&[u32], &[f64])> = run
                 .iter()
                 .zip(&flat)
                 .flat_map(|((g, _), flat)| {
                     self.sectors[g.mode]
                         .iter()
-                        .filter(|sector| sector.ranks.len() <= LARGE_SECTOR)
+                        .filter(|sector| (2..=LARGE_SECTOR).contains(&sector.ranks.len()))
                         .map(move |sector| {
                             let ranks = sector.ranks.as_slice();
                             (ranks, flat[&(ranks.len() - 1)].as_slice())
@@ -271,10 +277,6 @@ impl SpeciesFrame {
                         vec![Lanes::default(); largest],
                         vec![Lanes::default(); largest],
                     ],
-                    swapped: [
-                        vec![Lanes::default(); largest],
-                        vec![Lanes::default(); largest],
-                    ],
                 },
                 |work, tile| combine_columns(tile, dim, &small, work),
             );
@@ -285,6 +287,8 @@ impl SpeciesFrame {
                 .filter(|sector| sector.ranks.len() > LARGE_SECTOR)
             {
                 let n = sector.ranks.len();
+                let matrix = &matrices[&(n - 1)];
+                let matrix = Mat::<C64>::from_fn(n, n, |k, l| C64::new(matrix[(k, l)], 0.0));
                 let block =
                     Mat::<C64>::from_fn(rows, n, |a, k| data[a * dim + sector.ranks[k] as usize]);
                 let mut output = Mat::<C64>::zeros(rows, n);
@@ -292,7 +296,7 @@ impl SpeciesFrame {
                     &mut output,
                     Accum::Replace,
                     &block,
-                    matrices[&(n - 1)].transpose(),
+                    matrix.transpose(),
                     C64::new(1.0, 0.0),
                     Par::rayon(0),
                 );
@@ -313,8 +317,9 @@ impl SpeciesFrame {
             .any(|sector| sector.ranks.len() > LARGE_SECTOR)
     }
 
-    /// Γ(W) (or Γ(W)⁻¹) on the rows (`on_rows`) or the columns of `data`, where the other
-    /// dimension is `other`.
+    /// Γ(R) = Γ(R_1 ⋯ R_{M−1}) (or its inverse) on the rows (`on_rows`) or the columns of
+    /// `data`, where the other dimension is `other`: Γ(W) without the phases of
+    /// [`SpeciesFrame::phases`], which the caller applies (first, or last for the inverse).
     pub(super) fn transform(
         &self,
         orbital: &[C64],
@@ -326,13 +331,6 @@ impl SpeciesFrame {
         assert_eq!(data.len(), self.dim * other);
         // The orbital was checked (M finite coefficients, normalised) by the frame's transform.
         debug_assert_eq!(orbital.len(), self.modes);
-        if self.modes == 1 {
-            // W = e^{−iα} on one mode: Γ(W) = e^{−iαN} on the single state.
-            let angle = orbital[0].arg() * self.particles as f64;
-            let phase = C64::from_polar(1.0, if inverse { angle } else { -angle });
-            data.iter_mut().for_each(|z| *z *= phase);
-            return;
-        }
         let factors: Vec<_> = self
             .factors(orbital, inverse)
             .into_iter()
@@ -362,36 +360,28 @@ const REGISTER: usize = 32;
 const TILE_ROWS: usize = 2 * LANE_ROWS;
 
 per_vector_unit! {
-    /// rows ← M rows for a small sector, piece by piece along the rows: out_k = Σ_l M_kl row_l
-    /// in l order (exact zeros of M skipped), each product (m_r z_r − m_i z_i, m_r z_i + m_i z_r)
-    /// added to the sum so far, as `out += m * z` on complex numbers would — the same bits, in
-    /// the widest vector unit. Each piece of the sources is copied out once, with a copy whose
-    /// real and imaginary parts are swapped, so that the outputs are written in place.
-    fn combine_rows(matrix: &Mat<C64>, rows: &mut [&mut [C64]], scratch: &mut Vec<f64>) => combine_rows_body
+    /// rows ← R rows for a small sector, piece by piece along the rows: out_k = Σ_l R_kl row_l
+    /// in l order (exact zeros of R skipped), R real, so each product scales the real and the
+    /// imaginary part alike — in the widest vector unit, the same bits on every unit. Each piece
+    /// of the sources is copied out once, so that the outputs are written in place.
+    fn combine_rows(matrix: &Mat<f64>, rows: &mut [&mut [C64]], scratch: &mut Vec<f64>) => combine_rows_body
 }
 
 #[inline(always)]
-fn combine_rows_body(matrix: &Mat<C64>, rows: &mut [&mut [C64]], scratch: &mut Vec<f64>) {
+fn combine_rows_body(matrix: &Mat<f64>, rows: &mut [&mut [C64]], scratch: &mut Vec<f64>) {
     const WIDTH: usize = 2 * PIECE_COLUMNS;
     let n = rows.len();
     let length = rows[0].len();
     scratch.clear();
-    scratch.resize(2 * n * WIDTH, 0.0);
-    // The sources' pieces (zero-padded at the rows' end) and the same with the real and
-    // imaginary part of each entry swapped, each formed once per piece.
-    let (pieces, swapped) = scratch.split_at_mut(n * WIDTH);
+    scratch.resize(n * WIDTH, 0.0);
     let mut start = 0;
     while start < length {
         let len = 2 * PIECE_COLUMNS.min(length - start);
-        for ((row, piece), swap) in rows
-            .iter()
-            .zip(pieces.chunks_exact_mut(WIDTH))
-            .zip(swapped.chunks_exact_mut(WIDTH))
-        {
+        for (row, piece) in rows.iter().zip(scratch.chunks_exact_mut(WIDTH)) {
             let source = &reals(row)[2 * start..2 * start + len];
+            let piece: &mut [f64; WIDTH] = piece.try_into().unwrap();
             match <&[f64; WIDTH]>::try_from(source) {
-                // A whole piece: fixed-length chunks, which the compiler vectorises (a copy of
-                // a slice goes through a call).
+                // A whole piece: fixed-length chunks, which the compiler vectorises.
                 Ok(source) => {
                     for (p, z) in piece.chunks_exact_mut(8).zip(source.chunks_exact(8)) {
                         let z: [f64; 8] = z.try_into().unwrap();
@@ -403,33 +393,19 @@ fn combine_rows_body(matrix: &Mat<C64>, rows: &mut [&mut [C64]], scratch: &mut V
                     piece[len..].fill(0.0);
                 }
             }
-            for (s, z) in swap.chunks_exact_mut(8).zip(piece.chunks_exact(8)) {
-                s.copy_from_slice(&[z[1], z[0], z[3], z[2], z[5], z[4], z[7], z[6]]);
-            }
         }
         for (k, row) in rows.iter_mut().enumerate() {
-            // Sums of REGISTER reals held in registers across the sources; m z lane by lane as
-            // (m_r z_r + (−m_i) z_i, m_r z_i + m_i z_r), which is m_r z_r − m_i z_i exactly.
+            // Sums of REGISTER reals held in registers across the sources.
             for part in (0..len).step_by(REGISTER) {
                 let mut acc = [0.0f64; REGISTER];
-                for (l, (piece, swap)) in pieces
-                    .chunks_exact(WIDTH)
-                    .zip(swapped.chunks_exact(WIDTH))
-                    .enumerate()
-                {
-                    let m = matrix[(k, l)];
-                    if m == C64::new(0.0, 0.0) {
+                for (l, piece) in scratch.chunks_exact(WIDTH).enumerate() {
+                    let r = matrix[(k, l)];
+                    if r == 0.0 {
                         continue;
                     }
                     let z: &[f64; REGISTER] = piece[part..part + REGISTER].try_into().unwrap();
-                    let zs: &[f64; REGISTER] = swap[part..part + REGISTER].try_into().unwrap();
-                    let mut signed = [0.0f64; REGISTER];
-                    for i in (0..REGISTER).step_by(2) {
-                        signed[i] = -m.im;
-                        signed[i + 1] = m.im;
-                    }
                     for i in 0..REGISTER {
-                        acc[i] += m.re * z[i] + signed[i] * zs[i];
+                        acc[i] += r * z[i];
                     }
                 }
                 let width = REGISTER.min(len - part);
@@ -447,37 +423,18 @@ fn combine_rows_body(matrix: &Mat<C64>, rows: &mut [&mut [C64]], scratch: &mut V
 struct ColumnTile {
     lanes: [Vec<Lanes>; 2],
     gathered: [Vec<Lanes>; 2],
-    /// The sector's columns with the real and imaginary part of each entry swapped.
-    swapped: [Vec<Lanes>; 2],
-}
-
-/// An entry m of a sector matrix as the vector unit multiplies by it: m_r, and (−m_i, m_i) for
-/// the swapped entries, so that m·g = m_r g + (−m_i g_i, m_i g_r) with the bits of
-/// (m_r g_r − m_i g_i, m_r g_i + m_i g_r) (a negation is exact).
-#[derive(Clone, Copy, Debug)]
-#[repr(C)]
-struct SignedEntry([f64; 4]);
-
-impl SignedEntry {
-    fn new(m: C64) -> Self {
-        SignedEntry([m.re, -m.im, m.im, 0.0])
-    }
-
-    fn value(self) -> C64 {
-        C64::new(self.0[0], self.0[2])
-    }
 }
 
 per_vector_unit! {
-    /// The small sectors' M on the columns of a tile of up to [`TILE_ROWS`] rows (row length
+    /// The small sectors' R on the columns of a tile of up to [`TILE_ROWS`] rows (row length
     /// `dim`): the tile laid side by side once, then for each sector in order its columns copied
-    /// out and c_k = Σ_l M_kl g_l formed from zero in l order, each product
-    /// m·g = (m_r g_r − m_i g_i, m_r g_i + m_i g_r) — the bits of the complex sum row by row —
-    /// in the widest vector unit; then the tile laid back.
+    /// out and c_k = Σ_l R_kl g_l formed from zero in l order (R real: each product scales the
+    /// real and imaginary parts alike), in the widest vector unit with the same bits; then the
+    /// tile laid back.
     fn combine_columns(
         tile: &mut [C64],
         dim: usize,
-        sectors: &[(&[u32], &[SignedEntry])],
+        sectors: &[(&[u32], &[f64])],
         work: &mut ColumnTile,
     ) => combine_columns_body
 }
@@ -486,7 +443,7 @@ per_vector_unit! {
 fn combine_columns_body(
     tile: &mut [C64],
     dim: usize,
-    sectors: &[(&[u32], &[SignedEntry])],
+    sectors: &[(&[u32], &[f64])],
     work: &mut ColumnTile,
 ) {
     let unit = VectorUnit::current();
@@ -512,12 +469,9 @@ fn combine_columns_body(
             }
             for (row, &r) in matrix.chunks_exact(n).zip(ranks) {
                 let mut acc = [0.0f64; 2 * LANE_ROWS];
-                for (m, g) in row.iter().zip(gathered.iter()) {
-                    let m = m.value();
-                    for i in 0..LANE_ROWS {
-                        let (re, im) = (g.0[2 * i], g.0[2 * i + 1]);
-                        acc[2 * i] += m.re * re - m.im * im;
-                        acc[2 * i + 1] += m.re * im + m.im * re;
+                for (&m, g) in row.iter().zip(gathered.iter()) {
+                    for (a, &z) in acc.iter_mut().zip(&g.0) {
+                        *a += m * z;
                     }
                 }
                 lanes[r as usize].0 = acc;
@@ -533,49 +487,29 @@ fn combine_columns_body(
 }
 
 /// One sector of [`combine_columns`] in AVX-512: both halves of a column in two vectors, each
-/// term m_r g + (−m_i, m_i) ⊙ swap(g) (the bits of the complex product, [`SignedEntry`]) added
-/// in l order, the swapped columns formed once per sector.
+/// term R_kl g added in l order.
 ///
 /// # Safety
 /// AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn combine_sector_avx512(work: &mut ColumnTile, ranks: &[u32], matrix: &[SignedEntry]) {
+unsafe fn combine_sector_avx512(work: &mut ColumnTile, ranks: &[u32], matrix: &[f64]) {
     use std::arch::x86_64::*;
     let n = ranks.len();
     let [low, high] = &mut work.lanes;
     let [g_low, g_high] = &mut work.gathered;
-    let [s_low, s_high] = &mut work.swapped;
     for (k, &r) in ranks.iter().enumerate() {
-        // SAFETY: Lanes is 64-byte aligned.
-        unsafe {
-            for (lanes, g, s) in [
-                (&*low, &mut *g_low, &mut *s_low),
-                (&*high, &mut *g_high, &mut *s_high),
-            ] {
-                let x = _mm512_load_pd(lanes[r as usize].0.as_ptr());
-                _mm512_store_pd(g[k].0.as_mut_ptr(), x);
-                _mm512_store_pd(s[k].0.as_mut_ptr(), _mm512_permute_pd::<0x55>(x));
-            }
-        }
+        g_low[k] = low[r as usize];
+        g_high[k] = high[r as usize];
     }
     for (row, &r) in matrix.chunks_exact(n).zip(ranks) {
         let (mut acc_low, mut acc_high) = (_mm512_setzero_pd(), _mm512_setzero_pd());
-        for (l, m) in row.iter().enumerate() {
-            // SAFETY: Lanes is 64-byte aligned; an entry holds four reals.
+        for ((&m, gl), gh) in row.iter().zip(&g_low[..n]).zip(&g_high[..n]) {
+            // SAFETY: Lanes is 64-byte aligned.
             unsafe {
-                let real = _mm512_set1_pd(m.0[0]);
-                let signed = _mm512_castps_pd(_mm512_broadcast_f32x4(_mm_castpd_ps(_mm_loadu_pd(
-                    m.0.as_ptr().add(1),
-                ))));
-                let product = |g: &Lanes, s: &Lanes| {
-                    _mm512_add_pd(
-                        _mm512_mul_pd(real, _mm512_load_pd(g.0.as_ptr())),
-                        _mm512_mul_pd(signed, _mm512_load_pd(s.0.as_ptr())),
-                    )
-                };
-                acc_low = _mm512_add_pd(acc_low, product(&g_low[l], &s_low[l]));
-                acc_high = _mm512_add_pd(acc_high, product(&g_high[l], &s_high[l]));
+                let m = _mm512_set1_pd(m);
+                acc_low = _mm512_add_pd(acc_low, _mm512_mul_pd(m, _mm512_load_pd(gl.0.as_ptr())));
+                acc_high = _mm512_add_pd(acc_high, _mm512_mul_pd(m, _mm512_load_pd(gh.0.as_ptr())));
             }
         }
         // SAFETY: as above.

@@ -135,34 +135,70 @@ pub(crate) fn condensate_counts(basis: &FockBasis) -> Vec<f64> {
 
 /// The D_A × D_B row-major matrix transposed (D_B × D_A), so that species B indexes rows: by
 /// blocks of [`TRANSPOSE_BLOCK`] columns, each read row by row in contiguous pieces while the
-/// block's output rows stay in the cache.
+/// block's output rows stay in the cache. With AVX-512, four input rows at a time by 4 × 4
+/// blocks of entries (whole cache lines read and written); what is left (the last rows and
+/// columns short of four) entry by entry.
 fn transpose(state: &[C64], rows: usize, columns: usize) -> Vec<C64> {
     use std::mem::MaybeUninit;
     assert_eq!(state.len(), rows * columns);
     if rows == 0 {
         return Vec::new();
     }
-    // Block k holds output rows k·TRANSPOSE_BLOCK..; TRANSPOSE_ROWS input rows at a time, so
-    // that each output row gets that many neighbouring entries (whole cache lines) per write.
     crate::linalg::filled_in_parallel(state.len(), TRANSPOSE_BLOCK * rows, |start, block| {
         let first = start / rows;
         let width = block.len() / rows;
-        let piece = |a: usize| &state[a * columns + first..][..width];
-        for group in (0..rows).step_by(TRANSPOSE_ROWS) {
-            let end = (group + TRANSPOSE_ROWS).min(rows);
-            // The last group repeats its last row's piece where it has fewer rows (unused).
-            let pieces: [&[C64]; TRANSPOSE_ROWS] =
-                std::array::from_fn(|i| piece((group + i).min(end - 1)));
-            for (j, out) in block.chunks_exact_mut(rows).enumerate() {
-                let put = |(o, p): (&mut MaybeUninit<C64>, &&[C64])| {
-                    o.write(p[j]);
+        // The rows and the block's columns done in whole 4 × 4 blocks.
+        #[allow(unused_mut)]
+        let (mut rows_done, mut columns_done) = (0, 0);
+        #[cfg(target_arch = "x86_64")]
+        if crate::evolution::hamiltonian::rows::VectorUnit::current()
+            == crate::evolution::hamiltonian::rows::VectorUnit::Avx512
+        {
+            use crate::evolution::hamiltonian::tiles::transpose_tile_avx512;
+            rows_done = rows / 4 * 4;
+            columns_done = width / 4 * 4;
+            for a in (0..rows_done).step_by(4) {
+                // SAFETY: the processor has AVX-512F; the reads are rows a..a + 4, columns
+                // first..first + columns_done of the state, the writes entries a..a + 4 of the
+                // block's first columns_done output rows.
+                unsafe {
+                    transpose_tile_avx512(
+                        (
+                            state.as_ptr().add(a * columns + first).cast(),
+                            2 * columns,
+                            8,
+                        ),
+                        (block.as_mut_ptr().add(a).cast(), 2 * rows, 8 * rows),
+                        columns_done,
+                    )
                 };
-                // A whole group as a fixed-length array, which the compiler unrolls.
-                let out = &mut out[group..end];
-                if let Ok(whole) = <&mut [_; TRANSPOSE_ROWS]>::try_from(&mut *out) {
-                    whole.iter_mut().zip(&pieces).for_each(put);
-                } else {
-                    out.iter_mut().zip(&pieces).for_each(put);
+            }
+        }
+        let piece = |a: usize| &state[a * columns + first..][..width];
+        // Entry by entry: the rows left for the columns done, then every row for the columns
+        // left. TRANSPOSE_ROWS input rows at a time, so that each output row gets that many
+        // neighbouring entries (whole cache lines) per write.
+        for (row_range, column_range) in [
+            (rows_done..rows, 0..columns_done),
+            (0..rows, columns_done..width),
+        ] {
+            for group in row_range.clone().step_by(TRANSPOSE_ROWS) {
+                let end = (group + TRANSPOSE_ROWS).min(row_range.end);
+                // The last group repeats its last row's piece where it has fewer rows (unused).
+                let pieces: [&[C64]; TRANSPOSE_ROWS] =
+                    std::array::from_fn(|i| piece((group + i).min(end - 1)));
+                for j in column_range.clone() {
+                    let out = &mut block[j * rows..(j + 1) * rows];
+                    let put = |(o, p): (&mut MaybeUninit<C64>, &&[C64])| {
+                        o.write(p[j]);
+                    };
+                    // A whole group as a fixed-length array, which the compiler unrolls.
+                    let out = &mut out[group..end];
+                    if let Ok(whole) = <&mut [_; TRANSPOSE_ROWS]>::try_from(&mut *out) {
+                        whole.iter_mut().zip(&pieces).for_each(put);
+                    } else {
+                        out.iter_mut().zip(&pieces).for_each(put);
+                    }
                 }
             }
         }
@@ -182,7 +218,16 @@ mod transpose_tests {
     /// Entry (a, b) goes to (b, a), for shapes with whole and ragged blocks of columns.
     #[test]
     fn the_transpose_moves_every_entry_to_its_place() {
-        for (rows, columns) in [(1, 1), (3, 5), (7, 64), (5, 130), (130, 3)] {
+        for (rows, columns) in [
+            (1, 1),
+            (3, 5),
+            (4, 4),
+            (7, 64),
+            (5, 130),
+            (130, 3),
+            (8, 67),
+            (12, 200),
+        ] {
             let state: Vec<C64> = (0..rows * columns)
                 .map(|i| C64::new(i as f64, -(i as f64)))
                 .collect();

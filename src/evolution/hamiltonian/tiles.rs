@@ -90,7 +90,7 @@ pub(crate) fn lay_back(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[inline]
-unsafe fn transpose_tile_avx512(
+pub(crate) unsafe fn transpose_tile_avx512(
     (from, from_stride, from_step): (*const f64, usize, usize),
     (to, to_stride, to_step): (*mut f64, usize, usize),
     columns: usize,

@@ -5,6 +5,8 @@
 //! of both bases. The counting distribution, the pairs of Propositions 5.1–5.2, the split of
 //! T(pp,qq), the ledger and the proof snapshot all take it.
 
+#[cfg(target_arch = "x86_64")]
+use crate::evolution::hamiltonian::{rows::VectorUnit, tiles::transpose_tile_avx512};
 use crate::measure::counting::{CondensateFrame, CountingDistribution};
 use crate::model::{Component, Model};
 use crate::space::fock::FockBasis;
@@ -151,10 +153,7 @@ fn transpose(state: &[C64], rows: usize, columns: usize) -> Vec<C64> {
         #[allow(unused_mut)]
         let (mut rows_done, mut columns_done) = (0, 0);
         #[cfg(target_arch = "x86_64")]
-        if crate::evolution::hamiltonian::rows::VectorUnit::current()
-            == crate::evolution::hamiltonian::rows::VectorUnit::Avx512
-        {
-            use crate::evolution::hamiltonian::tiles::transpose_tile_avx512;
+        if VectorUnit::current() == VectorUnit::Avx512 {
             rows_done = rows / 4 * 4;
             columns_done = width / 4 * 4;
             for a in (0..rows_done).step_by(4) {

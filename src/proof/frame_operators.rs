@@ -22,7 +22,7 @@ use faer::Mat;
 use rayon::prelude::*;
 
 use crate::evolution::hamiltonian::rows::{
-    dots, dots_up_to_four, dots_weighted, per_vector_unit, reals, VectorUnit,
+    block_dots, per_vector_unit, reals, VectorUnit, Weighting,
 };
 use crate::space::fock::{FockBasis, HopChannels, HopTable};
 use crate::{Result, C64};
@@ -171,7 +171,12 @@ fn two_body_source_body(
     for block in groups.chunks(4) {
         // A short block repeats its last row (the extra dots are not used).
         let targets = std::array::from_fn(|i| row(block[i.min(block.len() - 1)]));
-        let overlaps = dots_up_to_four(block.len(), targets, reals(weighted_source));
+        let (overlaps, _) = block_dots(
+            block.len(),
+            targets,
+            reals(weighted_source),
+            Weighting::Plain,
+        );
         for (group, overlap) in block.iter().zip(overlaps) {
             add_terms(&mut bins, group, overlap);
         }
@@ -562,8 +567,12 @@ where
                         // A short block repeats its last row (the extra dots are not stored).
                         let targets =
                             std::array::from_fn(|i| target(block[i.min(block.len() - 1)]));
-                        let (first, second) =
-                            block_dots(wanted, block.len(), targets, rows, self.column_weight);
+                        let (first, second) = block_dots(
+                            block.len(),
+                            targets,
+                            rows[usize::from(wanted == Wanted::Change)],
+                            wanted.weighting(self.column_weight),
+                        );
                         match wanted {
                             Wanted::Both => {
                                 store(0, block, &first);
@@ -749,40 +758,15 @@ enum Wanted {
     Weighted,
 }
 
-/// The dots of the first `count` (1 to 4) of `targets` with the hopped rows `[plain, change]` as
-/// `wanted`: (with plain or change, with plain ⊙ weight), each with the lanes of
-/// [`crate::evolution::hamiltonian::rows::dot`] (the same bits whatever the block).
-#[inline(always)]
-fn block_dots(
-    wanted: Wanted,
-    count: usize,
-    targets: [&[f64]; 4],
-    [plain, change]: [&[f64]; 2],
-    weight: &[f64],
-) -> ([C64; 4], [C64; 4]) {
-    #[inline(always)]
-    fn of<const N: usize>(
-        wanted: Wanted,
-        targets: [&[f64]; 4],
-        [plain, change]: [&[f64]; 2],
-        weight: &[f64],
-    ) -> ([C64; 4], [C64; 4]) {
-        let xs: [&[f64]; N] = std::array::from_fn(|i| targets[i]);
-        let (first, second) = match wanted {
-            Wanted::Both => dots_weighted::<N, true>(xs, plain, weight),
-            Wanted::Weighted => dots_weighted::<N, false>(xs, plain, weight),
-            Wanted::Plain => (dots(xs, plain), [ZERO; N]),
-            Wanted::Change => (dots(xs, change), [ZERO; N]),
-        };
-        let widen = |v: [C64; N]| std::array::from_fn(|i| if i < N { v[i] } else { ZERO });
-        (widen(first), widen(second))
-    }
-    let rows = [plain, change];
-    match count {
-        1 => of::<1>(wanted, targets, rows, weight),
-        2 => of::<2>(wanted, targets, rows, weight),
-        3 => of::<3>(wanted, targets, rows, weight),
-        _ => of::<4>(wanted, targets, rows, weight),
+impl Wanted {
+    /// The dots with the hopped row (h for 1, or h for n(b) − n(b′) for [`Wanted::Change`]) that
+    /// this asks for, n(b′) being `weight`.
+    fn weighting(self, weight: &[f64]) -> Weighting<'_> {
+        match self {
+            Wanted::Both => Weighting::PlainAndWeighted(weight),
+            Wanted::Weighted => Weighting::Weighted(weight),
+            Wanted::Plain | Wanted::Change => Weighting::Plain,
+        }
     }
 }
 

@@ -260,20 +260,48 @@ unsafe fn dots_avx512<const N: usize>(
     }
 }
 
-/// [`dots`] of the first `count` (1 to 4) rows of `xs` with y, in one block (the same bits as
-/// [`dot`] row by row); the other entries come back zero.
+/// Which dots of a block of rows with a row y [`block_dots`] takes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Weighting<'w> {
+    /// With y: [`dots`].
+    Plain,
+    /// With y ⊙ w only: [`dots_weighted`] without its plain dots.
+    Weighted(&'w [f64]),
+    /// With y and with y ⊙ w: [`dots_weighted`].
+    PlainAndWeighted(&'w [f64]),
+}
+
+/// The dots of the first `count` (1 to 4) rows of `xs` with y as `weighting` asks, in one block:
+/// (with y, with y ⊙ w), each with the bits of [`dot`] row by row; the entries not asked for,
+/// and those past `count`, come back zero.
 #[inline(always)]
-pub(crate) fn dots_up_to_four(count: usize, xs: [&[f64]; 4], y: &[f64]) -> [C64; 4] {
+pub(crate) fn block_dots(
+    count: usize,
+    xs: [&[f64]; 4],
+    y: &[f64],
+    weighting: Weighting,
+) -> ([C64; 4], [C64; 4]) {
     #[inline(always)]
-    fn first<const N: usize>(xs: [&[f64]; 4], y: &[f64]) -> [C64; 4] {
-        let values = dots::<N>(std::array::from_fn(|i| xs[i]), y);
-        std::array::from_fn(|i| values.get(i).copied().unwrap_or(C64::new(0.0, 0.0)))
+    fn first<const N: usize>(
+        xs: [&[f64]; 4],
+        y: &[f64],
+        weighting: Weighting,
+    ) -> ([C64; 4], [C64; 4]) {
+        let xs: [&[f64]; N] = std::array::from_fn(|i| xs[i]);
+        let zero = [C64::new(0.0, 0.0); N];
+        let (plain, weighted) = match weighting {
+            Weighting::Plain => (dots(xs, y), zero),
+            Weighting::Weighted(w) => dots_weighted::<N, false>(xs, y, w),
+            Weighting::PlainAndWeighted(w) => dots_weighted::<N, true>(xs, y, w),
+        };
+        let widen = |v: [C64; N]| std::array::from_fn(|i| v.get(i).copied().unwrap_or_default());
+        (widen(plain), widen(weighted))
     }
     match count {
-        1 => first::<1>(xs, y),
-        2 => first::<2>(xs, y),
-        3 => first::<3>(xs, y),
-        _ => first::<4>(xs, y),
+        1 => first::<1>(xs, y, weighting),
+        2 => first::<2>(xs, y, weighting),
+        3 => first::<3>(xs, y, weighting),
+        _ => first::<4>(xs, y, weighting),
     }
 }
 

@@ -131,4 +131,28 @@ mod tests {
             }
         }
     }
+
+    /// At M = 1 (no rotation left) the frame is the phase of the condensate's one coefficient
+    /// per particle: Γ(W) = e^{−i N₁ arg u₀} ⊗ e^{−i N₂ arg v₀} on the one state, and back.
+    #[test]
+    fn one_mode_frame_is_the_closed_form_phase() {
+        let (a, b) = (FockBasis::new(1, 3).unwrap(), FockBasis::new(1, 2).unwrap());
+        let frame = CondensateFrame::new(&a, &b).unwrap();
+        let (u, v) = ([C64::from_polar(1.0, 0.7)], [C64::from_polar(1.0, -1.9)]);
+        let state = [C64::new(0.3, -0.4)];
+        let expected = state[0] * C64::from_polar(1.0, -(3.0 * 0.7 + 2.0 * -1.9));
+        let there = frame.to_frame(&state, &u, &v).unwrap();
+        assert!(
+            (there[0] - expected).norm() < 1e-15,
+            "{} against {expected}",
+            there[0]
+        );
+        let back = frame.from_frame(&there, &u, &v).unwrap();
+        assert!(
+            (back[0] - state[0]).norm() < 1e-15,
+            "{} against {}",
+            back[0],
+            state[0]
+        );
+    }
 }

@@ -204,7 +204,8 @@ impl DynamicsProblem {
     /// Estimated peak memory in bytes of a run with the given propagator (`Auto` counts the
     /// one [`DynamicsProblem::plan`] would pick with unlimited memory): its state-sized
     /// vectors — the state plus m + 1 Krylov vectors and one for the propagated state
-    /// (Lanczos), or two (Chebyshev) —, what the measurements hold
+    /// (Lanczos), or two (Chebyshev; three when it pairs its outputs,
+    /// [`DynamicsProblem::chebyshev`]) —, what the measurements hold
     /// ([`DynamicsProblem::measurement`]), the tables of the bases and of H, counted from the
     /// nonzeros of h₁ and h₂, and the program itself ([`PROCESS_BYTES`]). Against the peak
     /// resident memory of whole runs from D ≈ 3·10⁶ to 1.5·10⁸ (M = 3 to 6), it is 1–19% above.
@@ -212,7 +213,7 @@ impl DynamicsProblem {
         let d = self.dimensions()?;
         let m = self.model.sites();
         let vectors = match propagator {
-            PropagatorChoice::Chebyshev => 1 + Chebyshev::WORK_VECTORS,
+            PropagatorChoice::Chebyshev => 1 + self.chebyshev()?.work_vectors(self.times.len()),
             PropagatorChoice::Lanczos | PropagatorChoice::Auto => self.krylov.krylov_dim() + 3,
         };
         let vector_bytes = vectors as f64 * d.total() as f64 * 16.0;
@@ -264,7 +265,7 @@ impl DynamicsProblem {
     /// τ r ≈ m), each followed by a recurrence pass, and forms the state from its basis at
     /// every output time (`LANCZOS_OUTPUT_COST`); with the tiled kernel it is the cheaper in no
     /// measured case of the default model but the smallest. A near tie goes to Chebyshev,
-    /// which holds three state vectors where Lanczos holds m + 3 (besides the measurements').
+    /// which holds three or four state vectors where Lanczos holds m + 3 (besides the measurements').
     pub fn plan(&self, available: Option<usize>) -> Result<PropagatorChoice> {
         if self.propagator != PropagatorChoice::Auto {
             return Ok(self.propagator);
@@ -278,8 +279,7 @@ impl DynamicsProblem {
         }
         let half_width = self.planning_half_width()?;
         let end = self.times.last().copied().unwrap_or(0.0);
-        let chebyshev =
-            Chebyshev::new(self.krylov.tolerance())?.planned_matvecs(&self.times, half_width);
+        let chebyshev = self.chebyshev()?.planned_matvecs(&self.times, half_width);
         let lanczos =
             LANCZOS_MATVECS_PER_WIDTH * half_width * end + self.krylov.krylov_dim() as f64;
         let outputs = self.times.len() as f64;
@@ -292,6 +292,16 @@ impl DynamicsProblem {
                 PropagatorChoice::Chebyshev
             },
         )
+    }
+
+    /// The Chebyshev propagator of this run: its outputs paired
+    /// ([`Chebyshev::with_paired_outputs`]) when that makes the run cheaper by the planning
+    /// half-width — a decision made before H is built, so that the memory estimate and the run
+    /// hold the same vectors.
+    pub fn chebyshev(&self) -> Result<Chebyshev> {
+        let propagator = Chebyshev::new(self.krylov.tolerance())?;
+        let half_width = self.planning_half_width()?;
+        Ok(propagator.with_paired_outputs(propagator.pairing_pays(&self.times, half_width)))
     }
 
     /// A half-width of spec(H) for planning (not a proof): the one-body ranges N_j(λ_max − λ_min)
@@ -458,8 +468,13 @@ impl DynamicsProblem {
             }))
         };
         let propagation = match propagator {
-            PropagatorChoice::Chebyshev => Chebyshev::new(self.krylov.tolerance())?
-                .propagate_from(&hamiltonian, &mut state, &self.times, from, observer)?,
+            PropagatorChoice::Chebyshev => self.chebyshev()?.propagate_from(
+                &hamiltonian,
+                &mut state,
+                &self.times,
+                from,
+                observer,
+            )?,
             _ => Lanczos::new(self.krylov).propagate_from(
                 &hamiltonian,
                 &mut state,

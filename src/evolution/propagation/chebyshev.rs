@@ -1,5 +1,5 @@
 //! Chebyshev propagation with a proven spectral interval and a bounded truncation error, in
-//! three state-sized vectors.
+//! three state-sized vectors (four with paired outputs).
 //!
 //! If spec(H) ⊂ [E₋, E₊], write H = c + r H̃ with c = (E₊ + E₋)/2, r = (E₊ − E₋)/2, so that
 //! spec(H̃) ⊂ [−1, 1]. The Jacobi–Anger expansion gives, for a step τ and z = τ r,
@@ -29,17 +29,31 @@
 //! and every third pass adds three terms to the sum, c_{k−1} T_{k−1} (the vector it
 //! overwrites), c_k T_k (its input) and c_{k+1} T_{k+1} (its output), so each order costs one
 //! streaming pass and the sum is touched in a third of them.
+//!
+//! Paired outputs ([`Chebyshev::with_paired_outputs`]): the vectors T_k(H̃)ψ do not depend on
+//! τ, so one series from Ψ(t₀) gives both Ψ(t₁) and Ψ(t₂) = e^{−i(t₂−t₀)H}Ψ(t₀), each with its
+//! own coefficients, order and bound: Ψ(t₁) = e^{−iτ₁c} Σ_{k≤K₁} c_k(τ₁) T_k ψ goes into a
+//! second sum (two terms every other pass, in a pass of its own) and is handed out when its K₁
+//! terms are in; the series goes on to K₂ for Ψ(t₂). The budgets are tol·τ₁/T and tol·τ₂/T, so
+//! the bounds still add up to at most `tol` at every output. For short steps the margin of the
+//! order above z dominates it (K = 25 at z = 6, K = 35 at z = 12 with tolerance 1e-12), and a
+//! pair costs about 0.7 of its two steps; for long steps (K = 123 at z = 85, 217 at z = 170)
+//! the second sum eats the gain, and the planner leaves the outputs single
+//! ([`Chebyshev::pairing_pays`]). A pair pauses once, after its second output.
 
 use statrs::function::gamma::ln_gamma;
 
 use super::{Event, Progress, PropagationStats, Propagator, Snapshot};
-use crate::linalg::{norm, scale_into, zeros, Accumulate, LinearOperator, Update};
+use crate::linalg::{
+    add_combination, norm, scale, scale_into, zeros, Accumulate, LinearOperator, Update,
+};
 use crate::{Error, Result, C64};
 
 /// The Chebyshev propagator.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Chebyshev {
     tolerance: f64,
+    paired: bool,
 }
 
 impl Chebyshev {
@@ -48,7 +62,25 @@ impl Chebyshev {
     pub fn new(tolerance: f64) -> Result<Self> {
         Ok(Chebyshev {
             tolerance: super::checked_tolerance(tolerance)?,
+            paired: false,
         })
+    }
+
+    /// With `true`, two consecutive output intervals [t₀, t₁], [t₁, t₂] whose union is short
+    /// enough for one step (z = (t₂ − t₀) r ≤ 400) are taken as one series from Ψ(t₀): its
+    /// vectors T_k(H̃)Ψ(t₀) serve both outputs, Ψ(t₁) summed with the coefficients of τ₁ = t₁ − t₀
+    /// into a second sum (module doc). For a short step most of a series' order is its margin
+    /// above z (order 25 at z = 6 and tolerance 1e-12 on the default model at N = 14, 35 for
+    /// the pair at z = 12), so a pair costs far fewer H applications than its two steps, at the
+    /// price of one more state-sized vector. The vector is held for the whole run.
+    pub fn with_paired_outputs(mut self, paired: bool) -> Self {
+        self.paired = paired;
+        self
+    }
+
+    /// Whether outputs are paired ([`Chebyshev::with_paired_outputs`]).
+    pub fn paired_outputs(&self) -> bool {
+        self.paired
     }
 
     /// The tolerance.
@@ -56,8 +88,11 @@ impl Chebyshev {
         self.tolerance
     }
 
-    /// State-sized vectors held besides the state: one Chebyshev vector and the sum.
-    pub const WORK_VECTORS: usize = 2;
+    /// State-sized vectors held besides the state: one Chebyshev vector and the sum, and the
+    /// second sum of paired outputs when they are paired and the run has two outputs or more.
+    pub fn work_vectors(&self, outputs: usize) -> usize {
+        2 + usize::from(self.paired && outputs >= 2)
+    }
 
     /// The number of H applications for a step of length τ on an operator whose spectrum lies
     /// in an interval of half-width r, when the step may lose at most `budget` (relative to ‖ψ‖).
@@ -68,14 +103,43 @@ impl Chebyshev {
     /// The H applications of a whole run through `times` on an operator with spectrum in an
     /// interval of half-width r (what the planner compares with Lanczos).
     pub fn planned_matvecs(&self, times: &[f64], half_width: f64) -> usize {
+        self.planned_work(times, half_width).0
+    }
+
+    /// Whether pairing outputs ([`Chebyshev::with_paired_outputs`]) makes a run through `times`
+    /// cheaper with half-width r: fewer H applications, counting each term added to the second
+    /// sum as a quarter of one (the terms go two at a time in a pass that reads two state-sized
+    /// vectors and reads and writes the sum, 64 bytes per entry).
+    pub fn pairing_pays(&self, times: &[f64], half_width: f64) -> bool {
+        let cost = |paired: bool| {
+            let (matvecs, terms) = self
+                .with_paired_outputs(paired)
+                .planned_work(times, half_width);
+            matvecs as f64 + SECOND_SUM_TERM_COST * terms as f64
+        };
+        cost(true) < cost(false)
+    }
+
+    /// The H applications of a run and the terms its paired outputs add to the second sum.
+    fn planned_work(&self, times: &[f64], half_width: f64) -> (usize, usize) {
         let end = times.last().copied().unwrap_or(0.0);
-        let mut start = 0.0;
-        let mut total = 0;
         let argument = end * half_width;
         if argument.is_nan() || argument > MAX_RUN_ARGUMENT {
-            return usize::MAX;
+            return (usize::MAX, 0);
         }
-        for &stop in times {
+        let (mut total, mut second_sum) = (0usize, 0usize);
+        let mut index = 0;
+        while index < times.len() {
+            let start = if index == 0 { 0.0 } else { times[index - 1] };
+            let stop = times[index];
+            if self.pairs(times, index, half_width) {
+                let next = times[index + 1];
+                let order = |tau: f64| truncation(tau * half_width, self.tolerance * tau / end).0;
+                total = total.saturating_add(order(next - start));
+                second_sum += order(stop - start);
+                index += 2;
+                continue;
+            }
             // Equal steps: one order for all of them.
             let steps = steps_in(start, stop, half_width);
             let tau = (stop - start) / steps as f64;
@@ -83,11 +147,33 @@ impl Chebyshev {
                 let order = truncation(tau * half_width, self.tolerance * tau / end).0;
                 total = steps.saturating_mul(order).saturating_add(total);
             }
-            start = stop;
+            index += 1;
         }
-        total
+        (total, second_sum)
+    }
+
+    /// Whether output `index` is summed in one series with the next (both of positive length,
+    /// the two together one step: z ≤ [`MAX_ARGUMENT`]). The pairs are taken in order from the
+    /// first output, so a run resumed after a pair pairs the rest as the run that paused.
+    fn pairs(&self, times: &[f64], index: usize, half_width: f64) -> bool {
+        if !self.paired || index + 1 >= times.len() {
+            return false;
+        }
+        let start = if index == 0 { 0.0 } else { times[index - 1] };
+        let (stop, next) = (times[index], times[index + 1]);
+        let end = times[times.len() - 1];
+        let order = |tau: f64| truncation(tau * half_width, self.tolerance * tau / end).0;
+        stop > start
+            && next > stop
+            && (next - start) * half_width <= MAX_ARGUMENT
+            && order(stop - start) <= order(next - start)
     }
 }
+
+/// The cost of adding one term to the second sum of paired outputs, in H applications: the
+/// terms go two at a time in a pass that reads two state-sized vectors and reads and writes
+/// the sum (64 bytes per entry, against H's Ψ read and y written, and its hops).
+const SECOND_SUM_TERM_COST: f64 = 0.25;
 
 /// The terms a pass adds to the sum, at most: those in the vectors it reads (T_{k−2}, the y it
 /// overwrites, and T_{k−1}, its input) and writes (T_k).
@@ -205,10 +291,49 @@ pub fn bessel_j(order: usize, z: f64) -> Vec<f64> {
     values
 }
 
+/// c_k = (2 − δ_k0)(−i)^k J_k(z) from J_0(z), …, J_K(z).
+fn coefficient(bessel: &[f64], k: usize) -> C64 {
+    let weight = if k == 0 { 1.0 } else { 2.0 } * bessel[k];
+    match k % 4 {
+        0 => C64::new(weight, 0.0),
+        1 => C64::new(0.0, -weight),
+        2 => C64::new(-weight, 0.0),
+        _ => C64::new(0.0, weight),
+    }
+}
+
+/// The earlier output of a paired step: its τ₁ < τ, the second sum, and what takes the state
+/// e^{−iτ₁H}ψ when it is summed (with the matvecs of the step so far and its error bound).
+type EarlyOutput<'a> = (f64, &'a mut [C64], &'a mut HandOut<'a>);
+
+/// What takes an earlier output: its state, the step's matvecs so far and its error bound.
+type HandOut<'a> = dyn FnMut(&[C64], usize, f64) -> Result<()> + 'a;
+
+/// The series of an earlier output under way: τ₁, its order K₁ and bound, J_k(τ₁ r), the
+/// second sum and its taker.
+struct EarlySeries<'a> {
+    tau: f64,
+    order: usize,
+    tail: f64,
+    bessel: Vec<f64>,
+    sum: &'a mut [C64],
+    hand_out: &'a mut HandOut<'a>,
+}
+
+impl EarlySeries<'_> {
+    /// Hands out e^{−iτ₁c} times the second sum, now complete after `matvecs` H applications.
+    fn finish(self, centre: f64, matvecs: usize, norm0: f64) -> Result<()> {
+        scale(self.sum, C64::from_polar(1.0, -self.tau * centre));
+        (self.hand_out)(self.sum, matvecs, norm0 * self.tail)
+    }
+}
+
 impl Chebyshev {
     /// One step of length τ: `state` ← e^{−iτH} state through the truncated series, using
-    /// `chebyshev` and `sum` as work vectors; `norm0` is ‖state‖. Returns (matvecs, error
-    /// bound, ‖state‖ after the step).
+    /// `chebyshev` and `sum` as work vectors; `norm0` is ‖state‖. With an `early` output at
+    /// τ₁ < τ, e^{−iτ₁H} state is summed from the same T_k into the second sum — two terms every
+    /// other pass, c_{k−1}(τ₁)T_{k−1} (the pass's input) and c_k(τ₁)T_k (its output) — and handed
+    /// out as soon as its K₁ terms are in. Returns (matvecs, error bound, ‖state‖ after the step).
     #[allow(clippy::too_many_arguments)]
     fn step<O: LinearOperator>(
         &self,
@@ -220,20 +345,31 @@ impl Chebyshev {
         chebyshev: &mut [C64],
         sum: &mut [C64],
         norm0: f64,
+        early: Option<EarlyOutput<'_>>,
     ) -> Result<(usize, f64, f64)> {
         let z = tau * half_width;
         let (order, tail) = truncation(z, self.tolerance * tau / end);
         let bessel = bessel_j(order, z);
-        // c_k = (2 − δ_k0)(−i)^k J_k(z), T_0 ψ = ψ.
-        let coefficient = |k: usize| -> C64 {
-            let weight = if k == 0 { 1.0 } else { 2.0 } * bessel[k];
-            match k % 4 {
-                0 => C64::new(weight, 0.0),
-                1 => C64::new(0.0, -weight),
-                2 => C64::new(-weight, 0.0),
-                _ => C64::new(0.0, weight),
+        let coefficient = |k: usize| coefficient(&bessel, k);
+        let mut early = early.map(|(tau, sum, hand_out)| {
+            let z = tau * half_width;
+            let (order, tail) = truncation(z, self.tolerance * tau / end);
+            EarlySeries {
+                tau,
+                order,
+                tail,
+                bessel: bessel_j(order, z),
+                sum,
+                hand_out,
             }
-        };
+        });
+        if let Some(series) = &mut early {
+            // T_0 ψ = ψ, before the recurrence overwrites it.
+            scale_into(series.sum, self::coefficient(&series.bessel, 0), state);
+            if series.order == 0 {
+                early.take().expect("present").finish(centre, 0, norm0)?;
+            }
+        }
         scale_into(sum, coefficient(0), state);
         let mut matvecs = 0;
         if order >= 1 && half_width > 0.0 {
@@ -276,9 +412,30 @@ impl Chebyshev {
                     }
                     _ => operator.apply_update(state, chebyshev, recurrence, accumulate),
                 }
+                if let Some(series) = &mut early {
+                    // T_{k−1} is the pass's input, T_k its output.
+                    let (input, output): (&[C64], &[C64]) = if k % 2 == 0 {
+                        (chebyshev, state)
+                    } else {
+                        (state, chebyshev)
+                    };
+                    let c = |k: usize| self::coefficient(&series.bessel, k);
+                    if k % 2 == 0 {
+                        add_combination(series.sum, &[c(k - 1), c(k)], &[input, output]);
+                    } else if k == series.order {
+                        add_combination(series.sum, &[c(k)], &[output]);
+                    }
+                    if k == series.order {
+                        early.take().expect("present").finish(centre, k, norm0)?;
+                    }
+                }
             }
             matvecs = order;
         }
+        assert!(
+            early.is_none(),
+            "the earlier output's order exceeds the step's"
+        );
         scale_into(state, C64::from_polar(1.0, -tau * centre), sum);
         let norm1 = norm(state);
         if !norm1.is_finite() {
@@ -330,10 +487,64 @@ impl Propagator for Chebyshev {
         }
         let mut chebyshev = zeros(state.len());
         let mut sum = zeros(state.len());
+        // Held for the whole run when outputs may pair (as the memory estimate counts it).
+        let mut second_sum = (self.work_vectors(times.len()) > 2).then(|| zeros(state.len()));
         // ‖Ψ‖ at the start of each step (the end of the step before).
         let mut state_norm = norm(state);
-        for (index, &stop) in times.iter().enumerate().skip(from.next) {
+        let mut index = from.next;
+        while index < times.len() {
+            let stop = times[index];
             let start = if index == 0 { 0.0 } else { times[index - 1] };
+            if self.pairs(times, index, interval.1) {
+                // One series from Ψ(start) for this output and the next.
+                let next = times[index + 1];
+                let before = stats;
+                let mut hand_out = |early: &[C64], matvecs: usize, error: f64| {
+                    observe(Event::Output(&Snapshot {
+                        index,
+                        time: stop,
+                        state: early,
+                        stats: PropagationStats {
+                            matvecs: before.matvecs + matvecs,
+                            steps: before.steps + 1,
+                            error_estimate: before.error_estimate + error,
+                        },
+                    }))
+                };
+                let second_sum = second_sum.as_deref_mut().expect("held when outputs pair");
+                let (matvecs, error, norm1) = self.step(
+                    operator,
+                    interval,
+                    next - start,
+                    end,
+                    state,
+                    &mut chebyshev,
+                    &mut sum,
+                    state_norm,
+                    Some((stop - start, second_sum, &mut hand_out)),
+                )?;
+                state_norm = norm1;
+                stats.matvecs += matvecs;
+                stats.steps += 1;
+                stats.error_estimate += error;
+                index += 1;
+                observe(Event::Output(&Snapshot {
+                    index,
+                    time: next,
+                    state,
+                    stats,
+                }))?;
+                observe(Event::Pause(
+                    &Progress {
+                        time: next,
+                        next: index + 1,
+                        stats,
+                    },
+                    state,
+                ))?;
+                index += 1;
+                continue;
+            }
             let steps = steps_in(start, stop, interval.1);
             // Resuming inside this interval: continue after the step that ended at from.time.
             let first = if index == from.next && from.time > start {
@@ -364,6 +575,7 @@ impl Propagator for Chebyshev {
                         &mut chebyshev,
                         &mut sum,
                         state_norm,
+                        None,
                     )?;
                     state_norm = norm1;
                     stats.matvecs += matvecs;
@@ -395,6 +607,7 @@ impl Propagator for Chebyshev {
                 },
                 state,
             ))?;
+            index += 1;
         }
         Ok(stats)
     }
@@ -417,6 +630,38 @@ fn tail_bound(z: f64, order: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pairing_pays_for_short_steps_and_not_for_long_ones() {
+        let times = |outputs: usize, end: f64| -> Vec<f64> {
+            (1..=outputs)
+                .map(|k| end * k as f64 / outputs as f64)
+                .collect()
+        };
+        // The default model at N = 14 (r ≈ 60): 30 outputs to T = 3, z = 6 a step.
+        let short = Chebyshev::new(1e-12).unwrap();
+        assert!(short.pairing_pays(&times(30, 3.0), 59.78));
+        let (single, paired) = (
+            short.planned_matvecs(&times(30, 3.0), 59.78),
+            short
+                .with_paired_outputs(true)
+                .planned_matvecs(&times(30, 3.0), 59.78),
+        );
+        assert_eq!((single, paired), (30 * 25, 15 * 35));
+        // At N = 40 (r ≈ 171): 6 outputs to T = 3, z = 85 a step; the pair's order 217 against
+        // 2 · 123 does not pay for the 123 terms of the second sum.
+        let long = Chebyshev::new(1e-10).unwrap();
+        assert!(!long.pairing_pays(&times(6, 3.0), 170.81));
+        // One output, or intervals too long to pair: nothing to pair, no second sum.
+        assert!(!short.pairing_pays(&times(1, 3.0), 59.78));
+        let paired = short.with_paired_outputs(true);
+        assert_eq!(paired.work_vectors(1), 2);
+        assert_eq!(paired.work_vectors(2), 3);
+        assert_eq!(
+            paired.planned_matvecs(&times(4, 1000.0), 1.0),
+            short.planned_matvecs(&times(4, 1000.0), 1.0)
+        );
+    }
 
     #[test]
     fn bessel_values_against_tabulated_ones() {

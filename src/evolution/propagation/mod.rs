@@ -4,7 +4,7 @@
 //! work done and a bound on the error accumulated so far. Two implementations: [`Lanczos`], a
 //! Krylov method with adaptive step size and an a-posteriori bound (m + 1 state-sized vectors),
 //! and [`Chebyshev`], a polynomial expansion on a proven spectral interval with an a-priori
-//! bound (three vectors in all).
+//! bound (three vectors in all, four when it pairs its outputs).
 
 mod chebyshev;
 mod lanczos;

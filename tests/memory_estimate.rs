@@ -3,8 +3,10 @@
 //! estimate dominate and it is higher than the peak by more than a fifth, as the README says):
 //! the peak resident memory of a `dynamics` run (Chebyshev) and of the proof's measurements
 //! along it stays below the estimate, and the estimate is at most 20% above it (the README's
-//! memory table makes the same comparison for whole processes). Linux only: the peak is the
-//! kernel's high-water mark of the resident set, reset between runs.
+//! memory table makes the same comparison for whole processes); once with one output interval
+//! and once with two, which the Chebyshev propagator pairs (a fourth state vector). Linux only:
+//! the peak is the kernel's high-water mark of the resident set, reset between runs, each case
+//! in a process of its own.
 
 use pickl::app::config::Options;
 use pickl::evolution::propagation::PropagatorChoice;
@@ -30,13 +32,54 @@ fn estimates_bound_the_peak_memory_of_dynamics_and_proof_runs_within_a_fifth() {
         eprintln!("no resident-set high-water mark on this system: nothing to compare");
         return;
     }
+    // One output after t = 0: one series per output (three vectors); two close outputs: the
+    // Chebyshev propagator pairs them (a fourth vector). Each in a process of its own: memory
+    // freed by one run and kept by the allocator would count in the next one's peak.
+    for steps in ["1", "2"] {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "one_memory_case",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env(CASE, steps)
+            .output()
+            .unwrap();
+        eprint!("{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{steps} output interval(s): {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+}
+
+/// The variable that names the case [`one_memory_case`] runs.
+const CASE: &str = "PICKL_MEMORY_ESTIMATE_CASE";
+
+/// One case of the comparison, when the test above starts this binary for it (else nothing).
+#[test]
+fn one_memory_case() {
+    let Ok(steps) = std::env::var(CASE) else {
+        return;
+    };
+    let steps: usize = steps.parse().unwrap();
+    assert!(reset_peak());
+    compare_estimate_and_peak(steps, steps == 2);
+}
+
+/// The estimate against the peak for a run to t = 0.05 in `steps` output intervals, whose
+/// Chebyshev propagator pairs its outputs or not as `paired` says.
+fn compare_estimate_and_peak(steps: usize, paired: bool) {
     // Ring of 3 sites, N₁ = N₂ = 80: D = 11,029,041, 176 MB per state vector.
     let mut problem = Options {
         sites: Some(3),
         n1: Some(80),
         n2: Some(80),
         t_max: Some(0.05),
-        steps: Some(1),
+        steps: Some(steps),
         propagator: Some("chebyshev".into()),
         out: Some("unused.csv".into()),
         ..Options::default()
@@ -46,7 +89,9 @@ fn estimates_bound_the_peak_memory_of_dynamics_and_proof_runs_within_a_fifth() {
     .problem()
     .unwrap();
     assert_eq!(problem.propagator, PropagatorChoice::Chebyshev);
+    assert_eq!(problem.chebyshev().unwrap().paired_outputs(), paired);
     let check = |what: &str, estimate: usize, peak: usize| {
+        let what = format!("{what}, {steps} output interval(s)");
         let mib = |bytes: usize| bytes as f64 / 1048576.0;
         eprintln!(
             "{what}: estimate {:.1} MiB, peak resident {:.1} MiB",

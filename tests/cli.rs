@@ -96,6 +96,50 @@ fn canonical_flags_in_both_spellings_with_negative_values() {
     assert!(meta.contains("status = \"complete\"") && meta.contains("phase2 = -0.25"));
 }
 
+/// The provenance says whether the Chebyshev propagator paired its outputs, and the table's
+/// matvecs agree: a pair's second output costs fewer H applications than its first (the two
+/// share one series), one series per output costs the same for equal intervals.
+#[test]
+fn the_provenance_says_whether_outputs_were_paired() {
+    let dir = scratch_dir("paired");
+    for (steps, propagator, expected) in [
+        ("30", "chebyshev", Some(true)),
+        ("1", "chebyshev", Some(false)),
+        ("30", "lanczos", None),
+    ] {
+        let out = dir.join(format!("run-{steps}-{propagator}.csv"));
+        let out_arg = format!("--out={}", out.display());
+        let result = dynamics(&[
+            "--n1",
+            "4",
+            "--n2",
+            "4",
+            "--steps",
+            steps,
+            "--propagator",
+            propagator,
+            &out_arg,
+        ]);
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        let meta = std::fs::read_to_string(out.with_extension("meta.toml")).unwrap();
+        let recorded = ["true", "false"]
+            .into_iter()
+            .find(|v| meta.contains(&format!("paired_outputs = {v}")))
+            .map(|v| v == "true");
+        assert_eq!(recorded, expected, "{steps} steps, {propagator}");
+        if propagator == "chebyshev" && steps == "30" {
+            let (header, rows) = read_csv(&out);
+            let matvecs = header.iter().position(|h| h == "matvecs").unwrap();
+            let (first, second) = (rows[1][matvecs], rows[2][matvecs]);
+            assert!(second < 2.0 * first, "{first} then {second} matvecs");
+        }
+    }
+}
+
 #[test]
 fn a_config_file_sets_the_same_keys_and_reproduces_a_run() {
     let dir = scratch_dir("config");

@@ -52,6 +52,9 @@ pub struct Provenance {
     matvecs: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     propagator: Option<String>,
+    /// Whether the Chebyshev propagator summed two outputs from one series (absent for Lanczos).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paired_outputs: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     propagation_steps: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,6 +129,7 @@ impl Experiment {
             dimension: dimensions.total(),
             matvecs: None,
             propagator: None,
+            paired_outputs: None,
             propagation_steps: None,
             propagation_error_estimate: None,
             hartree_steps: None,
@@ -278,6 +282,7 @@ impl Experiment {
         p.run.complete(wall);
         p.matvecs = Some(summary.propagation.matvecs);
         p.propagator = Some(summary.propagator.to_string());
+        p.paired_outputs = summary.paired_outputs;
         p.propagation_steps = Some(summary.propagation.steps);
         p.propagation_error_estimate = Some(summary.propagation.error_estimate);
         p.hartree_steps = Some(summary.hartree.steps);

@@ -185,6 +185,8 @@ pub struct DynamicsSummary {
     pub hartree: IntegrationStats,
     /// The propagator that ran.
     pub propagator: PropagatorChoice,
+    /// Whether Chebyshev paired its outputs ([`DynamicsProblem::chebyshev`]); None for Lanczos.
+    pub paired_outputs: Option<bool>,
 }
 
 impl DynamicsProblem {
@@ -467,14 +469,13 @@ impl DynamicsProblem {
                 basis_b: &basis_b,
             }))
         };
+        let chebyshev = self.chebyshev()?;
+        let paired_outputs = (propagator == PropagatorChoice::Chebyshev)
+            .then_some(chebyshev.work_vectors(self.times.len()) > 2);
         let propagation = match propagator {
-            PropagatorChoice::Chebyshev => self.chebyshev()?.propagate_from(
-                &hamiltonian,
-                &mut state,
-                &self.times,
-                from,
-                observer,
-            )?,
+            PropagatorChoice::Chebyshev => {
+                chebyshev.propagate_from(&hamiltonian, &mut state, &self.times, from, observer)?
+            }
             _ => Lanczos::new(self.krylov).propagate_from(
                 &hamiltonian,
                 &mut state,
@@ -488,6 +489,7 @@ impl DynamicsProblem {
             propagation,
             hartree: hartree_stats,
             propagator,
+            paired_outputs,
         })
     }
 }

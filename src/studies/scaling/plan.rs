@@ -75,6 +75,10 @@ pub struct SizeRecord {
     /// which all ran Lanczos).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub propagator: Option<String>,
+    /// Whether the Chebyshev propagator paired this size's outputs (absent for Lanczos and in
+    /// records written before outputs could pair).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired_outputs: Option<bool>,
     /// finished.
     pub finished: String,
 }

@@ -286,6 +286,7 @@ impl Study {
                 matvecs: summary.propagation.matvecs,
                 krylov_error_estimate: summary.propagation.error_estimate,
                 propagator: Some(summary.propagator.to_string()),
+                paired_outputs: summary.paired_outputs,
                 finished: utc_timestamp(),
             };
             let sizes = &mut self.provenance.sizes;

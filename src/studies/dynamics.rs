@@ -312,9 +312,9 @@ impl DynamicsProblem {
         let model = &self.model;
         let mut width = 0.0;
         for species in [model.species_a(), model.species_b()] {
-            let values = crate::linalg::hermitian_eigenvalues(species.hamiltonian.matrix())?;
+            let (least, largest) = species.hamiltonian.eigenvalue_range()?;
             let n = species.particles as f64;
-            width += n * (values[values.len() - 1] - values[0]);
+            width += n * (largest - least);
             width += n * max_abs(&species.potential) / 2.0;
         }
         let (n1, n2) = (

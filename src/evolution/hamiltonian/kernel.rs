@@ -48,7 +48,7 @@ use rayon::prelude::*;
 use super::rows::{add_scaled, add_two_scaled, reals, reals_mut, DotLanes, VectorUnit};
 use super::tiles::{lay_back, side_by_side, transpose4, Lanes, TILE_ROWS};
 use super::{interaction_energy, species_hamiltonian};
-use crate::linalg::{hermitian_eigenvalues, Accumulate, LinearOperator, Update};
+use crate::linalg::{Accumulate, LinearOperator, Update};
 use crate::model::Model;
 use crate::space::fock::{FockBasis, HopChannels, SpeciesOperator};
 use crate::{Result, C64};
@@ -468,10 +468,10 @@ impl ManyBodyHamiltonian {
         let interaction_b = interactions(basis_b, model.species_b());
         let mut one_body_range = (0.0, 0.0);
         for species in [model.species_a(), model.species_b()] {
-            let values = hermitian_eigenvalues(species.hamiltonian.matrix())?;
+            let (least, largest) = species.hamiltonian.eigenvalue_range()?;
             let n = species.particles as f64;
-            one_body_range.0 += n * values[0];
-            one_body_range.1 += n * values[values.len() - 1];
+            one_body_range.0 += n * least;
+            one_body_range.1 += n * largest;
         }
         let reach = reach(&hops_a);
         let block_width = block_width(reach, basis_b.dim());

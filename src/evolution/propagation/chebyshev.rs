@@ -495,27 +495,23 @@ impl Propagator for Chebyshev {
         while index < times.len() {
             let stop = times[index];
             let start = if index == 0 { 0.0 } else { times[index - 1] };
-            if self.pairs(times, index, interval.1) {
+            // The output the steps below end on: this one, or the next when the two pair.
+            let last = if self.pairs(times, index, interval.1) {
                 // One series from Ψ(start) for this output and the next.
-                let next = times[index + 1];
                 let before = stats;
                 let mut hand_out = |early: &[C64], matvecs: usize, error: f64| {
                     observe(Event::Output(&Snapshot {
                         index,
                         time: stop,
                         state: early,
-                        stats: PropagationStats {
-                            matvecs: before.matvecs + matvecs,
-                            steps: before.steps + 1,
-                            error_estimate: before.error_estimate + error,
-                        },
+                        stats: before.after_step(matvecs, error),
                     }))
                 };
                 let second_sum = second_sum.as_deref_mut().expect("held when outputs pair");
                 let (matvecs, error, norm1) = self.step(
                     operator,
                     interval,
-                    next - start,
+                    times[index + 1] - start,
                     end,
                     state,
                     &mut chebyshev,
@@ -524,90 +520,72 @@ impl Propagator for Chebyshev {
                     Some((stop - start, second_sum, &mut hand_out)),
                 )?;
                 state_norm = norm1;
-                stats.matvecs += matvecs;
-                stats.steps += 1;
-                stats.error_estimate += error;
-                index += 1;
-                observe(Event::Output(&Snapshot {
-                    index,
-                    time: next,
-                    state,
-                    stats,
-                }))?;
-                observe(Event::Pause(
-                    &Progress {
-                        time: next,
-                        next: index + 1,
-                        stats,
-                    },
-                    state,
-                ))?;
-                index += 1;
-                continue;
-            }
-            let steps = steps_in(start, stop, interval.1);
-            // Resuming inside this interval: continue after the step that ended at from.time.
-            let first = if index == from.next && from.time > start {
-                (1..steps)
-                    .find(|&j| step_time(start, stop, j, steps) == from.time)
-                    .ok_or_else(|| {
-                        Error::invalid(
-                            "resume point",
-                            format!("t = {} is not the end of a Chebyshev step", from.time),
-                        )
-                    })?
-                    + 1
+                stats = stats.after_step(matvecs, error);
+                index + 1
             } else {
-                1
+                let steps = steps_in(start, stop, interval.1);
+                // Resuming inside this interval: continue after the step that ended at from.time.
+                let first = if index == from.next && from.time > start {
+                    (1..steps)
+                        .find(|&j| step_time(start, stop, j, steps) == from.time)
+                        .ok_or_else(|| {
+                            Error::invalid(
+                                "resume point",
+                                format!("t = {} is not the end of a Chebyshev step", from.time),
+                            )
+                        })?
+                        + 1
+                } else {
+                    1
+                };
+                for j in first..=steps {
+                    let (t0, t1) = (
+                        step_time(start, stop, j - 1, steps),
+                        step_time(start, stop, j, steps),
+                    );
+                    if t1 > t0 {
+                        let (matvecs, error, norm1) = self.step(
+                            operator,
+                            interval,
+                            t1 - t0,
+                            end,
+                            state,
+                            &mut chebyshev,
+                            &mut sum,
+                            state_norm,
+                            None,
+                        )?;
+                        state_norm = norm1;
+                        stats = stats.after_step(matvecs, error);
+                    }
+                    if j < steps {
+                        observe(Event::Pause(
+                            &Progress {
+                                time: t1,
+                                next: index,
+                                stats,
+                            },
+                            state,
+                        ))?;
+                    }
+                }
+                index
             };
-            for j in first..=steps {
-                let (t0, t1) = (
-                    step_time(start, stop, j - 1, steps),
-                    step_time(start, stop, j, steps),
-                );
-                if t1 > t0 {
-                    let (matvecs, error, norm1) = self.step(
-                        operator,
-                        interval,
-                        t1 - t0,
-                        end,
-                        state,
-                        &mut chebyshev,
-                        &mut sum,
-                        state_norm,
-                        None,
-                    )?;
-                    state_norm = norm1;
-                    stats.matvecs += matvecs;
-                    stats.steps += 1;
-                    stats.error_estimate += error;
-                }
-                if j < steps {
-                    observe(Event::Pause(
-                        &Progress {
-                            time: t1,
-                            next: index,
-                            stats,
-                        },
-                        state,
-                    ))?;
-                }
-            }
             observe(Event::Output(&Snapshot {
-                index,
-                time: stop,
+                index: last,
+                time: times[last],
                 state,
                 stats,
             }))?;
             observe(Event::Pause(
                 &Progress {
-                    time: stop,
-                    next: index + 1,
+                    time: times[last],
+                    next: last + 1,
                     stats,
                 },
                 state,
             ))?;
-            index += 1;
+            index = last + 1;
         }
         Ok(stats)
     }

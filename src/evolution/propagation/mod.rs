@@ -98,6 +98,17 @@ pub struct PropagationStats {
     pub error_estimate: f64,
 }
 
+impl PropagationStats {
+    /// These figures after one more step of `matvecs` H applications with error bound `error`.
+    pub(crate) fn after_step(self, matvecs: usize, error: f64) -> Self {
+        PropagationStats {
+            matvecs: self.matvecs + matvecs,
+            steps: self.steps + 1,
+            error_estimate: self.error_estimate + error,
+        }
+    }
+}
+
 /// The state at one output time.
 #[derive(Debug)]
 pub struct Snapshot<'a> {

@@ -9,10 +9,13 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use faer::Mat;
 
-use crate::linalg::{hermitian_eigen, hermitian_function, hermiticity_defect};
+use crate::linalg::{
+    hermitian_eigen, hermitian_eigenvalues, hermitian_function, hermiticity_defect,
+};
 use crate::model::lattice::Lattice;
 use crate::{Error, Result, C64};
 
@@ -53,6 +56,8 @@ impl fmt::Display for Kinetic {
 #[derive(Clone, Debug)]
 pub struct OneBodyHamiltonian {
     matrix: Mat<C64>,
+    /// Its least and largest eigenvalues, once asked for ([`OneBodyHamiltonian::eigenvalue_range`]).
+    range: OnceLock<(f64, f64)>,
 }
 
 impl OneBodyHamiltonian {
@@ -112,7 +117,10 @@ impl OneBodyHamiltonian {
         for (x, &u) in trap.iter().enumerate() {
             matrix[(x, x)] += u;
         }
-        Ok(OneBodyHamiltonian { matrix })
+        Ok(OneBodyHamiltonian {
+            matrix,
+            range: OnceLock::new(),
+        })
     }
 
     /// An explicitly given matrix; refused unless square, finite and Hermitian
@@ -144,12 +152,28 @@ impl OneBodyHamiltonian {
                 format!("the matrix is not Hermitian (|h_xy - conj(h_yx)| up to {defect:e})"),
             ));
         }
-        Ok(OneBodyHamiltonian { matrix })
+        Ok(OneBodyHamiltonian {
+            matrix,
+            range: OnceLock::new(),
+        })
     }
 
     /// Number of sites M.
     pub fn sites(&self) -> usize {
         self.matrix.nrows()
+    }
+
+    /// (λ_min, λ_max) of h, computed the first time they are asked for and kept: an M × M
+    /// eigenvalue problem, seconds at M = 2000, which the planner, the memory estimate and the
+    /// proven spectral interval of H all need.
+    pub fn eigenvalue_range(&self) -> Result<(f64, f64)> {
+        if let Some(&range) = self.range.get() {
+            return Ok(range);
+        }
+        let values = hermitian_eigenvalues(&self.matrix)?;
+        Ok(*self
+            .range
+            .get_or_init(|| (values[0], values[values.len() - 1])))
     }
 
     /// The matrix h.
@@ -181,6 +205,30 @@ impl OneBodyHamiltonian {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On a ring of M sites the plane waves diagonalise h: eigenvalues 2J − 2J cos(2πk/M − φ).
+    #[test]
+    fn the_eigenvalue_range_of_a_ring_is_that_of_its_plane_waves() {
+        let (m, hop, phase) = (5, 1.5, 0.3);
+        let lattice = Lattice::ring(m).unwrap();
+        let h = OneBodyHamiltonian::on_lattice(&lattice, Kinetic::Schroedinger, hop, phase, &[])
+            .unwrap();
+        let values: Vec<f64> = (0..m)
+            .map(|k| {
+                2.0 * hop
+                    - 2.0 * hop * (2.0 * std::f64::consts::PI * k as f64 / m as f64 - phase).cos()
+            })
+            .collect();
+        let least = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let largest = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        for _ in 0..2 {
+            let (a, b) = h.eigenvalue_range().unwrap();
+            assert!(
+                (a - least).abs() < 1e-13 && (b - largest).abs() < 1e-13,
+                "{a}, {b}"
+            );
+        }
+    }
 
     #[test]
     fn ring_hopping_carries_the_peierls_phase() {

@@ -625,7 +625,10 @@ mod tests {
                 .with_paired_outputs(true)
                 .planned_matvecs(&times(30, 3.0), 59.78),
         );
-        assert_eq!((single, paired), (30 * 25, 15 * 35));
+        // 30 series of τ = 0.1 against 15 of τ = 0.2, each with its share of the budget.
+        let order = |tau: f64| Chebyshev::order(tau, 59.78, 1e-12 * tau / 3.0);
+        assert_eq!((single, paired), (30 * order(0.1), 15 * order(0.2)));
+        assert!(paired < single);
         // At N = 40 (r ≈ 171): 6 outputs to T = 3, z = 85 a step; the pair's order 217 against
         // 2 · 123 does not pay for the 123 terms of the second sum.
         let long = Chebyshev::new(1e-10).unwrap();

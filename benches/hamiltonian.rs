@@ -80,12 +80,12 @@ fn hamiltonian_application(c: &mut Criterion) {
                         state.as_slice(),
                         &mut previous,
                         update,
-                        Some(Accumulate {
+                        vec![Accumulate {
                             sum: &mut sum,
                             previous: Some(C64::new(-1e-3, 0.0)),
                             input: Some(C64::new(0.0, 1e-3)),
                             output: C64::new(1e-3, 0.0),
-                        }),
+                        }],
                     )
                 })
             },
@@ -94,7 +94,7 @@ fn hamiltonian_application(c: &mut Criterion) {
         group.bench_with_input(
             BenchmarkId::new("ring4_chebyshev_pass_without_sum", format!("D={}", h.dim())),
             &n,
-            |b, _| b.iter(|| h.apply_update(state.as_slice(), &mut previous, update, None)),
+            |b, _| b.iter(|| h.apply_update(state.as_slice(), &mut previous, update, Vec::new())),
         );
         let (x, y) = (state.as_slice(), out.clone());
         group.throughput(Throughput::Bytes(48 * h.dim() as u64));

@@ -37,15 +37,15 @@ pub trait LinearOperator: Sync {
     }
 
     /// The fused update of polynomial propagators: y ← h·(A x) + c_x·x + c_y·y (with
-    /// [`Update`]'s weights), and, if given, the [`Accumulate`]d sum takes its terms in the old
-    /// y, x and the new y. Operators that stream (like the Hamiltonian) do it in few passes over
-    /// memory; this default uses a temporary vector.
+    /// [`Update`]'s weights), and each [`Accumulate`]d sum takes its terms in the old y, x and
+    /// the new y. Operators that stream (like the Hamiltonian) do it in few passes over memory;
+    /// this default uses a temporary vector.
     fn apply_update(
         &self,
         x: &[C64],
         y: &mut [C64],
         update: Update,
-        accumulate: Option<Accumulate<'_>>,
+        accumulate: Vec<Accumulate<'_>>,
     ) {
         let mut ax = zeros(x.len());
         self.apply(x, &mut ax);
@@ -54,23 +54,19 @@ pub trait LinearOperator: Sync {
                 .zip(x.par_chunks(CHUNK))
                 .for_each(|(z, x)| z.iter_mut().zip(x).for_each(|(z, x)| *z += c * x));
         };
-        let accumulate = accumulate.map(
-            |Accumulate {
-                 sum,
-                 previous,
-                 input,
-                 output,
-             }| {
-                if let Some(c) = previous {
-                    add(sum, c, y);
-                }
-                (sum, input, output)
-            },
-        );
+        let mut accumulate = accumulate;
+        for Accumulate { sum, previous, .. } in &mut accumulate {
+            if let Some(c) = previous.take() {
+                add(sum, c, y);
+            }
+        }
         y.par_chunks_mut(CHUNK)
             .zip(ax.par_chunks(CHUNK).zip(x.par_chunks(CHUNK)))
             .for_each(|(y, (ax, x))| update.combine(y, ax, x));
-        if let Some((sum, input, output)) = accumulate {
+        for Accumulate {
+            sum, input, output, ..
+        } in accumulate
+        {
             if let Some(c) = input {
                 add(sum, c, x);
             }
@@ -79,12 +75,13 @@ pub trait LinearOperator: Sync {
     }
 }
 
-/// The sum a fused update adds to ([`LinearOperator::apply_update`]):
+/// A sum a fused update adds to ([`LinearOperator::apply_update`]):
 /// sum ← ((sum + c_p·y_old) + c_x·x) + c_y·y, entry by entry in that order (y_old the y the
 /// update overwrites), the terms of y_old and of x left out when their weights are `None`. A
 /// polynomial propagator that keeps its terms in the two vectors of a three-term recurrence can
 /// so add three terms every third pass, reading and writing the sum a third as often, with the
-/// same roundings as one term per pass.
+/// same roundings as one term per pass; it may keep several sums of the same terms (one per
+/// output time), each with its own weights.
 pub struct Accumulate<'a> {
     /// The sum, as long as x and y.
     pub sum: &'a mut [C64],
@@ -94,6 +91,22 @@ pub struct Accumulate<'a> {
     pub input: Option<C64>,
     /// c_y, the weight of the new y.
     pub output: C64,
+}
+
+impl<'a> Accumulate<'a> {
+    /// The same weights on consecutive pieces of `length` entries of the sum (the last one
+    /// shorter), in order.
+    pub fn pieces(self, length: usize) -> impl Iterator<Item = Accumulate<'a>> {
+        let (previous, input, output) = (self.previous, self.input, self.output);
+        self.sum
+            .chunks_mut(length.max(1))
+            .map(move |sum| Accumulate {
+                sum,
+                previous,
+                input,
+                output,
+            })
+    }
 }
 
 /// The weights of y ← h·(A x) + c_x·x + c_y·y in [`LinearOperator::apply_update`].

@@ -332,18 +332,29 @@ fn the_fused_update_equals_a_separate_application_and_combination() {
         ] {
             let weight = C64::new(0.3, -1.7);
             let input_weight = C64::new(0.0, 0.8);
+            // A second sum, with weights of its own (the old y's term too).
+            let (weight2, previous_weight2) = (C64::new(-0.6, 0.0), C64::new(0.5, 0.25));
             let mut y = y0.clone();
             let mut z = z0.clone();
+            let mut z2 = y0.clone();
             h.apply_update(
                 &x,
                 &mut y,
                 update,
-                Some(Accumulate {
-                    sum: &mut z,
-                    previous: None,
-                    input: Some(input_weight),
-                    output: weight,
-                }),
+                vec![
+                    Accumulate {
+                        sum: &mut z,
+                        previous: None,
+                        input: Some(input_weight),
+                        output: weight,
+                    },
+                    Accumulate {
+                        sum: &mut z2,
+                        previous: Some(previous_weight2),
+                        input: None,
+                        output: weight2,
+                    },
+                ],
             );
             let mut hx_again = vec![C64::new(0.0, 0.0); d];
             let dot = h.apply_and_dot(&x, &mut hx_again);
@@ -362,6 +373,8 @@ fn the_fused_update_equals_a_separate_application_and_combination() {
                 worst = worst.max((y[i] - y_expected).norm());
                 let z_expected = z0[i] + input_weight * x[i] + weight * y_expected;
                 worst = worst.max((z[i] - z_expected).norm());
+                let z2_expected = y0[i] + previous_weight2 * y0[i] + weight2 * y_expected;
+                worst = worst.max((z2[i] - z2_expected).norm());
             }
             assert!(worst < 1e-14 * entry_scale, "{update:?}: {worst:e}");
             assert!(applied < 1e-14 * entry_scale, "H x: {applied:e}");
@@ -465,7 +478,7 @@ fn the_streaming_kernel_equals_the_general_kernel_on_every_path() {
                 input: Some(C64::new(0.0, 0.4)),
                 output: C64::new(-0.4, 0.0),
             };
-            h.apply_update(&x, &mut y, update, Some(accumulate));
+            h.apply_update(&x, &mut y, update, vec![accumulate]);
             let mut hx = vec![C64::new(0.0, 0.0); d];
             let dot = h.apply_and_dot(&x, &mut hx);
             let bits = |v: &[C64]| -> Vec<u64> {
@@ -530,15 +543,24 @@ fn the_streaming_kernel_equals_the_general_kernel_on_every_path() {
                     .iter()
                     .flat_map(|&p| weights.iter().map(move |&i| (p, i)));
                 for (previous, input) in pairs {
-                    let weight = C64::new(-0.4, 0.9);
-                    let (mut y, mut z) = (y0.clone(), z0.clone());
-                    let accumulate = Accumulate {
-                        sum: &mut z,
-                        previous,
-                        input,
-                        output: weight,
-                    };
-                    h.apply_update(&x, &mut y, update, Some(accumulate));
+                    // Two sums at once, the second with the first's weights swapped.
+                    let (weight, weight2) = (C64::new(-0.4, 0.9), C64::new(0.0, -1.1));
+                    let (mut y, mut z, mut z2) = (y0.clone(), z0.clone(), x.clone());
+                    let accumulate = vec![
+                        Accumulate {
+                            sum: &mut z,
+                            previous,
+                            input,
+                            output: weight,
+                        },
+                        Accumulate {
+                            sum: &mut z2,
+                            previous: input,
+                            input: previous,
+                            output: weight2,
+                        },
+                    ];
+                    h.apply_update(&x, &mut y, update, accumulate);
                     let mut worst = 0.0f64;
                     for i in 0..d {
                         let expected =
@@ -547,8 +569,13 @@ fn the_streaming_kernel_equals_the_general_kernel_on_every_path() {
                             + previous.unwrap_or_default() * y0[i]
                             + input.unwrap_or_default() * x[i]
                             + weight * expected;
+                        let sum2 = x[i]
+                            + input.unwrap_or_default() * y0[i]
+                            + previous.unwrap_or_default() * x[i]
+                            + weight2 * expected;
                         worst = worst.max((y[i] - expected).norm());
                         worst = worst.max((z[i] - sum).norm());
+                        worst = worst.max((z2[i] - sum2).norm());
                     }
                     assert!(
                         worst < 1e-13 * scale,

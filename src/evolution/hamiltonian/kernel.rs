@@ -379,8 +379,8 @@ unsafe fn add_back_avx512(
     4 * (columns / 4)
 }
 
-/// A tile of the fused pass: its index, its rows of y and of the accumulated sum.
-type TileWork<'a> = (usize, &'a mut [C64], Option<&'a mut [C64]>);
+/// A tile of the fused pass: its index, its rows of y and its pieces of the accumulated sums.
+type TileWork<'a> = (usize, &'a mut [C64], Vec<Accumulate<'a>>);
 
 /// Scratch of one task: the tile's rows side by side, their d ⊙ Ψ + H_B Ψ side by side, and the
 /// occupied sites of the tile's rows (first column of g_x, lanes of n_x).
@@ -734,7 +734,7 @@ impl ManyBodyHamiltonian {
         first: usize,
         x: &[C64],
         y: &mut [C64],
-        mut accumulate: Option<Accumulate<'_>>,
+        accumulate: &mut [Accumulate<'_>],
         update: Update,
         whole: bool,
         dot_wanted: bool,
@@ -772,14 +772,10 @@ impl ManyBodyHamiltonian {
                 );
                 self.hops_a_rows(first, y, xr, start..end, (1.0, 1.0));
             } else {
-                if let Some(Accumulate {
-                    sum,
-                    previous: Some(c),
-                    ..
-                }) = &mut accumulate
-                {
+                for Accumulate { sum, previous, .. } in accumulate.iter_mut() {
                     // The old y's term, before the update overwrites it (only in the one pass:
                     // with two, the caller added it before pass 1).
+                    let Some(c) = previous else { continue };
                     for r in 0..rows {
                         let row = &mut sum[r * columns + start..r * columns + end];
                         let old = &y[r * width + 2 * start..r * width + 2 * end];
@@ -796,12 +792,12 @@ impl ManyBodyHamiltonian {
             for r in 0..rows {
                 let piece = r * width + 2 * start..r * width + 2 * end;
                 let (y, input) = (&y[piece.clone()], &tile_x[piece]);
-                if let Some(Accumulate {
+                for Accumulate {
                     sum,
                     input: c_x,
                     output,
                     ..
-                }) = &mut accumulate
+                } in accumulate.iter_mut()
                 {
                     let row = &mut sum[r * columns + start..r * columns + end];
                     match c_x {
@@ -890,7 +886,7 @@ impl ManyBodyHamiltonian {
         x: &[C64],
         y: &mut [C64],
         update: Update,
-        accumulate: Option<Accumulate<'_>>,
+        accumulate: Vec<Accumulate<'_>>,
         dot_wanted: bool,
     ) -> C64 {
         let columns = self.columns;
@@ -909,7 +905,7 @@ impl ManyBodyHamiltonian {
         let mut accumulate = accumulate;
         if !self.one_pass {
             // Pass 1 overwrites y before pass 2 sees it: the old y's term goes in first.
-            if let Some(Accumulate { sum, previous, .. }) = &mut accumulate {
+            for Accumulate { sum, previous, .. } in &mut accumulate {
                 if let Some(c) = previous.take() {
                     assert_eq!(sum.len(), self.dim());
                     sum.par_chunks_mut(columns.max(1))
@@ -935,22 +931,16 @@ impl ManyBodyHamiltonian {
         // row's).
         let min_tiles = (1 << 13) / (TILE_ROWS * columns.max(1)) + 1;
         let tile = TILE_ROWS * columns;
-        let (sum, previous, input, output) = match accumulate {
-            Some(Accumulate {
-                sum,
-                previous,
-                input,
-                output,
-            }) => {
-                assert_eq!(sum.len(), self.dim());
-                (Some(sum), previous, input, output)
+        // Each sum cut into the tiles' pieces: sums[t] holds tile t's piece of every sum.
+        let mut sums: Vec<Vec<Accumulate<'_>>> = (0..self.rows.div_ceil(TILE_ROWS))
+            .map(|_| Vec::with_capacity(accumulate.len()))
+            .collect();
+        for whole_sum in accumulate {
+            assert_eq!(whole_sum.sum.len(), self.dim());
+            for (t, piece) in whole_sum.pieces(tile).enumerate() {
+                sums[t].push(piece);
             }
-            None => (None, None, None, C64::new(0.0, 0.0)),
-        };
-        let sums: Vec<Option<&mut [C64]>> = match sum {
-            Some(sum) => sum.chunks_mut(tile).map(Some).collect(),
-            None => (0..self.rows.div_ceil(TILE_ROWS)).map(|_| None).collect(),
-        };
+        }
         let mut work: Vec<TileWork<'_>> = y
             .chunks_mut(tile)
             .zip(sums)
@@ -965,18 +955,12 @@ impl ManyBodyHamiltonian {
             .with_min_len(min_tiles)
             .map_init(
                 || self.scratch(),
-                |scratch, (t, y, z)| {
-                    let accumulate = z.map(|sum| Accumulate {
-                        sum,
-                        previous,
-                        input,
-                        output,
-                    });
+                |scratch, (t, y, mut accumulate)| {
                     let dots = self.tile_pass(
                         t * TILE_ROWS,
                         x,
                         y,
-                        accumulate,
+                        &mut accumulate,
                         update,
                         false,
                         dot_wanted,
@@ -1019,7 +1003,7 @@ impl ManyBodyHamiltonian {
     }
 
     vectorised!(tile_pass, tile_pass_avx512, tile_pass_avx2, tile_pass_body,
-        (first: usize, x: &[C64], y: &mut [C64], accumulate: Option<Accumulate<'_>>,
+        (first: usize, x: &[C64], y: &mut [C64], accumulate: &mut [Accumulate<'_>],
          update: Update, whole: bool, dot_wanted: bool, scratch: &mut TileScratch)
          -> [C64; TILE_ROWS]);
 
@@ -1042,11 +1026,11 @@ impl LinearOperator for ManyBodyHamiltonian {
     }
 
     fn apply(&self, x: &[C64], y: &mut [C64]) {
-        self.update_all(x, y, Update::APPLY, None, false);
+        self.update_all(x, y, Update::APPLY, Vec::new(), false);
     }
 
     fn apply_and_dot(&self, x: &[C64], y: &mut [C64]) -> C64 {
-        self.update_all(x, y, Update::APPLY, None, true)
+        self.update_all(x, y, Update::APPLY, Vec::new(), true)
     }
 
     fn spectral_bounds(&self) -> Option<(f64, f64)> {
@@ -1074,7 +1058,7 @@ impl LinearOperator for ManyBodyHamiltonian {
                     let count = TILE_ROWS.min(self.rows - first);
                     let rows = &mut rows[..count * self.columns];
                     let dots =
-                        self.tile_pass(first, x, rows, None, Update::APPLY, true, true, scratch);
+                        self.tile_pass(first, x, rows, &mut [], Update::APPLY, true, true, scratch);
                     (t, dots)
                 },
             )
@@ -1087,7 +1071,7 @@ impl LinearOperator for ManyBodyHamiltonian {
         x: &[C64],
         y: &mut [C64],
         update: Update,
-        accumulate: Option<Accumulate<'_>>,
+        accumulate: Vec<Accumulate<'_>>,
     ) {
         self.update_all(x, y, update, accumulate, false);
     }

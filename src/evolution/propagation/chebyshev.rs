@@ -33,20 +33,19 @@
 //! Paired outputs ([`Chebyshev::with_paired_outputs`]): the vectors T_k(H̃)ψ do not depend on
 //! τ, so one series from Ψ(t₀) gives both Ψ(t₁) and Ψ(t₂) = e^{−i(t₂−t₀)H}Ψ(t₀), each with its
 //! own coefficients, order and bound: Ψ(t₁) = e^{−iτ₁c} Σ_{k≤K₁} c_k(τ₁) T_k ψ goes into a
-//! second sum (two terms every other pass, in a pass of its own) and is handed out when its K₁
-//! terms are in; the series goes on to K₂ for Ψ(t₂). The budgets are tol·τ₁/T and tol·τ₂/T, so
-//! the bounds still add up to at most `tol` at every output. For short steps the margin of the
-//! order above z dominates it (K = 25 at z = 6, K = 35 at z = 12 with tolerance 1e-12), and a
-//! pair costs about 0.7 of its two steps; for long steps (K = 123 at z = 85, 217 at z = 170)
-//! the second sum eats the gain, and the planner leaves the outputs single
+//! second sum (three terms every third pass, in the passes that make them, as the first) and is
+//! handed out when its K₁ terms are in; the series goes on to K₂ for Ψ(t₂). The budgets are
+//! tol·τ₁/T and tol·τ₂/T, so the bounds still add up to at most `tol` at every output. For
+//! short steps the margin of the order above z dominates it (K = 25 at z = 6, K = 35 at z = 12
+//! with tolerance 1e-12), and a pair costs about 0.7 of its two steps; for long steps the gain
+//! is smaller (K = 123 at z = 85, 217 at z = 170: 0.88 of the matvecs), and where the second
+//! sum would eat it (coarse tolerances, small margins) the planner leaves the outputs single
 //! ([`Chebyshev::pairing_pays`]). A pair pauses once, after its second output.
 
 use statrs::function::gamma::ln_gamma;
 
 use super::{Event, Progress, PropagationStats, Propagator, Snapshot};
-use crate::linalg::{
-    add_combination, norm, scale, scale_into, zeros, Accumulate, LinearOperator, Update,
-};
+use crate::linalg::{norm, scale, scale_into, zeros, Accumulate, LinearOperator, Update};
 use crate::{Error, Result, C64};
 
 /// The Chebyshev propagator.
@@ -108,8 +107,7 @@ impl Chebyshev {
 
     /// Whether pairing outputs ([`Chebyshev::with_paired_outputs`]) makes a run through `times`
     /// cheaper with half-width r: fewer H applications, counting each term added to the second
-    /// sum as a quarter of one (the terms go two at a time in a pass that reads two state-sized
-    /// vectors and reads and writes the sum, 64 bytes per entry).
+    /// sum as 0.15 of one (the measured cost of the passes that add it, a little rounded up).
     pub fn pairing_pays(&self, times: &[f64], half_width: f64) -> bool {
         let cost = |paired: bool| {
             let (matvecs, terms) = self
@@ -171,9 +169,12 @@ impl Chebyshev {
 }
 
 /// The cost of adding one term to the second sum of paired outputs, in H applications: the
-/// terms go two at a time in a pass that reads two state-sized vectors and reads and writes
-/// the sum (64 bytes per entry, against H's Ψ read and y written, and its hops).
-const SECOND_SUM_TERM_COST: f64 = 0.25;
+/// terms go three at a time in the passes that make them, which then read and write the sum
+/// besides (32 bytes per entry, against the pass's Ψ read and y read and written, and H's
+/// hops). Measured: 0.13 on the default model at N₁ = N₂ = 24 (whole runs, 6 outputs to
+/// T = 3, paired and not, alternated); taken a little above, so that a pair is formed only
+/// where it clearly pays.
+const SECOND_SUM_TERM_COST: f64 = 0.15;
 
 /// The terms a pass adds to the sum, at most: those in the vectors it reads (T_{k−2}, the y it
 /// overwrites, and T_{k−1}, its input) and writes (T_k).
@@ -310,14 +311,45 @@ type EarlyOutput<'a> = (f64, &'a mut [C64], &'a mut HandOut<'a>);
 type HandOut<'a> = dyn FnMut(&[C64], usize, f64) -> Result<()> + 'a;
 
 /// The series of an earlier output under way: τ₁, its order K₁ and bound, J_k(τ₁ r), the
-/// second sum and its taker.
+/// second sum, its terms not yet added and its taker.
 struct EarlySeries<'a> {
     tau: f64,
     order: usize,
     tail: f64,
     bessel: Vec<f64>,
     sum: &'a mut [C64],
+    pending: Pending,
     hand_out: &'a mut HandOut<'a>,
+}
+
+/// The terms of a sum of order K that the passes before left out: the weights of T_{k−2} and
+/// T_{k−1} when the pass that makes T_k begins. That pass adds them, with c_k T_k, when K − k
+/// is a multiple of three (so the last pass, k = K, always adds), and otherwise leaves c_k for
+/// later: the sum is read and written every third pass.
+#[derive(Default)]
+struct Pending([Option<C64>; 2]);
+
+impl Pending {
+    /// What the pass that makes T_k (weight c) adds to `sum`, a series of order K, if anything.
+    fn pass<'s>(
+        &mut self,
+        sum: &'s mut [C64],
+        k: usize,
+        order: usize,
+        c: C64,
+    ) -> Option<Accumulate<'s>> {
+        if !(order - k).is_multiple_of(TERMS_PER_SUM) {
+            self.0 = [self.0[1], Some(c)];
+            return None;
+        }
+        let [previous, input] = std::mem::take(&mut self.0);
+        Some(Accumulate {
+            sum,
+            previous,
+            input,
+            output: c,
+        })
+    }
 }
 
 impl EarlySeries<'_> {
@@ -331,9 +363,9 @@ impl EarlySeries<'_> {
 impl Chebyshev {
     /// One step of length τ: `state` ← e^{−iτH} state through the truncated series, using
     /// `chebyshev` and `sum` as work vectors; `norm0` is ‖state‖. With an `early` output at
-    /// τ₁ < τ, e^{−iτ₁H} state is summed from the same T_k into the second sum — two terms every
-    /// other pass, c_{k−1}(τ₁)T_{k−1} (the pass's input) and c_k(τ₁)T_k (its output) — and handed
-    /// out as soon as its K₁ terms are in. Returns (matvecs, error bound, ‖state‖ after the step).
+    /// τ₁ < τ, e^{−iτ₁H} state is summed from the same T_k into the second sum, in the same
+    /// passes as the first (three terms every third pass, [`Pending`]), and handed out as soon
+    /// as its K₁ terms are in. Returns (matvecs, error bound, ‖state‖ after the step).
     #[allow(clippy::too_many_arguments)]
     fn step<O: LinearOperator>(
         &self,
@@ -360,6 +392,7 @@ impl Chebyshev {
                 tail,
                 bessel: bessel_j(order, z),
                 sum,
+                pending: Pending::default(),
                 hand_out,
             }
         });
@@ -374,11 +407,8 @@ impl Chebyshev {
         let mut matvecs = 0;
         if order >= 1 && half_width > 0.0 {
             // T_1 = H̃ψ into `chebyshev`; then alternate: T_{k+1} = 2H̃T_k − T_{k−1}
-            // overwrites T_{k−1}, which lives in `state` or `chebyshev` in turn. The sum takes
-            // c_k T_k in the pass that makes T_k when K − k is a multiple of three, together
-            // with the c_{k−2} T_{k−2} (the y it overwrites) and c_{k−1} T_{k−1} (its input)
-            // the passes before left pending: the last pass always adds, and the sum is read
-            // and written every third pass.
+            // overwrites T_{k−1}, which lives in `state` or `chebyshev` in turn. Each sum takes
+            // its terms three at a time in the passes that make them ([`Pending`]).
             let first = Update {
                 operator: 1.0 / half_width,
                 input: -centre / half_width,
@@ -389,22 +419,16 @@ impl Chebyshev {
                 input: -2.0 * centre / half_width,
                 previous: -1.0,
             };
-            // The weights of T_{k−2} and T_{k−1} while they are not yet in the sum.
-            let mut pending: [Option<C64>; 2] = [None, None];
+            let mut pending = Pending::default();
             for k in 1..=order {
-                let c = coefficient(k);
-                let accumulate = if (order - k) % TERMS_PER_SUM == 0 {
-                    let [previous, input] = std::mem::take(&mut pending);
-                    Some(Accumulate {
-                        sum: &mut *sum,
-                        previous,
-                        input,
-                        output: c,
-                    })
-                } else {
-                    pending = [pending[1], Some(c)];
-                    None
-                };
+                let mut accumulate: Vec<Accumulate<'_>> = pending
+                    .pass(&mut *sum, k, order, coefficient(k))
+                    .into_iter()
+                    .collect();
+                if let Some(series) = early.as_mut().filter(|series| k <= series.order) {
+                    let c = self::coefficient(&series.bessel, k);
+                    accumulate.extend(series.pending.pass(&mut *series.sum, k, series.order, c));
+                }
                 match k {
                     1 => operator.apply_update(state, chebyshev, first, accumulate),
                     _ if k % 2 == 0 => {
@@ -412,22 +436,8 @@ impl Chebyshev {
                     }
                     _ => operator.apply_update(state, chebyshev, recurrence, accumulate),
                 }
-                if let Some(series) = &mut early {
-                    // T_{k−1} is the pass's input, T_k its output.
-                    let (input, output): (&[C64], &[C64]) = if k % 2 == 0 {
-                        (chebyshev, state)
-                    } else {
-                        (state, chebyshev)
-                    };
-                    let c = |k: usize| self::coefficient(&series.bessel, k);
-                    if k % 2 == 0 {
-                        add_combination(series.sum, &[c(k - 1), c(k)], &[input, output]);
-                    } else if k == series.order {
-                        add_combination(series.sum, &[c(k)], &[output]);
-                    }
-                    if k == series.order {
-                        early.take().expect("present").finish(centre, k, norm0)?;
-                    }
+                if early.as_ref().is_some_and(|series| series.order == k) {
+                    early.take().expect("present").finish(centre, k, norm0)?;
                 }
             }
             matvecs = order;
@@ -630,9 +640,15 @@ mod tests {
         assert_eq!((single, paired), (30 * order(0.1), 15 * order(0.2)));
         assert!(paired < single);
         // At N = 40 (r ≈ 171): 6 outputs to T = 3, z = 85 a step; the pair's order 217 against
-        // 2 · 123 does not pay for the 123 terms of the second sum.
+        // 2 · 123 pays for the 123 terms of the second sum.
         let long = Chebyshev::new(1e-10).unwrap();
-        assert!(!long.pairing_pays(&times(6, 3.0), 170.81));
+        assert!(long.pairing_pays(&times(6, 3.0), 170.81));
+        // At a coarse tolerance the margin of the order above z is small: at z = 90.5 the pair
+        // saves 5 of 2 · 111 H applications, not worth the 111 terms of the second sum.
+        let coarse = Chebyshev::new(1e-4).unwrap();
+        let orders = |tau: f64| Chebyshev::order(tau, 181.0, 1e-4 * tau / 3.0);
+        assert!(orders(1.0) < 2 * orders(0.5));
+        assert!(!coarse.pairing_pays(&times(6, 3.0), 181.0));
         // One output, or intervals too long to pair: nothing to pair, no second sum.
         assert!(!short.pairing_pays(&times(1, 3.0), 59.78));
         let paired = short.with_paired_outputs(true);

@@ -47,6 +47,7 @@ use rayon::prelude::*;
 
 use super::rows::{add_scaled, add_two_scaled, reals, reals_mut, DotLanes, VectorUnit};
 use super::tiles::{lay_back, side_by_side, transpose4, Lanes, TILE_ROWS};
+use super::two_body::two_body_bounds;
 use super::{interaction_energy, species_hamiltonian};
 use crate::linalg::{Accumulate, LinearOperator, Update};
 use crate::model::Model;
@@ -76,6 +77,8 @@ pub struct ManyBodyHamiltonian {
     /// [N₁ λ_min(h₁) + N₂ λ_min(h₂), N₁ λ_max(h₁) + N₂ λ_max(h₂)], the spectrum of
     /// dΓ(h₁) ⊗ 1 + 1 ⊗ dΓ(h₂).
     one_body_range: (f64, f64),
+    /// The interval from the two-body problems ([`two_body_bounds`]), on small lattices.
+    two_body_range: Option<(f64, f64)>,
     spectral_bounds: OnceLock<(f64, f64)>,
     vector_unit: VectorUnit,
     /// Width (in columns) of the column blocks of the H_A pass.
@@ -489,6 +492,7 @@ impl ManyBodyHamiltonian {
             interaction_a,
             interaction_b,
             one_body_range,
+            two_body_range: two_body_bounds(model)?,
             spectral_bounds: OnceLock::new(),
             block_width,
             reach,
@@ -505,7 +509,11 @@ impl ManyBodyHamiltonian {
     /// H = dΓ(h₁) ⊗ 1 + 1 ⊗ dΓ(h₂) + Δ: spec dΓ(h) on N bosons lies in
     /// [N λ_min(h), N λ_max(h)] (sums of N one-body eigenvalues), and Δ, the interactions, is
     /// diagonal, with range min/max over (a, b) of I_A(a) + I_B(b) + Σ_x n^A_x(a) g_x(b),
-    /// evaluated exactly (one pass over the D entries, done once).
+    /// evaluated exactly (one pass over the D entries, done once); intersected, on lattices of
+    /// up to [`super::two_body::MAX_SITES`] sites, with the interval from the two-body problems
+    /// ([`two_body_bounds`]), whose upper end is the lower one on repulsive models (the parts'
+    /// bound adds the largest kinetic energy to the largest repulsion, which no state has
+    /// together).
     fn proven_spectral_bounds(&self) -> (f64, f64) {
         *self.spectral_bounds.get_or_init(|| {
             let per_row: Vec<(f64, f64)> = (0..self.rows)
@@ -534,7 +542,10 @@ impl ManyBodyHamiltonian {
                     (lo.min(l), hi.max(h))
                 });
             // A relative margin of a few ulps covers the rounding of the parts.
-            let (e_lo, e_hi) = (self.one_body_range.0 + lo, self.one_body_range.1 + hi);
+            let (mut e_lo, mut e_hi) = (self.one_body_range.0 + lo, self.one_body_range.1 + hi);
+            if let Some((pair_lo, pair_hi)) = self.two_body_range {
+                (e_lo, e_hi) = (e_lo.max(pair_lo), e_hi.min(pair_hi));
+            }
             let margin = 1e-12 * (e_lo.abs() + e_hi.abs() + 1.0);
             (e_lo - margin, e_hi + margin)
         })

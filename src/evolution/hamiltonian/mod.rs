@@ -16,6 +16,7 @@
 mod kernel;
 pub(crate) mod rows;
 pub(crate) mod tiles;
+mod two_body;
 
 pub use kernel::ManyBodyHamiltonian;
 

@@ -218,10 +218,16 @@ fn explicit_hermitian_one_body_matrices() {
 
 /// A ring of four sites with N₁ = N₂ = 3 (D = 400), Gaussian potentials, no phases.
 fn ring_of_four_with_three_and_three() -> Model {
+    default_model_with(3, 3)
+}
+
+/// The experiments' default model (ring of four sites, J = 1, Gaussian potentials) with N₁ and
+/// N₂ bosons.
+fn default_model_with(n1: usize, n2: usize) -> Model {
     model(
         Lattice::ring(4).unwrap(),
         Kinetic::Schroedinger,
-        (3, 3),
+        (n1, n2),
         (1.0, 1.0),
         (0.0, 0.0),
         (&[], &[]),
@@ -286,15 +292,7 @@ fn models_for_the_kernel() -> Vec<Model> {
 
 #[test]
 fn the_proven_spectral_interval_contains_every_eigenvalue_and_is_not_loose() {
-    let default_model = model(
-        Lattice::ring(4).unwrap(),
-        Kinetic::Schroedinger,
-        (4, 4),
-        (1.0, 1.0),
-        (0.0, 0.0),
-        (&[], &[]),
-        ("gauss:1,1", "gauss:1,1", "gauss:0.5,1"),
-    );
+    let default_model = default_model_with(4, 4);
     // One A particle: no A–A pairs, all of h₁ on the A–B pairs.
     let lone = model(
         Lattice::new(Geometry::Chain(5)).unwrap(),

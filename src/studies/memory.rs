@@ -43,3 +43,19 @@ impl MeasurementMemory {
 /// Bytes of any run besides its tables and vectors: the program, its libraries and the threads'
 /// stacks (measured: 7–11 MiB over the vectors of a `dynamics` run).
 pub const PROCESS_BYTES: usize = 16 << 20;
+
+/// Bytes per column of Ψ (D_B) and per thread for the scratch of the tasks of H's passes and of
+/// the indicators, which lay the rows of a tile side by side (128 and 256 bytes per column a
+/// task, several tasks alive at once, their memory kept by the allocator between passes).
+/// How much stays depends on the allocator; measured on 2 threads, over what the estimate
+/// counted without it: about 24 MiB at N₁ = N₂ = 40 (D_B = 12,341: the estimate had fallen 0.2%
+/// under the peak of 9.12 GiB), 1.1 KiB per column at N₁ = 3, N₂ = 60 (D_B = 39,711: 105 MiB,
+/// where the estimate counted 63 without it and now 141 — a small run of many columns is
+/// over-estimated, which refuses nothing that fits).
+pub const SCRATCH_BYTES_PER_COLUMN_AND_THREAD: usize = 1 << 10;
+
+/// [`SCRATCH_BYTES_PER_COLUMN_AND_THREAD`] for rows of `columns` entries on this process's
+/// threads.
+pub fn scratch_bytes(columns: usize) -> f64 {
+    (SCRATCH_BYTES_PER_COLUMN_AND_THREAD * rayon::current_num_threads()) as f64 * columns as f64
+}

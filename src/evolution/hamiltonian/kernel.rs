@@ -18,7 +18,8 @@
 //! ragged ends and bookkeeping cost more than their arithmetic.
 //!
 //! An application (or the fused update of the propagators, y ← h·HΨ + c_x·Ψ + c_y·y and,
-//! if asked, sum ← ((sum + c″·y_old) + c′·Ψ) + c·y: [`Accumulate`]) makes one pass by tiles of
+//! for each sum asked for, sum ← ((sum + c″·y_old) + c′·Ψ) + c·y with its own weights:
+//! [`Accumulate`]) makes one pass by tiles of
 //! rows when the window of source rows is moderate (see `one_pass`): for each row, y_a ← c_y·y_a +
 //! h·(H_A Ψ)_a from the source rows a′, which lie within a fixed distance δ of a (the largest
 //! rank shift of a hop) and so were read from memory for the rows just before and are still

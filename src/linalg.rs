@@ -288,28 +288,16 @@ fn keep_freed_vectors() {
     }
 }
 
-/// out = Σ_k `coefficients[k]` · `vectors[k]`, in parallel (one pass over memory).
+/// out = Σ_k `coefficients[k]` · `vectors[k]`, term by term from zero, in parallel (one pass
+/// over memory).
 pub fn linear_combination(out: &mut [C64], coefficients: &[C64], vectors: &[&[C64]]) {
-    combine(out, coefficients, vectors, false);
-}
-
-/// out ← ((out + c₀·v₀) + c₁·v₁) + …, entry by entry in that order, in parallel (one pass over
-/// memory).
-pub fn add_combination(out: &mut [C64], coefficients: &[C64], vectors: &[&[C64]]) {
-    combine(out, coefficients, vectors, true);
-}
-
-/// Σ_k c_k·v_k added to out (`onto`) or to zero, term by term.
-fn combine(out: &mut [C64], coefficients: &[C64], vectors: &[&[C64]], onto: bool) {
     assert_eq!(coefficients.len(), vectors.len());
     assert!(vectors.iter().all(|v| v.len() == out.len()));
     out.par_chunks_mut(CHUNK)
         .enumerate()
         .for_each(|(chunk, block)| {
             let start = chunk * CHUNK;
-            if !onto {
-                block.iter_mut().for_each(|z| *z = C64::new(0.0, 0.0));
-            }
+            block.iter_mut().for_each(|z| *z = C64::new(0.0, 0.0));
             for (c, v) in coefficients.iter().zip(vectors) {
                 let v = &v[start..start + block.len()];
                 block.iter_mut().zip(v).for_each(|(z, x)| *z += c * x);

@@ -70,7 +70,7 @@ pub fn two_body_bounds(model: &Model) -> Result<Option<(f64, f64)>> {
                     (p / (n - 1) as f64, h),
                     (1.0 / n as f64, v),
                 );
-                let (lo, hi) = extremes(&symmetric_part(&operator))?;
+                let (lo, hi) = extremes(&symmetric_part(&operator, m))?;
                 Ok((pairs * lo, pairs * hi))
             })
             .collect::<Result<Vec<_>>>()
@@ -118,10 +118,9 @@ fn pair_operator(
     })
 }
 
-/// The operator on the symmetric square, in the orthonormal basis |x, x⟩ and
-/// (|x, y⟩ + |y, x⟩)/√2 (x < y).
-fn symmetric_part(operator: &Mat<C64>) -> Mat<C64> {
-    let m = (operator.nrows() as f64).sqrt().round() as usize;
+/// The operator on C^M ⊗ C^M restricted to the symmetric square, in the orthonormal basis
+/// |x, x⟩ and (|x, y⟩ + |y, x⟩)/√2 (x < y).
+fn symmetric_part(operator: &Mat<C64>, m: usize) -> Mat<C64> {
     let pairs: Vec<(usize, usize)> = (0..m).flat_map(|x| (x..m).map(move |y| (x, y))).collect();
     // Column s of the basis: its (index, weight) entries in C^M ⊗ C^M.
     let basis = |&(x, y): &(usize, usize)| -> Vec<(usize, f64)> {

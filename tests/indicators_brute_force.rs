@@ -1,4 +1,5 @@
-//! α^(1,1), α^(1,0), α^(0,1) from the engine (through N_u applied to Ψ) against the
+//! α^(1,1), α^(1,0), α^(0,1) from the engine (as norms of a(u) ⊗ b(v), a(u) ⊗ 1 and 1 ⊗ b(v)
+//! applied to Ψ) against the
 //! brute-force partial trace (2.4) of the first-quantised state, for 2–3 particles per species.
 
 // The references index explicitly, as the formulas they transcribe do.
@@ -123,6 +124,13 @@ fn three_and_three_on_three_sites() {
 #[test]
 fn three_and_two_on_four_sites() {
     check(3, 2, 4);
+}
+
+/// One particle of a species: a(u) lowers it to the vacuum, a space of one state.
+#[test]
+fn one_and_three_then_three_and_one() {
+    check(1, 3, 3);
+    check(3, 1, 4);
 }
 
 #[test]

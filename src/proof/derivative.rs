@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use crate::evolution::hamiltonian::rows::per_vector_unit;
 use crate::evolution::hamiltonian::tiles::TILE_ROWS;
 use crate::evolution::hamiltonian::{interaction_energy, PairDiagonal};
-use crate::measure::observables::{ColumnsOf, NumberTile};
+use crate::measure::observables::NumberTile;
 use crate::model::Model;
 use crate::proof::PairTerms;
 use crate::space::fock::SpeciesOperator;
@@ -169,7 +169,7 @@ fn tile_sums_body(
     let columns = diagonals.x2.len();
     let rows = work.rows_from(state.len(), first);
     work.count_rows(state, first, rows, number_u);
-    work.count_columns(ColumnsOf::CountedRows, rows, number_v);
+    work.count_columns(rows, number_v);
     let Diagonals {
         x1,
         x2,

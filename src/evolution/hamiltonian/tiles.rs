@@ -137,8 +137,9 @@ pub(crate) fn transpose4(
     ]
 }
 
-/// out_b ← Σ_j w_j x_{s_j} over the entries (s_j, w_j) of row b of `operator` in order, lane
-/// by lane: each term the complex product w·x (real part w_re x_re − w_im x_im, imaginary part
+/// out_b ← Σ_j w_j x_{s_j} over the entries (s_j, w_j) of row b of `operator` (which may map
+/// to a space of a particle fewer: [`SpeciesOperator::orbital_lowering`]) in order, lane by
+/// lane: each term the complex product w·x (real part w_re x_re − w_im x_im, imaginary part
 /// w_re x_im + w_im x_re) added to a sum started at zero — what `Σ w * x` over `C64` computes
 /// for each row of the tile.
 #[inline(always)]
@@ -148,7 +149,7 @@ pub(crate) fn gather_complex(
     operator: &SpeciesOperator,
     unit: VectorUnit,
 ) {
-    assert!(operator.dim() == out.len() && x.len() == out.len());
+    assert!(operator.dim() == out.len() && x.len() == operator.source_dim());
     #[cfg(target_arch = "x86_64")]
     if unit == VectorUnit::Avx512 {
         // SAFETY: the processor has AVX-512F (detected by VectorUnit); indices are checked.

@@ -12,10 +12,13 @@ use rayon::prelude::*;
 use super::FockBasis;
 use crate::{Result, C64};
 
-/// A sparse operator on one species' Fock space, stored by rows (CSR).
+/// A sparse operator on one species' Fock space, stored by rows (CSR); or, for
+/// [`SpeciesOperator::orbital_lowering`], from that space to the one of a particle fewer.
 #[derive(Clone, Debug)]
 pub struct SpeciesOperator {
     dim: usize,
+    /// The dimension of the space it acts on (`dim` but for a lowering).
+    source_dim: usize,
     row_start: Vec<usize>,
     columns: Vec<u32>,
     values: Vec<C64>,
@@ -73,7 +76,7 @@ impl SpeciesOperator {
                 },
             )
             .collect();
-        Ok(Self::from_rows(basis.dim(), rows))
+        Ok(Self::from_rows((basis.dim(), basis.dim()), rows))
     }
 
     /// The two-body operator dΓ₂(T) = Σ T_{(x,y),(x′,y′)} a†_x a†_y a_{y′} a_{x′} for an M² × M² matrix T
@@ -142,10 +145,68 @@ impl SpeciesOperator {
                 },
             )
             .collect();
-        Ok(Self::from_rows(basis.dim(), rows))
+        Ok(Self::from_rows((basis.dim(), basis.dim()), rows))
     }
 
-    fn from_rows(dim: usize, rows: Vec<Vec<(u32, C64)>>) -> Self {
+    /// The annihilation operator of an orbital, a(u) = Σ_x conj(u_x) a_x, from the space of
+    /// `basis` (N particles) to that of `lowered` (N − 1 particles on the same sites): row r
+    /// holds, for each site x with u_x ≠ 0 in order, the column rank(r + e_x) and the value
+    /// conj(u_x) √(r_x + 1) (a_x|n⟩ = √n_x |n − e_x⟩). Then ⟨N_u⟩ = ‖a(u)Ψ‖², with
+    /// N_u = a†(u)a(u).
+    pub fn orbital_lowering(
+        basis: &FockBasis,
+        lowered: &FockBasis,
+        orbital: &[C64],
+    ) -> Result<Self> {
+        let m = basis.modes();
+        if lowered.modes() != m
+            || lowered.particles() + 1 != basis.particles()
+            || orbital.len() != m
+        {
+            return Err(crate::Error::invalid(
+                "orbital lowering",
+                format!(
+                    "needs N and N - 1 particles on the same M sites and an orbital of M entries; got {} and {} particles on {} and {} sites, an orbital of {}",
+                    basis.particles(),
+                    lowered.particles(),
+                    m,
+                    lowered.modes(),
+                    orbital.len()
+                ),
+            ));
+        }
+        if basis.dim() > u32::MAX as usize {
+            return Err(crate::Error::TooLarge(format!(
+                "a species basis of dimension {}",
+                basis.dim()
+            )));
+        }
+        let rows: Vec<Vec<(u32, C64)>> = (0..lowered.dim())
+            .into_par_iter()
+            .map_init(
+                || vec![0u32; m],
+                |raised, row| {
+                    raised.copy_from_slice(lowered.occupation(row));
+                    let mut entries = Vec::with_capacity(m);
+                    for (x, u) in orbital.iter().enumerate() {
+                        if *u == C64::new(0.0, 0.0) {
+                            continue;
+                        }
+                        raised[x] += 1;
+                        let amplitude = (raised[x] as f64).sqrt();
+                        entries.push((basis.rank(raised) as u32, u.conj() * amplitude));
+                        raised[x] -= 1;
+                    }
+                    entries
+                },
+            )
+            .collect();
+        Ok(Self::from_rows((lowered.dim(), basis.dim()), rows))
+    }
+
+    /// The operator of `rows`, a list of (column, value) per row, from a space of dimension
+    /// `source_dim` to one of `dim`.
+    fn from_rows((dim, source_dim): (usize, usize), rows: Vec<Vec<(u32, C64)>>) -> Self {
         let mut row_start = Vec::with_capacity(dim + 1);
         row_start.push(0);
         let nnz: usize = rows.iter().map(Vec::len).sum();
@@ -160,6 +221,7 @@ impl SpeciesOperator {
         }
         SpeciesOperator {
             dim,
+            source_dim,
             row_start,
             columns,
             values,
@@ -174,9 +236,14 @@ impl SpeciesOperator {
         Self::from_one_body(basis, &projector, |_| 0.0)
     }
 
-    /// Dimension of the species' Fock space.
+    /// Dimension of the species' Fock space (of the space it maps to, for a lowering).
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// Dimension of the space it acts on: [`Self::dim`] but for a lowering.
+    pub fn source_dim(&self) -> usize {
+        self.source_dim
     }
 
     /// Number of stored entries.
@@ -191,8 +258,9 @@ impl SpeciesOperator {
         (&self.columns[range.clone()], &self.values[range])
     }
 
-    /// Splits off the diagonal: the same operator without its diagonal entries, and the
-    /// (real) diagonal. Used to fold every diagonal term of H into one factor per entry.
+    /// Splits off the diagonal of an operator on one space: the same operator without its
+    /// diagonal entries, and the (real) diagonal. Used to fold every diagonal term of H into one
+    /// factor per entry.
     pub fn split_diagonal(&self) -> (SpeciesOperator, Vec<f64>) {
         let mut diagonal = vec![0.0; self.dim];
         let mut row_start = Vec::with_capacity(self.dim + 1);
@@ -213,6 +281,7 @@ impl SpeciesOperator {
         }
         let off_diagonal = SpeciesOperator {
             dim: self.dim,
+            source_dim: self.source_dim,
             row_start,
             columns,
             values,
@@ -222,7 +291,7 @@ impl SpeciesOperator {
 
     /// The dense matrix (for tests and small spaces).
     pub fn to_dense(&self) -> Mat<C64> {
-        let mut dense = Mat::zeros(self.dim, self.dim);
+        let mut dense = Mat::zeros(self.dim, self.source_dim);
         for r in 0..self.dim {
             let (cols, vals) = self.row(r);
             for (&c, &v) in cols.iter().zip(vals) {
@@ -230,5 +299,40 @@ impl SpeciesOperator {
             }
         }
         dense
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// a(u) from three particles to two, on four sites with u_2 = 0: a(u)†a(u) equals N_u built
+    /// from its own matrix elements Σ u_x conj(u_y) a†_x a_y, and each row has one entry per
+    /// site where u is non-zero.
+    #[test]
+    fn the_orbital_lowering_squares_to_the_orbital_number() {
+        let (basis, lowered) = (FockBasis::new(4, 3).unwrap(), FockBasis::new(4, 2).unwrap());
+        let u = [
+            C64::new(0.5, 0.1),
+            C64::new(-0.3, 0.6),
+            C64::new(0.0, 0.0),
+            C64::new(0.2, -0.49),
+        ];
+        let lowering = SpeciesOperator::orbital_lowering(&basis, &lowered, &u).unwrap();
+        assert_eq!((lowering.dim(), lowering.source_dim()), (10, 20));
+        assert!((0..10).all(|r| lowering.row(r).0.len() == 3));
+        let a = lowering.to_dense();
+        let squared = a.adjoint() * &a;
+        let number = SpeciesOperator::orbital_number(&basis, &u)
+            .unwrap()
+            .to_dense();
+        for i in 0..20 {
+            for j in 0..20 {
+                assert!((squared[(i, j)] - number[(i, j)]).norm() < 1e-14, "{i} {j}");
+            }
+        }
+        let wrong = FockBasis::new(4, 1).unwrap();
+        assert!(SpeciesOperator::orbital_lowering(&basis, &wrong, &u).is_err());
+        assert!(SpeciesOperator::orbital_lowering(&basis, &lowered, &u[..3]).is_err());
     }
 }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates every table and figure in results/ from scratch (59 minutes on 2 cores, the last
+# Regenerates every table and figure in results/ from scratch (54 minutes on 2 cores, the last
 # time; all but the last two scaling studies take about 6 minutes).
 # Run from anywhere: sh results/regenerate.sh
 set -e
@@ -17,8 +17,8 @@ cargo build --release --bins
 ./target/release/bogoliubov --sites 128 --out results/bogoliubov_ring128.csv
 ./target/release/bogoliubov --sites 2 --v1 contact:0 --v2 contact:0 --v12 contact:-12 --u0 plane:0 --v0 plane:0 --t-max 3 --steps 6 --out results/bogoliubov_unstable_two_site.csv
 # The scaling studies start from scratch here; rerunning one of these commands alone resumes it.
-# The last two hold the largest sizes (M = 4 to N = 80: about 17 minutes; M = 3 to N = 300:
-# about 35 minutes).
+# The last two hold the largest sizes (M = 4 to N = 80: about 16 minutes; M = 3 to N = 300:
+# about 34 minutes).
 rm -rf results/scaling_default results/scaling_two_site results/scaling_attractive results/scaling_ring3 results/scaling_common results/scaling_ring4_n80
 for study in two_site attractive common_prefactors; do
     ./target/release/scaling --config "studies/$study.toml"

@@ -36,9 +36,9 @@ use faer::{Accum, Mat, Par};
 
 use crate::evolution::hamiltonian::ManyBodyHamiltonian;
 use crate::linalg::{dot, hermitian_eigenvalues, LinearOperator};
-use crate::measure::reduced::{lowering, MAX_REDUCED_DIMENSION};
+use crate::measure::reduced::MAX_REDUCED_DIMENSION;
 use crate::model::Model;
-use crate::space::fock::FockBasis;
+use crate::space::fock::{index_of_site, lowering, FockBasis};
 use crate::{Error, Result, C64};
 
 /// Both sides of (4.13) and the right side of (4.14) on one state, as M² × M² kernels indexed
@@ -111,19 +111,6 @@ impl FirstEquation {
         let (rest_a, rest_b) = (FockBasis::new(m, n1 - 1)?, FockBasis::new(m, n2 - 1)?);
         let (ranks_a, factors_a) = lowering(basis_a, &one_a, &rest_a);
         let (ranks_b, factors_b) = lowering(basis_b, &one_b, &rest_b);
-        // The kept one-particle index of each site.
-        let index_of_site = |basis: &FockBasis| -> Vec<usize> {
-            let mut index = vec![0; m];
-            for i in 0..m {
-                let site = basis
-                    .occupation(i)
-                    .iter()
-                    .position(|&n| n == 1)
-                    .unwrap_or(0);
-                index[site] = i;
-            }
-            index
-        };
         let (kept_a, kept_b) = (index_of_site(&one_a), index_of_site(&one_b));
         // Diagonal potentials of the remaining particles, per site and remaining occupation.
         let remaining =

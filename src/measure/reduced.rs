@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::evolution::hamiltonian::apply_two_species;
 use crate::linalg::{dot, hermitian_eigen};
-use crate::space::fock::{FockBasis, SpeciesOperator};
+use crate::space::fock::{lowering, FockBasis, SpeciesOperator};
 use crate::space::state::{checked_norm_sqr, condensate_coefficients};
 use crate::{Error, Result, C64};
 
@@ -156,36 +156,6 @@ pub struct SymmetricReducedDensity {
 /// Largest dim F_{k₁} · dim F_{k₂} for which γ^(k₁,k₂) is formed (a dense matrix and its
 /// eigendecomposition of that size).
 pub const MAX_REDUCED_DIMENSION: usize = 2048;
-
-/// Lowering tables of one species: for each occupation m of k particles and each occupation n″
-/// of N − k particles, the rank of n″ + m and the factor Π_x √((n″_x + m_x)!/n″_x!)/√(m_x!),
-/// so that (Π_x a_x^{m_x}/√(m_x!) Ψ)[n″] = factor · Ψ[n″ + m].
-pub(crate) fn lowering(
-    full: &FockBasis,
-    kept: &FockBasis,
-    rest: &FockBasis,
-) -> (Vec<u32>, Vec<f64>) {
-    let m = full.modes();
-    let mut ranks = Vec::with_capacity(kept.dim() * rest.dim());
-    let mut factors = Vec::with_capacity(kept.dim() * rest.dim());
-    let mut occupation = vec![0u32; m];
-    for i in 0..kept.dim() {
-        let lowered = kept.occupation(i);
-        for r in 0..rest.dim() {
-            let remaining = rest.occupation(r);
-            let mut factor = 1.0;
-            for x in 0..m {
-                occupation[x] = remaining[x] + lowered[x];
-                for j in 1..=lowered[x] {
-                    factor *= ((remaining[x] + j) as f64 / j as f64).sqrt();
-                }
-            }
-            ranks.push(full.rank(&occupation) as u32);
-            factors.push(factor);
-        }
-    }
-    (ranks, factors)
-}
 
 /// γ^(k₁,k₂) of a state (SPEC §4): γ_{(m,l),(m′,l′)} = k₁!k₂!/((N₁)_{k₁}(N₂)_{k₂}) ⟨φ_{m′l′}, φ_{ml}⟩
 /// with φ_{ml} = (Π a_x^{m_x}/√(m_x!) ⊗ Π b_y^{l_y}/√(l_y!))Ψ, i.e. the kernel (3.2) written in the

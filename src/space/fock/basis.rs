@@ -174,6 +174,47 @@ impl FockBasis {
     }
 }
 
+/// For the basis of one particle on M sites, the index of the occupation e_x for each site x
+/// (the kept index of [`lowering`]'s one-particle tables).
+pub(crate) fn index_of_site(one: &FockBasis) -> Vec<usize> {
+    let mut index = vec![0; one.modes()];
+    for i in 0..one.dim() {
+        let site = one.occupation(i).iter().position(|&n| n == 1).unwrap_or(0);
+        index[site] = i;
+    }
+    index
+}
+
+/// Lowering tables of one species: for each occupation m of k particles and each occupation n″
+/// of N − k particles, the rank of n″ + m and the factor Π_x √((n″_x + m_x)!/n″_x!)/√(m_x!),
+/// so that (Π_x a_x^{m_x}/√(m_x!) Ψ)[n″] = factor · Ψ[n″ + m].
+pub(crate) fn lowering(
+    full: &FockBasis,
+    kept: &FockBasis,
+    rest: &FockBasis,
+) -> (Vec<u32>, Vec<f64>) {
+    let m = full.modes();
+    let mut ranks = Vec::with_capacity(kept.dim() * rest.dim());
+    let mut factors = Vec::with_capacity(kept.dim() * rest.dim());
+    let mut occupation = vec![0u32; m];
+    for i in 0..kept.dim() {
+        let lowered = kept.occupation(i);
+        for r in 0..rest.dim() {
+            let remaining = rest.occupation(r);
+            let mut factor = 1.0;
+            for x in 0..m {
+                occupation[x] = remaining[x] + lowered[x];
+                for j in 1..=lowered[x] {
+                    factor *= ((remaining[x] + j) as f64 / j as f64).sqrt();
+                }
+            }
+            ranks.push(full.rank(&occupation) as u32);
+            factors.push(factor);
+        }
+    }
+    (ranks, factors)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ mod hops;
 mod operator;
 
 pub use basis::FockBasis;
+pub(crate) use basis::{index_of_site, lowering};
 pub use channels::{HopChannels, Segment};
 pub(crate) use hops::HopTable;
 pub use operator::SpeciesOperator;

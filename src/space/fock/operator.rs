@@ -9,7 +9,7 @@
 use faer::Mat;
 use rayon::prelude::*;
 
-use super::FockBasis;
+use super::{index_of_site, lowering, FockBasis};
 use crate::{Result, C64};
 
 /// A sparse operator on one species' Fock space, stored by rows (CSR); or, for
@@ -181,25 +181,21 @@ impl SpeciesOperator {
                 basis.dim()
             )));
         }
+        // The lowerings by one particle at each site x (the kept occupation e_x): the rank of
+        // r + e_x and √(r_x + 1) for each row r.
+        let one = FockBasis::new(m, 1)?;
+        let (ranks, factors) = lowering(basis, &one, lowered);
+        let by_site = index_of_site(&one);
         let rows: Vec<Vec<(u32, C64)>> = (0..lowered.dim())
-            .into_par_iter()
-            .map_init(
-                || vec![0u32; m],
-                |raised, row| {
-                    raised.copy_from_slice(lowered.occupation(row));
-                    let mut entries = Vec::with_capacity(m);
-                    for (x, u) in orbital.iter().enumerate() {
-                        if *u == C64::new(0.0, 0.0) {
-                            continue;
-                        }
-                        raised[x] += 1;
-                        let amplitude = (raised[x] as f64).sqrt();
-                        entries.push((basis.rank(raised) as u32, u.conj() * amplitude));
-                        raised[x] -= 1;
-                    }
-                    entries
-                },
-            )
+            .map(|row| {
+                (0..m)
+                    .filter(|&x| orbital[x] != C64::new(0.0, 0.0))
+                    .map(|x| {
+                        let k = by_site[x] * lowered.dim() + row;
+                        (ranks[k], orbital[x].conj() * factors[k])
+                    })
+                    .collect()
+            })
             .collect();
         Ok(Self::from_rows((lowered.dim(), basis.dim()), rows))
     }

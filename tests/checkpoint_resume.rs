@@ -2,16 +2,13 @@
 //! from its checkpoint and writes the same bytes as a run that was never interrupted; a
 //! checkpoint of another model is refused.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::ScratchDir;
+
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pickl-resume-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// The model of these tests: the default ring at N₁ = N₂ = 10 with many output times, so that
 /// there are many pauses to be killed at.
@@ -89,7 +86,7 @@ fn kill_half_way(name: &str, args: &[String], out: &Path, rows: usize) -> usize 
 }
 
 fn killed_and_resumed_equals_uninterrupted(name: &str, propagator: &str, tables: &[&str]) {
-    let dir = scratch_dir(&format!("{name}-{propagator}"));
+    let dir = ScratchDir::new("resume", &format!("{name}-{propagator}"));
     let reference = dir.join("reference.csv");
     run_to_end(
         name,
@@ -131,7 +128,6 @@ fn killed_and_resumed_equals_uninterrupted(name: &str, propagator: &str, tables:
         "a finished run removes its checkpoint"
     );
     eprintln!("{name} ({propagator}): killed after {rows_at_kill} rows, resumed to the same bytes");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -2,14 +2,10 @@
 
 mod common;
 
+use common::ScratchDir;
+
 use std::path::PathBuf;
 use std::process::Command;
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pickl-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn dynamics(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_dynamics"))
@@ -35,7 +31,7 @@ fn read_csv(path: &PathBuf) -> (Vec<String>, Vec<Vec<f64>>) {
 
 #[test]
 fn canonical_flags_in_both_spellings_with_negative_values() {
-    let dir = scratch_dir("flags");
+    let dir = ScratchDir::new("cli", "flags");
     let out = dir.join("run.csv");
     let out_arg = format!("--out={}", out.display());
     let result = dynamics(&[
@@ -101,7 +97,7 @@ fn canonical_flags_in_both_spellings_with_negative_values() {
 /// share one series), one series per output costs the same for equal intervals.
 #[test]
 fn the_provenance_says_whether_outputs_were_paired() {
-    let dir = scratch_dir("paired");
+    let dir = ScratchDir::new("cli", "paired");
     for (steps, propagator, expected) in [
         ("30", "chebyshev", Some(true)),
         ("1", "chebyshev", Some(false)),
@@ -142,7 +138,7 @@ fn the_provenance_says_whether_outputs_were_paired() {
 
 #[test]
 fn a_config_file_sets_the_same_keys_and_reproduces_a_run() {
-    let dir = scratch_dir("config");
+    let dir = ScratchDir::new("cli", "config");
     let first = dir.join("first.csv");
     let config = dir.join("model.toml");
     std::fs::write(
@@ -183,7 +179,7 @@ fn a_config_file_sets_the_same_keys_and_reproduces_a_run() {
 
 #[test]
 fn bad_input_gives_a_message_not_a_panic() {
-    let dir = scratch_dir("errors");
+    let dir = ScratchDir::new("cli", "errors");
     let config = dir.join("bad.toml");
     std::fs::write(&config, "sites = 3\ntmax = 2\n").unwrap();
     let out = format!("--out={}", dir.join("x.csv").display());
@@ -226,7 +222,7 @@ fn bad_input_gives_a_message_not_a_panic() {
 /// when, from which build; no longer `running`.
 #[test]
 fn a_run_that_stops_records_why_in_its_provenance() {
-    let dir = scratch_dir("stopped");
+    let dir = ScratchDir::new("cli", "stopped");
     let out = dir.join("stopped.csv");
     // The Hartree integrator refuses this end time once the run has begun.
     let result = dynamics(&["--t-max", "1e300", "--out", out.to_str().unwrap()]);
@@ -253,7 +249,7 @@ fn a_run_that_stops_records_why_in_its_provenance() {
 
 #[test]
 fn a_size_that_cannot_fit_is_refused_before_it_starts() {
-    let dir = scratch_dir("huge");
+    let dir = ScratchDir::new("cli", "huge");
     let out = format!("--out={}", dir.join("x.csv").display());
     let result = dynamics(&[
         "--sites",
@@ -285,7 +281,7 @@ fn a_size_that_cannot_fit_is_refused_before_it_starts() {
 #[test]
 fn a_lattice_whose_dense_tables_cannot_fit_is_refused_not_a_panic() {
     // One particle per species on 200,000 sites: the dense M x M tables alone are 640 GB each.
-    let dir = scratch_dir("many_sites");
+    let dir = ScratchDir::new("cli", "many_sites");
     let out = format!("--out={}", dir.join("x.csv").display());
     let result = dynamics(&["--sites", "200000", "--n1", "1", "--n2", "1", &out]);
     let stderr = String::from_utf8_lossy(&result.stderr);
@@ -299,7 +295,7 @@ fn a_lattice_whose_dense_tables_cannot_fit_is_refused_not_a_panic() {
 
 #[test]
 fn counting_writes_its_table_and_the_distribution() {
-    let dir = scratch_dir("counting");
+    let dir = ScratchDir::new("cli", "counting");
     let out = dir.join("count.csv");
     let out_arg = format!("--out={}", out.display());
     let result = Command::new(env!("CARGO_BIN_EXE_counting"))
@@ -450,7 +446,7 @@ fn counting_writes_its_table_and_the_distribution() {
 
 #[test]
 fn proof_writes_the_long_and_wide_tables() {
-    let dir = scratch_dir("proof");
+    let dir = ScratchDir::new("cli", "proof");
     let out = dir.join("proof.csv");
     let out_arg = format!("--out={}", out.display());
     let result = Command::new(env!("CARGO_BIN_EXE_proof"))
@@ -555,7 +551,7 @@ fn bogoliubov(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn bogoliubov_takes_a_ratio_or_the_particle_numbers() {
-    let dir = scratch_dir("bogoliubov");
+    let dir = ScratchDir::new("cli", "bogoliubov");
     let by_ratio = dir.join("ratio.csv");
     let by_numbers = dir.join("numbers.csv");
     let common = ["--sites", "5", "--t-max", "1", "--steps", "4"];
@@ -646,7 +642,7 @@ fn output_within(command: &mut Command, seconds: u64) -> std::process::Output {
 #[test]
 fn a_study_up_to_the_largest_integer_is_refused_at_once() {
     // The geometric range used to overflow and wrap, looping for ever.
-    let dir = scratch_dir("huge-range");
+    let dir = ScratchDir::new("cli", "huge-range");
     let out = output_within(
         Command::new(env!("CARGO_BIN_EXE_scaling")).args([
             "--n-total",

@@ -4,6 +4,9 @@
 //! axis overflowed its integer pixel arithmetic, a panic where overflow checks are on, as in
 //! `cargo test`.) Each case is drawn in a thread with a deadline.
 
+mod common;
+
+use common::ScratchDir;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -83,8 +86,7 @@ const VALUES: [f64; 10] = [
 
 #[test]
 fn scaling_figures_finish_on_any_data() {
-    let dir = std::env::temp_dir().join(format!("pickl-figures-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("figures", "scaling");
     let mut cases: Vec<(String, Vec<Vec<ScalingRow>>, Vec<FitRow>)> = Vec::new();
     for value in VALUES {
         // Two sizes, every time of both at this value.
@@ -127,8 +129,7 @@ fn scaling_figures_finish_on_any_data() {
 
 #[test]
 fn ledger_figures_finish_on_any_data() {
-    let dir = std::env::temp_dir().join(format!("pickl-ledger-figures-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("figures", "ledger");
     for (i, value) in VALUES.iter().enumerate() {
         let path = dir.join(format!("case{i}_steps.csv"));
         let mut text = String::from("t,group,term,step,equation,left,right,ratio\n");
@@ -144,8 +145,7 @@ fn ledger_figures_finish_on_any_data() {
 
 #[test]
 fn limit_figures_finish_on_any_data() {
-    let dir = std::env::temp_dir().join(format!("pickl-limit-figures-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("figures", "limit");
     for (i, value) in VALUES.iter().enumerate() {
         for count in [1, 4] {
             let rows: Vec<pickl::evolution::bogoliubov::BogoliubovRow> = (0..count)

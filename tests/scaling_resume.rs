@@ -2,16 +2,13 @@
 //! files of an uninterrupted one, a directory holding another model is refused, and the fit
 //! agrees with an independent least-squares computation on the written table.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::ScratchDir;
+
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pickl-scaling-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A small ring study whose last sizes take long enough (a second or more) to be interrupted.
 const STUDY: [&str; 8] = [
@@ -55,7 +52,7 @@ fn sizes(path: &Path) -> Vec<((u32, u32), usize)> {
 
 #[test]
 fn an_interrupted_study_resumes_to_the_same_files() {
-    let whole = scratch_dir("whole");
+    let whole = ScratchDir::new("scaling", "whole");
     let result = scaling(&whole, &[]);
     assert!(
         result.status.success(),
@@ -69,7 +66,7 @@ fn an_interrupted_study_resumes_to_the_same_files() {
     );
 
     // Start the same study elsewhere and kill it as soon as its first size is on disk.
-    let broken = scratch_dir("broken");
+    let broken = ScratchDir::new("scaling", "broken");
     let mut child = Command::new(env!("CARGO_BIN_EXE_scaling"))
         .args(STUDY)
         .arg("--out-dir")
@@ -164,7 +161,7 @@ const ONE_SIZE: [&str; 10] = [
 
 #[test]
 fn a_size_killed_while_it_runs_continues_from_its_checkpoint_to_the_same_files() {
-    let whole = scratch_dir("size-whole");
+    let whole = ScratchDir::new("scaling", "size-whole");
     let start = Instant::now();
     let result = scaling_with(&ONE_SIZE, &whole);
     let full = start.elapsed();
@@ -180,7 +177,7 @@ fn a_size_killed_while_it_runs_continues_from_its_checkpoint_to_the_same_files()
     );
 
     // The same study, killed (SIGKILL) half-way through its only size.
-    let broken = scratch_dir("size-broken");
+    let broken = ScratchDir::new("scaling", "size-broken");
     let mut child = Command::new(env!("CARGO_BIN_EXE_scaling"))
         .args(ONE_SIZE)
         .arg("--out-dir")
@@ -222,7 +219,7 @@ fn a_size_killed_while_it_runs_continues_from_its_checkpoint_to_the_same_files()
 
 #[test]
 fn the_fit_matches_an_independent_least_squares_on_the_table() {
-    let dir = scratch_dir("fit");
+    let dir = ScratchDir::new("scaling", "fit");
     let result = Command::new(env!("CARGO_BIN_EXE_scaling"))
         .args([
             "--sites",

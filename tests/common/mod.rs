@@ -2,6 +2,9 @@
 //! M^{N₁} × M^{N₂} configurations, dense matrices and dense exponentials.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
 use faer::{Mat, Side};
 use pickl::linalg::LinearOperator;
 use pickl::model::lattice::Lattice;
@@ -9,6 +12,41 @@ use pickl::model::one_body::{Kinetic, OneBodyHamiltonian, OrbitalSpec, Potential
 use pickl::model::{Model, Species};
 use pickl::space::fock::FockBasis;
 use pickl::C64;
+
+/// A directory of its own for one test, under the system's temporary directory
+/// (`pickl-<test>-<process>-<name>`, emptied first): removed when the test passes, kept when it
+/// fails (a panic is unwinding), so that its files can be looked at.
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    pub fn new(test: &str, name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("pickl-{test}-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        ScratchDir(dir)
+    }
+}
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<OsStr> for ScratchDir {
+    fn as_ref(&self) -> &OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
 
 pub fn c(re: f64) -> C64 {
     C64::new(re, 0.0)

@@ -1,9 +1,9 @@
 //! The memory estimates that accept or refuse a run hold where they matter, at a size whose
 //! state vectors dominate (a gigabyte and more; below a few hundred MiB the fixed parts of the
-//! estimate dominate and it is higher than the peak by more than a fifth, as the README says):
+//! estimate dominate and it is higher than the peak by more than a fifth, as docs/performance.md says):
 //! the peak resident memory of a `dynamics` run (Chebyshev) and of the proof's measurements
-//! along it stays below the estimate, and the estimate is at most 20% above it (the README's
-//! memory table makes the same comparison for whole processes); once with one output interval
+//! along it stays below the estimate, and the estimate is at most 20% above it (the memory
+//! table of docs/performance.md makes the same comparison for whole processes); once with one output interval
 //! and once with two, which the Chebyshev propagator pairs (a fourth state vector). Linux only:
 //! the peak is the kernel's high-water mark of the resident set, reset between runs, each case
 //! in a process of its own.

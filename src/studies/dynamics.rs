@@ -497,7 +497,7 @@ impl DynamicsProblem {
 }
 
 /// Calibration of the planner, measured on the default model at N₁ = N₂ = 10, 14 and 20, T = 3
-/// (README, performance): Lanczos took 1.39–1.41 matvecs per unit of r·T (r the planning
+/// (docs/performance.md): Lanczos took 1.39–1.41 matvecs per unit of r·T (r the planning
 /// half-width) plus one Krylov basis, and each of its matvecs (with the orthogonalisation)
 /// cost 1.5–2.8 times a fused Chebyshev pass, the most at the smallest sizes (measured before
 /// the tiled kernel; whole runs, Lanczos against Chebyshev: N = 10, K = 30: 0.44 s for 240
@@ -556,7 +556,7 @@ mod planner {
     use crate::app::config::Options;
     use crate::evolution::propagation::PropagatorChoice;
 
-    /// The runs the constants were calibrated on (README, performance), with the tiled kernel:
+    /// The runs the constants were calibrated on (docs/performance.md), with the tiled kernel:
     /// Chebyshev was faster in each (and held a tenth of the memory), even with many close
     /// output times (K = 150, 600), where Lanczos forms the state from its basis at every one.
     /// (The one measured case where Lanczos was faster, N = 10, K = 300 by 12%, is too small

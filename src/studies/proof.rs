@@ -28,7 +28,7 @@ use crate::{Error, Result};
 /// memory of the measurements along a run, Chebyshev's three vectors included): 5.42 vectors
 /// at M = 3, N₁ = N₂ = 80 (D = 11,029,041; `tests/memory_estimate.rs`), against 6.36 when the
 /// derivative terms held two state-sized images. The estimate takes 2.5 and 48 MiB: 8–17% above the resident peaks of whole
-/// runs (the README's table).
+/// runs (the memory table of docs/performance.md).
 pub const MEMORY: MeasurementMemory = MeasurementMemory {
     vectors: 2.5,
     per_count_pair: 0,

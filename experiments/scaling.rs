@@ -53,6 +53,8 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    // Ctrl-C or SIGTERM: stop at the next pause with a checkpoint (again: at once).
+    pickl::app::interrupt::install();
     exit_with(run(Cli::parse()))
 }
 

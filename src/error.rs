@@ -30,6 +30,21 @@ pub enum Error {
     /// Writing CSV failed.
     #[error("CSV output: {0}")]
     Csv(#[from] csv::Error),
+    /// A run stopped at a pause because it was asked to (Ctrl-C or SIGTERM), after writing a
+    /// checkpoint that the same command continues from.
+    #[error(
+        "stopped at t = {time} on signal {signal}; the run is saved in {}: run the same command \
+         again to continue it",
+        checkpoint.display()
+    )]
+    Interrupted {
+        /// The signal that asked (2 for SIGINT, 15 for SIGTERM).
+        signal: i32,
+        /// The time the propagation had reached.
+        time: f64,
+        /// The checkpoint written.
+        checkpoint: PathBuf,
+    },
     /// A run stopped part-way; what it finished is in `table`.
     #[error("{at}{error} (the rows computed so far are in {})", table.display())]
     Stopped {
@@ -51,6 +66,16 @@ impl Error {
         Error::InvalidInput {
             what: what.into(),
             reason: reason.into(),
+        }
+    }
+
+    /// The signal that stopped the run, if it was [`Error::Interrupted`] (also inside
+    /// [`Error::Stopped`]).
+    pub fn interrupted_by(&self) -> Option<i32> {
+        match self {
+            Error::Interrupted { signal, .. } => Some(*signal),
+            Error::Stopped { error, .. } => error.interrupted_by(),
+            _ => None,
         }
     }
 

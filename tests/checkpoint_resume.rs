@@ -144,3 +144,100 @@ fn dynamics_with_chebyshev_killed_and_resumed() {
 fn proof_killed_and_resumed() {
     killed_and_resumed_equals_uninterrupted("proof", "chebyshev", &["", "_wide"]);
 }
+
+/// Starts the run, sends it SIGTERM once more than `rows` rows are on disk, and waits (at most
+/// a minute) for it to end; returns its exit status and stderr.
+#[cfg(unix)]
+fn stop_half_way(args: &[String], out: &Path, rows: usize) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(binary("dynamics"))
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while lines(out) <= rows {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("dynamics ended ({status}) before it could be stopped; make the model longer");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "no rows appeared"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // SAFETY: a signal to our own child, which has not been waited for yet.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let asked = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            asked.elapsed() < Duration::from_secs(60),
+            "dynamics did not stop within a minute of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// SIGTERM (as Ctrl-C) with checkpoints on but none due (every 300 s): the run stops at its
+/// next pause with a checkpoint, says so, exits with 128 + 15 and records `interrupted`; the
+/// same command continues to the bytes of a run that was never stopped.
+#[cfg(unix)]
+#[test]
+fn a_run_asked_to_stop_writes_a_checkpoint_and_continues_to_the_same_bytes() {
+    let dir = ScratchDir::new("resume", "stopped");
+    let reference = dir.join("reference.csv");
+    let quiet = ["--checkpoint-every", "inf"];
+    run_to_end(
+        "dynamics",
+        &model_args("dynamics", &reference, "chebyshev", &quiet),
+    );
+    let out = dir.join("run.csv");
+    let args = model_args("dynamics", &out, "chebyshev", &[]);
+    let (status, message) = stop_half_way(&args, &out, 3);
+    assert_eq!(status.code(), Some(128 + 15), "{message}");
+    assert!(message.contains("stopped at t = "), "{message}");
+    let checkpoint = out.with_extension("checkpoint");
+    assert!(checkpoint.exists(), "{message}");
+    let meta = std::fs::read_to_string(out.with_extension("meta.toml")).unwrap();
+    assert!(meta.contains("status = \"interrupted\""), "{meta}");
+    let full = lines(&reference);
+    assert!(
+        lines(&out) < full,
+        "the run had finished before it was stopped"
+    );
+    let resumed = Command::new(binary("dynamics"))
+        .args(&args)
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{message}");
+    assert!(
+        message.contains("continuing from the checkpoint"),
+        "{message}"
+    );
+    assert!(std::fs::read(&reference).unwrap() == std::fs::read(&out).unwrap());
+    assert!(!checkpoint.exists());
+}
+
+/// With checkpoints off there is nothing to stop with: SIGTERM ends the run at once, by the
+/// signal, and leaves no checkpoint.
+#[cfg(unix)]
+#[test]
+fn with_checkpoints_off_a_signal_ends_the_run_at_once() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = ScratchDir::new("resume", "signal-off");
+    let out = dir.join("run.csv");
+    let args = model_args(
+        "dynamics",
+        &out,
+        "chebyshev",
+        &["--checkpoint-every", "inf"],
+    );
+    let (status, message) = stop_half_way(&args, &out, 3);
+    assert_eq!(status.signal(), Some(15), "{status} {message}");
+    assert!(!out.with_extension("checkpoint").exists());
+}

@@ -29,14 +29,23 @@ pub struct ModelArgs {
     pub options: Options,
 }
 
-/// A binary's exit: success, or the message on stderr as `error: …` and a failure code.
-pub fn exit_with<E: std::fmt::Display>(result: std::result::Result<(), E>) -> ExitCode {
+/// A binary's exit: success; a run stopped when asked ([`crate::app::interrupt`]), its message
+/// on stderr and the code of a process ended by that signal (128 + signal); or the message on
+/// stderr as `error: …` and a failure code.
+pub fn exit_with(result: Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
+        Err(error) => match error.interrupted_by() {
+            // Stopped when asked, with a checkpoint: the code of a process ended by the signal.
+            Some(signal) => {
+                eprintln!("{error}");
+                ExitCode::from((128 + signal).clamp(0, 255) as u8)
+            }
+            None => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

@@ -183,10 +183,14 @@ impl Provenance {
         self.wall_seconds = Some(wall_seconds);
     }
 
-    /// Marks it failed after `wall_seconds` with `error` (the rows written before stay in the
-    /// table; a checkpoint, if one was written, lets the same command continue).
+    /// Marks it failed (or `interrupted`, when it was asked to stop) after `wall_seconds` with
+    /// `error` (the rows written before stay in the table; a checkpoint, if one was written,
+    /// lets the same command continue).
     pub fn fail(&mut self, wall_seconds: f64, error: &Error) {
-        self.status = "failed".into();
+        self.status = match error.interrupted_by() {
+            Some(_) => "interrupted".into(),
+            None => "failed".into(),
+        };
         self.error = Some(error.to_string());
         self.finished = Some(utc_timestamp());
         self.wall_seconds = Some(wall_seconds);

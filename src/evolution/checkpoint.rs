@@ -14,11 +14,16 @@
 //! over the previous checkpoint, so a kill at any moment leaves either the old or the new one;
 //! the sync and the rename run on a thread of their own while the computation goes on (the
 //! next checkpoint and the end of the run wait for them).
+//!
+//! A run can also be asked to stop ([`request_stop`], which the binaries call on Ctrl-C and
+//! SIGTERM): at its next pause it writes a checkpoint whatever the interval, waits for it to be
+//! on the disk and returns [`Error::Interrupted`].
 
 use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -27,6 +32,25 @@ use crate::evolution::propagation::{Progress, PropagationStats, PropagatorChoice
 use crate::{Error, Result, C64};
 
 const MAGIC: &[u8] = b"pickl checkpoint 1\n";
+
+/// The signal of a request to stop (0: none), set by [`request_stop`].
+static STOP: AtomicI32 = AtomicI32::new(0);
+
+/// Checkpointers that write checkpoints and have reached their first pause: runs that a
+/// request to stop will stop at their next pause.
+static ARMED: AtomicUsize = AtomicUsize::new(0);
+
+/// Asks the runs in progress to stop at their next pause with a checkpoint (`signal`: what
+/// asked, for the message). Returns whether a run will: false when this is the second request,
+/// or when no run is at a point where it can write a checkpoint (before its first pause, or
+/// with checkpoints switched off) — then the caller should stop the process itself. Only
+/// atomic operations, so a signal handler may call it.
+pub fn request_stop(signal: i32) -> bool {
+    let first = STOP
+        .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok();
+    first && ARMED.load(Ordering::SeqCst) > 0
+}
 
 /// Everything of a checkpoint but the state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -284,6 +308,8 @@ pub struct Checkpointer {
     found: Option<Checkpoint>,
     /// The sync and rename of the checkpoint last written, running beside the computation.
     committing: std::sync::Mutex<Option<std::thread::JoinHandle<Result<()>>>>,
+    /// Counted in [`ARMED`] (from its first pause on, when it writes checkpoints).
+    armed: Cell<bool>,
 }
 
 impl Checkpointer {
@@ -315,6 +341,7 @@ impl Checkpointer {
             last: Cell::new(Instant::now()),
             found,
             committing: std::sync::Mutex::new(None),
+            armed: Cell::new(false),
         })
     }
 
@@ -335,7 +362,9 @@ impl Checkpointer {
 
     /// At a pause of the propagator: writes a checkpoint if the interval has passed since the
     /// last one (the state, the progress, the byte lengths of the output tables, asked of
-    /// `tables` only then, and `running`, the experiment's own values to continue with).
+    /// `tables` only then, and `running`, the experiment's own values to continue with). If a
+    /// stop was asked for ([`request_stop`]), writes it whatever the interval, waits for it to
+    /// be on the disk and returns [`Error::Interrupted`].
     pub fn pause(
         &self,
         progress: &Progress,
@@ -344,10 +373,14 @@ impl Checkpointer {
         tables: impl FnOnce() -> Result<Vec<u64>>,
         running: &[f64],
     ) -> Result<()> {
-        let due = self
-            .every
-            .is_some_and(|every| self.last.get().elapsed() >= every);
-        if !due {
+        let Some(every) = self.every else {
+            return Ok(());
+        };
+        if !self.armed.replace(true) {
+            ARMED.fetch_add(1, Ordering::SeqCst);
+        }
+        let signal = STOP.load(Ordering::SeqCst);
+        if signal == 0 && self.last.get().elapsed() < every {
             return Ok(());
         }
         let header = CheckpointHeader::new(
@@ -365,6 +398,14 @@ impl Checkpointer {
         *self.committing.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(std::thread::spawn(move || written.commit()));
         self.last.set(Instant::now());
+        if signal != 0 {
+            self.committed()?;
+            return Err(Error::Interrupted {
+                signal,
+                time: progress.time,
+                checkpoint: self.path.clone(),
+            });
+        }
         Ok(())
     }
 
@@ -396,6 +437,9 @@ impl Drop for Checkpointer {
     /// A run that stops on an error still puts the checkpoint being written in place.
     fn drop(&mut self) {
         let _ = self.committed();
+        if self.armed.get() {
+            ARMED.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 

@@ -11,11 +11,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use pickl::app::experiment::{exit_with, Experiment, ModelArgs};
-use pickl::app::report::{sibling_table, CsvTable};
-use pickl::studies::counting::write_fraction_figure;
+use pickl::app::report::sibling_table;
 use pickl::studies::counting::{
-    counting_columns, table_space, CountingRun, DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
+    counting_columns, read_diagonal_fractions, table_space, write_fraction_figure, CountingRun,
+    DISTRIBUTION_COLUMNS, FRACTION_COLUMNS,
 };
+use pickl::studies::dynamics::Stage;
 use pickl::Result;
 
 /// Counting distribution, indicators and lemma checks along the exact dynamics. With no
@@ -28,11 +29,13 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    // Ctrl-C or SIGTERM: stop at the next pause with a checkpoint (again: at once).
+    pickl::app::interrupt::install();
     exit_with(run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let experiment = Experiment::from_args(
+    let mut experiment = Experiment::from_args(
         "counting",
         cli.model,
         "results/counting_default.csv",
@@ -44,38 +47,55 @@ fn run(cli: Cli) -> Result<()> {
     }
     let columns = counting_columns(experiment.problem.model.sites());
     let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let mut table = CsvTable::create(&experiment.out, &column_refs)?;
-    let (pi_path, fractions_path) = (
+    let (out, pi_path, fractions_path) = (
+        experiment.out.clone(),
         sibling_table(&experiment.out, "pi"),
         sibling_table(&experiment.out, "alpha_k"),
     );
-    let mut pi_table = CsvTable::create(&pi_path, &DISTRIBUTION_COLUMNS)?;
-    let mut fractions_table = CsvTable::create(&fractions_path, &FRACTION_COLUMNS)?;
+    let mut tables = experiment.tables(&[
+        (&out, &column_refs),
+        (&pi_path, &DISTRIBUTION_COLUMNS),
+        (&fractions_path, &FRACTION_COLUMNS),
+    ])?;
+    let [table, pi_table, fractions_table] = &mut tables[..] else {
+        unreachable!("three tables were asked for")
+    };
     let mut counting = CountingRun::new(&experiment.problem)?;
-    let mut fractions = Vec::new();
+    let resume = experiment.resume()?;
+    if let Some((_, running)) = &resume {
+        let done = counting.resume(running)?;
+        experiment.skip(done);
+    }
     let summary = experiment
         .problem
-        .evolve(|moment| -> Result<()> {
-            let rows = counting.observe(moment)?;
-            for row in &rows.distribution {
-                pi_table.write_row(row)?;
+        .evolve_from(resume.map(|(r, _)| r), |stage| -> Result<()> {
+            match stage {
+                Stage::Moment(moment) => {
+                    let rows = counting.observe(moment)?;
+                    for row in &rows.distribution {
+                        pi_table.write_row(row)?;
+                    }
+                    for cells in rows.fraction_cells() {
+                        fractions_table.write_cells(&cells)?;
+                    }
+                    table.write_cells(&rows.cells)?;
+                    experiment.advance(rows.t, rows.alpha11, moment.row.matvecs);
+                    Ok(())
+                }
+                Stage::Pause(progress, propagator, state) => experiment.pause(
+                    progress,
+                    propagator,
+                    state,
+                    &[&*table, &*pi_table, &*fractions_table],
+                    &counting.running(),
+                ),
             }
-            for cells in rows.fraction_cells() {
-                fractions_table.write_cells(&cells)?;
-            }
-            table.write_cells(&rows.cells)?;
-            // The figure draws the diagonal k₁ = k₂ only: the other (N₁ + 1)(N₂ + 1) rows a
-            // time stay in the table, not in memory.
-            fractions.extend(
-                rows.fractions
-                    .iter()
-                    .map(|(row, _)| *row)
-                    .filter(|row| row.k1 == row.k2),
-            );
-            experiment.advance(rows.t, rows.alpha11, moment.row.matvecs);
-            Ok(())
         })
         .map_err(|e| experiment.abandon(e))?;
+    drop(tables);
+    // The figure draws the diagonal k₁ = k₂ only, read back from the table (the rows of a run
+    // continued from a checkpoint are partly from before it stopped).
+    let fractions = read_diagonal_fractions(&fractions_path)?;
     let model = &experiment.problem.model;
     let title = format!(
         "M = {}, N1 = {}, N2 = {}: alpha^(k,k) / alpha^(1,1), Lemma 3.2 (3.8) allows up to k",

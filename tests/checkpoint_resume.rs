@@ -38,6 +38,7 @@ fn binary(name: &str) -> &'static str {
     match name {
         "dynamics" => env!("CARGO_BIN_EXE_dynamics"),
         "proof" => env!("CARGO_BIN_EXE_proof"),
+        "counting" => env!("CARGO_BIN_EXE_counting"),
         _ => unreachable!(),
     }
 }
@@ -85,7 +86,9 @@ fn kill_half_way(name: &str, args: &[String], out: &Path, rows: usize) -> usize 
     lines(out) - 1
 }
 
-fn killed_and_resumed_equals_uninterrupted(name: &str, propagator: &str, tables: &[&str]) {
+/// `files`: the endings of the files to compare after `reference` and `run` (the tables, and
+/// figures drawn from them).
+fn killed_and_resumed_equals_uninterrupted(name: &str, propagator: &str, files: &[&str]) {
     let dir = ScratchDir::new("resume", &format!("{name}-{propagator}"));
     let reference = dir.join("reference.csv");
     run_to_end(
@@ -112,14 +115,14 @@ fn killed_and_resumed_equals_uninterrupted(name: &str, propagator: &str, tables:
         message.contains("continuing from the checkpoint"),
         "{message}"
     );
-    for suffix in tables {
+    for ending in files {
         let (expected, actual) = (
-            std::fs::read(dir.join(format!("reference{suffix}.csv"))).unwrap(),
-            std::fs::read(dir.join(format!("run{suffix}.csv"))).unwrap(),
+            std::fs::read(dir.join(format!("reference{ending}"))).unwrap(),
+            std::fs::read(dir.join(format!("run{ending}"))).unwrap(),
         );
         assert!(
             expected == actual,
-            "{name} ({propagator}), table run{suffix}.csv: killed after {rows_at_kill} rows, \
+            "{name} ({propagator}), run{ending}: killed after {rows_at_kill} rows, \
              resumed bytes differ from the uninterrupted run"
         );
     }
@@ -132,17 +135,25 @@ fn killed_and_resumed_equals_uninterrupted(name: &str, propagator: &str, tables:
 
 #[test]
 fn dynamics_with_lanczos_killed_and_resumed() {
-    killed_and_resumed_equals_uninterrupted("dynamics", "lanczos", &[""]);
+    killed_and_resumed_equals_uninterrupted("dynamics", "lanczos", &[".csv"]);
 }
 
 #[test]
 fn dynamics_with_chebyshev_killed_and_resumed() {
-    killed_and_resumed_equals_uninterrupted("dynamics", "chebyshev", &[""]);
+    killed_and_resumed_equals_uninterrupted("dynamics", "chebyshev", &[".csv"]);
 }
 
 #[test]
 fn proof_killed_and_resumed() {
-    killed_and_resumed_equals_uninterrupted("proof", "chebyshev", &["", "_wide"]);
+    let files = [".csv", "_steps.csv", "_wide.csv"];
+    killed_and_resumed_equals_uninterrupted("proof", "chebyshev", &files);
+}
+
+/// Counting's three tables, and its figure (drawn from the table of α^(k₁,k₂), read back).
+#[test]
+fn counting_killed_and_resumed() {
+    let files = [".csv", "_pi.csv", "_alpha_k.csv", "_alpha_k.svg"];
+    killed_and_resumed_equals_uninterrupted("counting", "chebyshev", &files);
 }
 
 /// Starts the run, sends it SIGTERM once more than `rows` rows are on disk, and waits (at most

@@ -20,7 +20,7 @@ use crate::model::Model;
 use crate::proof::bounds::{kappa, ProofConstants};
 use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_covers};
 use crate::proof::norms::ExponentChoice;
-use crate::studies::dynamics::{DynamicsProblem, Moment};
+use crate::studies::dynamics::{DynamicsProblem, Moment, OutputCursor};
 use crate::studies::memory::MeasurementMemory;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -170,8 +170,7 @@ pub struct CountingRun {
     covered: bool,
     frame: Option<CondensateFrame>,
     hamiltonian: Option<ManyBodyHamiltonian>,
-    alpha_zero: Option<f64>,
-    output_index: usize,
+    cursor: OutputCursor,
 }
 
 impl CountingRun {
@@ -191,9 +190,20 @@ impl CountingRun {
             covered: proof_covers(&problem.model),
             frame: None,
             hamiltonian: None,
-            alpha_zero: None,
-            output_index: 0,
+            cursor: OutputCursor::default(),
         })
+    }
+
+    /// The values a checkpoint keeps ([`OutputCursor::running`]).
+    pub fn running(&self) -> [f64; 2] {
+        self.cursor.running()
+    }
+
+    /// Continues from a checkpoint's [`CountingRun::running`] values; returns the output times
+    /// done.
+    pub fn resume(&mut self, running: &[f64]) -> Result<usize> {
+        self.cursor = OutputCursor::resume(running, "counting")?;
+        Ok(self.cursor.done)
     }
 
     /// Everything counting says at one output time.
@@ -217,9 +227,9 @@ impl CountingRun {
         }
         let (alpha11, alpha10, alpha01) = (pi.alpha(1, 1)?, pi.alpha(1, 0)?, pi.alpha(0, 1)?);
         // (2.25) for every (k₁, k₂), with the explicit constant of (3.8) and (5.5).
-        let a0 = *self.alpha_zero.get_or_insert(alpha11);
+        let a0 = *self.cursor.alpha_zero.get_or_insert(alpha11);
         let model = &self.model;
-        let f_t = self.f_values[self.output_index];
+        let f_t = self.f_values[self.cursor.done];
         let log_bound = |constants| {
             self.covered.then(|| {
                 gronwall_log_bound(a0, n1 + n2, kappa(model.c1(), model.c2(), constants), f_t)
@@ -238,7 +248,7 @@ impl CountingRun {
                 (row, [log10(printed), log10(tight)])
             })
             .collect();
-        self.output_index += 1;
+        self.cursor.done += 1;
         let alpha22 = if n1 >= 2 && n2 >= 2 {
             Some(pi.alpha(2, 2)?)
         } else {
@@ -332,6 +342,53 @@ impl CountingRun {
             fractions,
         })
     }
+}
+
+/// The rows with k₁ = k₂ of a table of [`FRACTION_COLUMNS`] — what [`write_fraction_figure`]
+/// draws — read back from the file, so that the figure of a run continued from a checkpoint
+/// has the rows written before it stopped.
+pub fn read_diagonal_fractions(path: &Path) -> Result<Vec<FractionRow>> {
+    let mut reader = csv::Reader::from_path(path)?;
+    let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
+    if header != FRACTION_COLUMNS {
+        return Err(Error::invalid(
+            path.display().to_string(),
+            format!("its columns are not {}", FRACTION_COLUMNS.join(",")),
+        ));
+    }
+    let number = |text: &str| -> Result<Option<f64>> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse::<f64>().map(Some).map_err(|_| {
+            Error::invalid(
+                path.display().to_string(),
+                format!("{text:?} is not a number"),
+            )
+        })
+    };
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record?;
+        let cell = |i: usize| number(record.get(i).unwrap_or(""));
+        let (Some(t), Some(k1), Some(k2), Some(alpha)) = (cell(0)?, cell(1)?, cell(2)?, cell(3)?)
+        else {
+            return Err(Error::invalid(
+                path.display().to_string(),
+                "a row lacks t, k1, k2 or alpha",
+            ));
+        };
+        if k1 == k2 {
+            rows.push(FractionRow {
+                t,
+                k1: k1 as usize,
+                k2: k2 as usize,
+                alpha,
+                over_max_k_alpha11: cell(4)?,
+            });
+        }
+    }
+    Ok(rows)
 }
 
 /// The figure α^(k,k)/α^(1,1) against k/(N₁+N₂) at the output times (of `times`) nearest

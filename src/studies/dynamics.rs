@@ -158,6 +158,40 @@ pub struct Resume {
     pub state: Vec<C64>,
 }
 
+/// What a measurement along a run (counting, the proof) carries from one output time to the
+/// next, and keeps in a checkpoint to continue with: α^(1,1)(0), where the bound (2.25)
+/// starts, and the number of output times done.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct OutputCursor {
+    /// α^(1,1)(0), once the first output time is seen.
+    pub alpha_zero: Option<f64>,
+    /// Output times done.
+    pub done: usize,
+}
+
+impl OutputCursor {
+    /// The values a checkpoint keeps: α^(1,1)(0) (NaN before it is known) and the output times
+    /// done.
+    pub fn running(&self) -> [f64; 2] {
+        [self.alpha_zero.unwrap_or(f64::NAN), self.done as f64]
+    }
+
+    /// The cursor from a checkpoint's [`OutputCursor::running`] values (`what`: the
+    /// measurement, for the message when they are not its values).
+    pub fn resume(running: &[f64], what: &str) -> Result<Self> {
+        match *running {
+            [alpha_zero, done] if done >= 0.0 && done.fract() == 0.0 => Ok(OutputCursor {
+                alpha_zero: Some(alpha_zero).filter(|a| !a.is_nan()),
+                done: done as usize,
+            }),
+            _ => Err(Error::invalid(
+                "checkpoint",
+                format!("it does not hold {what}'s running values; delete it to start afresh"),
+            )),
+        }
+    }
+}
+
 /// Sizes of the problem.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dimensions {

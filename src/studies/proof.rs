@@ -18,7 +18,7 @@ use crate::proof::gronwall::{gronwall_log_bound, mean_field_integral, proof_cove
 use crate::proof::ledger::{ledger, LedgerStep};
 use crate::proof::norms::ExponentChoice;
 use crate::proof::snapshot::{bound_ratio, ProofSnapshot, TermRow};
-use crate::studies::dynamics::{DynamicsProblem, Moment};
+use crate::studies::dynamics::{DynamicsProblem, Moment, OutputCursor};
 use crate::studies::memory::MeasurementMemory;
 use crate::{Error, Result};
 
@@ -249,8 +249,7 @@ pub struct ProofRun {
     frame: Option<CondensateFrame>,
     window: Vec<f64>,
     pending: Option<Pending>,
-    alpha_zero: Option<f64>,
-    output_index: usize,
+    cursor: OutputCursor,
 }
 
 impl ProofRun {
@@ -295,8 +294,7 @@ impl ProofRun {
             frame: None,
             window: Vec::new(),
             pending: None,
-            alpha_zero: None,
-            output_index: 0,
+            cursor: OutputCursor::default(),
         })
     }
 
@@ -321,25 +319,15 @@ impl ProofRun {
         self.pending.is_none() && self.window.is_empty()
     }
 
-    /// The values a checkpoint keeps: α(0) (NaN before it is known) and the output times done.
+    /// The values a checkpoint keeps ([`OutputCursor::running`]).
     pub fn running(&self) -> [f64; 2] {
-        [
-            self.alpha_zero.unwrap_or(f64::NAN),
-            self.output_index as f64,
-        ]
+        self.cursor.running()
     }
 
     /// Continues from a checkpoint's [`ProofRun::running`] values; returns the output times done.
     pub fn resume(&mut self, running: &[f64]) -> Result<usize> {
-        let &[alpha_zero, done] = running else {
-            return Err(Error::invalid(
-                "checkpoint",
-                "it does not hold the proof's running values; delete it to start afresh",
-            ));
-        };
-        self.alpha_zero = Some(alpha_zero).filter(|a| !a.is_nan());
-        self.output_index = done as usize;
-        Ok(self.output_index)
+        self.cursor = OutputCursor::resume(running, "the proof")?;
+        Ok(self.cursor.done)
     }
 
     /// Takes the moment at one of [`ProofRun::evaluation_times`].
@@ -347,7 +335,7 @@ impl ProofRun {
         let t = moment.row.t;
         self.window.push(moment.row.alpha11);
         let mut observation = Observation::default();
-        let k = self.output_index;
+        let k = self.cursor.done;
         if k < self.outputs.len() && (t - self.outputs[k]).abs() < 1e-12 {
             let frame = match &self.frame {
                 Some(f) => f,
@@ -357,7 +345,7 @@ impl ProofRun {
             };
             let (u, v) = (&moment.hartree.u, &moment.hartree.v);
             let alpha = moment.row.alpha11;
-            self.alpha_zero.get_or_insert(alpha);
+            self.cursor.alpha_zero.get_or_insert(alpha);
             // The frame state once, for the terms and for the ledger.
             let context = TimeContext::new(&self.model, moment.state_view(), (u, v), frame)?;
             let snapshot = ProofSnapshot::new(&context, alpha, &self.exponents)?;
@@ -386,7 +374,7 @@ impl ProofRun {
                 self.window.clear();
                 self.window.push(alpha);
             }
-            self.output_index += 1;
+            self.cursor.done += 1;
         }
         // The wide row is complete once t_k + h has been seen (five α's: t_k − h … t_k + h;
         // three at t = 0: 0, h/2, h, with no centred difference).
@@ -416,7 +404,7 @@ impl ProofRun {
         let f_t = self.f_at_output[p.index];
         let total = self.model.total_particles();
         let shifted = p.alpha + 1.0 / total as f64;
-        let a0 = self.alpha_zero.unwrap_or(p.alpha);
+        let a0 = self.cursor.alpha_zero.unwrap_or(p.alpha);
         let log_bound = |constants| {
             self.covered
                 .then(|| gronwall_log_bound(a0, total, s.bounds(constants).kappa, f_t))

@@ -216,7 +216,9 @@ pub fn stopped_run<O: Serialize, P: Serialize>(
 }
 
 /// The progress bar every experiment shows on stderr: elapsed time, the bar, `position`
-/// (e.g. `{pos}/{len} times` or `{percent:>3}%`), the message and the time left.
+/// (e.g. `{pos}/{len} times` or `{percent:>3}%`), the message and the time left. It is redrawn
+/// every second, so that the elapsed time runs on through a long propagator step (several
+/// minutes at N₁ = N₂ = 40) between two updates.
 pub fn progress_bar(length: u64, position: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(length);
     bar.set_style(
@@ -226,6 +228,7 @@ pub fn progress_bar(length: u64, position: &str) -> indicatif::ProgressBar {
         .expect("a valid progress template")
         .progress_chars("=> "),
     );
+    bar.enable_steady_tick(std::time::Duration::from_secs(1));
     bar
 }
 

@@ -16,14 +16,11 @@ pub fn install() {
 mod unix {
     use crate::evolution::checkpoint::request_stop;
 
-    const MESSAGE: &[u8] =
-        b"\nstopping at the end of this step, with a checkpoint (Ctrl-C again stops at once)\n";
-
-    /// Only async-signal-safe calls: atomics, write(2), sigaction(2), raise(3).
+    /// Only async-signal-safe calls: atomics, sigaction(2), raise(3). (The notice that the run
+    /// will stop is printed by the progress bar's watcher, above the bar:
+    /// [`crate::app::report::progress_bar`].)
     extern "C" fn on_signal(signal: libc::c_int) {
         if request_stop(signal) {
-            // SAFETY: write to stderr from a static buffer.
-            unsafe { libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len()) };
             return;
         }
         // The default action: the process ends by the signal, as its parent expects.

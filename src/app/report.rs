@@ -215,10 +215,16 @@ pub fn stopped_run<O: Serialize, P: Serialize>(
     }
 }
 
+/// The notice printed when a run has been asked to stop ([`crate::app::interrupt`]).
+const STOPPING: &str =
+    "stopping at the end of this step, with a checkpoint (Ctrl-C again stops at once)";
+
 /// The progress bar every experiment shows on stderr: elapsed time, the bar, `position`
 /// (e.g. `{pos}/{len} times` or `{percent:>3}%`), the message and the time left. It is redrawn
 /// every second, so that the elapsed time runs on through a long propagator step (several
-/// minutes at N₁ = N₂ = 40) between two updates.
+/// minutes at N₁ = N₂ = 40) between two updates; and a thread beside it prints, above the bar
+/// (or on stderr when the bar is hidden), that the run will stop at the end of its step once
+/// a Ctrl-C has asked it to ([`crate::evolution::checkpoint::stop_pending`]).
 pub fn progress_bar(length: u64, position: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(length);
     bar.set_style(
@@ -229,6 +235,20 @@ pub fn progress_bar(length: u64, position: &str) -> indicatif::ProgressBar {
         .progress_chars("=> "),
     );
     bar.enable_steady_tick(std::time::Duration::from_secs(1));
+    let watched = bar.clone();
+    std::thread::spawn(move || {
+        while !watched.is_finished() {
+            if crate::evolution::checkpoint::stop_pending() {
+                if watched.is_hidden() {
+                    eprintln!("{STOPPING}");
+                } else {
+                    watched.println(STOPPING);
+                }
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    });
     bar
 }
 

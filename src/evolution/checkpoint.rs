@@ -23,7 +23,7 @@ use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,9 @@ static STOP: AtomicI32 = AtomicI32::new(0);
 /// request to stop will stop at their next pause.
 static ARMED: AtomicUsize = AtomicUsize::new(0);
 
+/// Set when a request to stop was taken: a run will stop at its next pause.
+static PENDING: AtomicBool = AtomicBool::new(false);
+
 /// Asks the runs in progress to stop at their next pause with a checkpoint (`signal`: what
 /// asked, for the message). Returns whether a run will: false when this is the second request,
 /// or when no run is at a point where it can write a checkpoint (before its first pause, or
@@ -49,7 +52,17 @@ pub fn request_stop(signal: i32) -> bool {
     let first = STOP
         .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
         .is_ok();
-    first && ARMED.load(Ordering::SeqCst) > 0
+    let taken = first && ARMED.load(Ordering::SeqCst) > 0;
+    if taken {
+        PENDING.store(true, Ordering::SeqCst);
+    }
+    taken
+}
+
+/// Whether a request to stop was taken ([`request_stop`]) and a run will stop at its next
+/// pause.
+pub fn stop_pending() -> bool {
+    PENDING.load(Ordering::SeqCst)
 }
 
 /// Everything of a checkpoint but the state.

@@ -33,8 +33,9 @@ pub enum Error {
     /// A run stopped at a pause because it was asked to (Ctrl-C or SIGTERM), after writing a
     /// checkpoint that the same command continues from.
     #[error(
-        "stopped at t = {time} on signal {signal}; the run is saved in {}: run the same command \
-         again to continue it",
+        "stopped at t = {time} on {}; the run is saved in {}: run the same command again to \
+         continue it",
+        signal_name(*signal),
         checkpoint.display()
     )]
     Interrupted {
@@ -55,6 +56,15 @@ pub enum Error {
         /// The table holding the rows written before.
         table: PathBuf,
     },
+}
+
+/// How a signal is named in messages.
+fn signal_name(signal: i32) -> String {
+    match signal {
+        2 => "Ctrl-C (SIGINT)".into(),
+        15 => "SIGTERM".into(),
+        other => format!("signal {other}"),
+    }
 }
 
 /// `Result` with pickl's [`Error`].

@@ -89,6 +89,10 @@ fn run(cli: Cli) -> Result<()> {
                     &[&*table, &*pi_table, &*fractions_table],
                     &counting.running(),
                 ),
+                Stage::Working(matvecs) => {
+                    experiment.working(matvecs);
+                    Ok(())
+                }
             }
         })
         .map_err(|e| experiment.abandon(e))?;

@@ -52,6 +52,10 @@ fn run(cli: Cli) -> pickl::Result<()> {
             Stage::Pause(progress, propagator, state) => {
                 experiment.pause(progress, propagator, state, &[&*table], &[])
             }
+            Stage::Working(matvecs) => {
+                experiment.working(matvecs);
+                Ok(())
+            }
         })
         .map_err(|e| experiment.abandon(e))?;
     experiment.finish(&summary, &[])

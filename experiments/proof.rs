@@ -100,6 +100,10 @@ fn run(cli: Cli) -> Result<()> {
                         &proof.running(),
                     ),
                 Stage::Pause(..) => Ok(()),
+                Stage::Working(matvecs) => {
+                    experiment.working(matvecs);
+                    Ok(())
+                }
             }
         })
         .map_err(|e| experiment.abandon(e))?;

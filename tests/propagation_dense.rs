@@ -670,8 +670,9 @@ fn floor_error<P: Propagator>(
 
 /// Paired outputs on irregular output times — repeated times, a time 0, intervals of every
 /// length and an odd one out at the end — against the dense exponential, each output within
-/// its error bound; fewer matvecs than one series per output; and a run continued from each of
-/// its pauses ends on the same bits as the run that never paused.
+/// its error bound; fewer matvecs than one series per output; the work under way told matvec
+/// by matvec, each output's count the last one told before it; and a run continued from each
+/// of its pauses ends on the same bits as the run that never paused.
 #[test]
 fn paired_outputs_follow_the_dense_exponential_and_resume_to_the_same_bits() {
     let (small, initial) = ring_of_four_and_its_start();
@@ -684,6 +685,7 @@ fn paired_outputs_follow_the_dense_exponential_and_resume_to_the_same_bits() {
     // Every output against the dense exponential, within its own bound.
     let mut outputs = Vec::new();
     let mut pauses = Vec::new();
+    let mut told = 0;
     let mut state = initial.to_vec();
     let stats = paired
         .propagate_from(&small.h, &mut state, &times, Progress::default(), |event| {
@@ -691,9 +693,14 @@ fn paired_outputs_follow_the_dense_exponential_and_resume_to_the_same_bits() {
                 Event::Output(snap) => {
                     let error = bounded_error(&small.dense, initial, snap);
                     assert!(error < 1e-10, "t = {}: {error:e}", snap.time);
+                    assert_eq!(snap.stats.matvecs, told, "t = {}", snap.time);
                     outputs.push((snap.index, snap.time, snap.stats.matvecs));
                 }
                 Event::Pause(progress, state) => pauses.push((*progress, state.to_vec())),
+                Event::Working { matvecs } => {
+                    assert_eq!(matvecs, told + 1, "one matvec at a time");
+                    told = matvecs;
+                }
             }
             Ok(())
         })
@@ -707,6 +714,7 @@ fn paired_outputs_follow_the_dense_exponential_and_resume_to_the_same_bits() {
     assert!(outputs.iter().zip(&times).all(|(o, &t)| o.1 == t));
     assert!(outputs.windows(2).all(|w| w[0].2 <= w[1].2), "{outputs:?}");
     assert!(stats.error_estimate <= 1e-11 * (1.0 + 1e-9));
+    assert_eq!(told, stats.matvecs, "every matvec told");
     let mut alone = initial.to_vec();
     let unpaired = single
         .propagate(&small.h, &mut alone, &times, |_| Ok(()))

@@ -86,6 +86,9 @@ pub struct Experiment {
     pub out: PathBuf,
     provenance: Provenance,
     progress: ProgressBar,
+    /// t and α^(1,1) of the last output time shown, which the progress message keeps while
+    /// the matvecs after it run.
+    shown: std::cell::Cell<(f64, f64)>,
     start: Instant,
     checkpoint: Checkpointer,
 }
@@ -183,6 +186,7 @@ impl Experiment {
             out,
             provenance,
             progress,
+            shown: std::cell::Cell::new((0.0, f64::NAN)),
             start: Instant::now(),
             checkpoint,
         })
@@ -253,10 +257,22 @@ impl Experiment {
 
     /// Marks one output time done.
     pub fn advance(&self, t: f64, alpha11: f64, matvecs: usize) {
+        self.shown.set((t, alpha11));
+        self.show(matvecs);
+        self.progress.inc(1);
+    }
+
+    /// Shows the run's matvecs so far, between two output times.
+    pub fn working(&self, matvecs: usize) {
+        self.show(matvecs);
+    }
+
+    /// The progress message: the last output time's t and α^(1,1), and the matvecs so far.
+    fn show(&self, matvecs: usize) {
+        let (t, alpha11) = self.shown.get();
         self.progress.set_message(format!(
             "t = {t:.3}, alpha11 = {alpha11:.3e}, {matvecs} matvecs"
         ));
-        self.progress.inc(1);
     }
 
     /// Stops the progress bar after a failure, records it (`status = "failed"` and the error) in

@@ -145,6 +145,9 @@ pub enum Stage<'a> {
     /// A pause of the propagator: where it stands, which propagator runs, and Ψ at that
     /// time — what [`DynamicsProblem::evolve_from`] continues from.
     Pause(&'a Progress, PropagatorChoice, &'a [C64]),
+    /// Work under way between two output times: the run's matvecs so far
+    /// ([`Event::Working`]; for progress displays).
+    Working(usize),
 }
 
 /// A point to continue a run from: a pause's progress, propagator and state.
@@ -414,7 +417,7 @@ impl DynamicsProblem {
     ) -> Result<DynamicsSummary> {
         self.evolve_from(None, |stage| match stage {
             Stage::Moment(moment) => observe(moment),
-            Stage::Pause(..) => Ok(()),
+            Stage::Pause(..) | Stage::Working(_) => Ok(()),
         })
     }
 
@@ -471,6 +474,7 @@ impl DynamicsProblem {
                 Event::Pause(progress, state) => {
                     return observe(Stage::Pause(progress, propagator, state))
                 }
+                Event::Working { matvecs } => return observe(Stage::Working(matvecs)),
             };
             let pair = &trajectory[snapshot.index];
             let indicators = workspace.indicators(snapshot.state, &pair.u, &pair.v)?;

@@ -303,15 +303,27 @@ fn coefficient(bessel: &[f64], k: usize) -> C64 {
     }
 }
 
-/// The earlier output of a paired step: its τ₁ < τ, the second sum, and what takes the state
-/// e^{−iτ₁H}ψ when it is summed (with the matvecs of the step so far and its error bound).
-type EarlyOutput<'a> = (f64, &'a mut [C64], &'a mut HandOut<'a>);
+/// The earlier output of a paired step: its τ₁ < τ and the second sum.
+type EarlyOutput<'a> = (f64, &'a mut [C64]);
 
-/// What takes an earlier output: its state, the step's matvecs so far and its error bound.
-type HandOut<'a> = dyn FnMut(&[C64], usize, f64) -> Result<()> + 'a;
+/// What a step tells as it goes: the state e^{−iτ₁H}ψ of its earlier output when it is summed
+/// (with the step's matvecs so far and its error bound), and each matvec done.
+enum StepReport<'s> {
+    Early {
+        state: &'s [C64],
+        matvecs: usize,
+        error: f64,
+    },
+    Working {
+        matvecs: usize,
+    },
+}
+
+/// What takes a step's reports.
+type Report<'a> = dyn FnMut(StepReport<'_>) -> Result<()> + 'a;
 
 /// The series of an earlier output under way: τ₁, its order K₁ and bound, J_k(τ₁ r), the
-/// second sum, its terms not yet added and its taker.
+/// second sum and its terms not yet added.
 struct EarlySeries<'a> {
     tau: f64,
     order: usize,
@@ -319,7 +331,6 @@ struct EarlySeries<'a> {
     bessel: Vec<f64>,
     sum: &'a mut [C64],
     pending: Pending,
-    hand_out: &'a mut HandOut<'a>,
 }
 
 /// The terms of a sum of order K that the passes before left out: the weights of T_{k−2} and
@@ -354,9 +365,19 @@ impl Pending {
 
 impl EarlySeries<'_> {
     /// Hands out e^{−iτ₁c} times the second sum, now complete after `matvecs` H applications.
-    fn finish(self, centre: f64, matvecs: usize, norm0: f64) -> Result<()> {
+    fn finish(
+        self,
+        centre: f64,
+        matvecs: usize,
+        norm0: f64,
+        report: &mut Report<'_>,
+    ) -> Result<()> {
         scale(self.sum, C64::from_polar(1.0, -self.tau * centre));
-        (self.hand_out)(self.sum, matvecs, norm0 * self.tail)
+        report(StepReport::Early {
+            state: self.sum,
+            matvecs,
+            error: norm0 * self.tail,
+        })
     }
 }
 
@@ -365,7 +386,8 @@ impl Chebyshev {
     /// `chebyshev` and `sum` as work vectors; `norm0` is ‖state‖. With an `early` output at
     /// τ₁ < τ, e^{−iτ₁H} state is summed from the same T_k into the second sum, in the same
     /// passes as the first (three terms every third pass, [`Pending`]), and handed out as soon
-    /// as its K₁ terms are in. Returns (matvecs, error bound, ‖state‖ after the step).
+    /// as its K₁ terms are in, through `report`, which also hears of each matvec. Returns
+    /// (matvecs, error bound, ‖state‖ after the step).
     #[allow(clippy::too_many_arguments)]
     fn step<O: LinearOperator>(
         &self,
@@ -378,12 +400,13 @@ impl Chebyshev {
         sum: &mut [C64],
         norm0: f64,
         early: Option<EarlyOutput<'_>>,
+        report: &mut Report<'_>,
     ) -> Result<(usize, f64, f64)> {
         let z = tau * half_width;
         let (order, tail) = truncation(z, self.tolerance * tau / end);
         let bessel = bessel_j(order, z);
         let coefficient = |k: usize| coefficient(&bessel, k);
-        let mut early = early.map(|(tau, sum, hand_out)| {
+        let mut early = early.map(|(tau, sum)| {
             let z = tau * half_width;
             let (order, tail) = truncation(z, self.tolerance * tau / end);
             EarlySeries {
@@ -393,14 +416,16 @@ impl Chebyshev {
                 bessel: bessel_j(order, z),
                 sum,
                 pending: Pending::default(),
-                hand_out,
             }
         });
         if let Some(series) = &mut early {
             // T_0 ψ = ψ, before the recurrence overwrites it.
             scale_into(series.sum, self::coefficient(&series.bessel, 0), state);
             if series.order == 0 {
-                early.take().expect("present").finish(centre, 0, norm0)?;
+                early
+                    .take()
+                    .expect("present")
+                    .finish(centre, 0, norm0, report)?;
             }
         }
         scale_into(sum, coefficient(0), state);
@@ -436,8 +461,12 @@ impl Chebyshev {
                     }
                     _ => operator.apply_update(state, chebyshev, recurrence, accumulate),
                 }
+                report(StepReport::Working { matvecs: k })?;
                 if early.as_ref().is_some_and(|series| series.order == k) {
-                    early.take().expect("present").finish(centre, k, norm0)?;
+                    early
+                        .take()
+                        .expect("present")
+                        .finish(centre, k, norm0, report)?;
                 }
             }
             matvecs = order;
@@ -509,13 +538,20 @@ impl Propagator for Chebyshev {
             let last = if self.pairs(times, index, interval.1) {
                 // One series from Ψ(start) for this output and the next.
                 let before = stats;
-                let mut hand_out = |early: &[C64], matvecs: usize, error: f64| {
-                    observe(Event::Output(&Snapshot {
+                let mut report = |report: StepReport<'_>| match report {
+                    StepReport::Early {
+                        state,
+                        matvecs,
+                        error,
+                    } => observe(Event::Output(&Snapshot {
                         index,
                         time: stop,
-                        state: early,
+                        state,
                         stats: before.after_step(matvecs, error),
-                    }))
+                    })),
+                    StepReport::Working { matvecs } => observe(Event::Working {
+                        matvecs: before.matvecs + matvecs,
+                    }),
                 };
                 let second_sum = second_sum.as_deref_mut().expect("held when outputs pair");
                 let (matvecs, error, norm1) = self.step(
@@ -527,7 +563,8 @@ impl Propagator for Chebyshev {
                     &mut chebyshev,
                     &mut sum,
                     state_norm,
-                    Some((stop - start, second_sum, &mut hand_out)),
+                    Some((stop - start, second_sum)),
+                    &mut report,
                 )?;
                 state_norm = norm1;
                 stats = stats.after_step(matvecs, error);
@@ -554,6 +591,13 @@ impl Propagator for Chebyshev {
                         step_time(start, stop, j, steps),
                     );
                     if t1 > t0 {
+                        let before = stats.matvecs;
+                        let mut report = |report: StepReport<'_>| match report {
+                            StepReport::Working { matvecs } => observe(Event::Working {
+                                matvecs: before + matvecs,
+                            }),
+                            StepReport::Early { .. } => Ok(()),
+                        };
                         let (matvecs, error, norm1) = self.step(
                             operator,
                             interval,
@@ -564,6 +608,7 @@ impl Propagator for Chebyshev {
                             &mut sum,
                             state_norm,
                             None,
+                            &mut report,
                         )?;
                         state_norm = norm1;
                         stats = stats.after_step(matvecs, error);

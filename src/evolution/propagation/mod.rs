@@ -143,6 +143,12 @@ pub enum Event<'a> {
     Output(&'a Snapshot<'a>),
     /// The end of a step: a point to continue from, with the state Ψ(progress.time).
     Pause(&'a Progress, &'a [C64]),
+    /// Work under way inside a step: the matvecs of the run so far (the Chebyshev propagator
+    /// tells each one; for progress displays).
+    Working {
+        /// Matvecs so far.
+        matvecs: usize,
+    },
 }
 
 /// Propagates a state under e^{−iHt} and hands out snapshots at the requested times.
@@ -167,7 +173,7 @@ pub trait Propagator {
             Progress::default(),
             |event| match event {
                 Event::Output(snapshot) => observe(snapshot),
-                Event::Pause(..) => Ok(()),
+                Event::Pause(..) | Event::Working { .. } => Ok(()),
             },
         )
     }

@@ -133,7 +133,7 @@ impl Columns {
     }
 }
 
-/// Runs `work` with the GIL released. `work` is handed a check to call at every output time:
+/// Runs `work` with the GIL released. `work` is handed a check to call as it goes:
 /// it fails, stopping the run, once Ctrl-C has been pressed, and the call then raises
 /// `KeyboardInterrupt`; a library error is raised as [`to_python`] says.
 fn detached<T: Send>(
@@ -158,17 +158,22 @@ fn detached<T: Send>(
 }
 
 /// Runs the dynamics with the GIL released, `observe` called at every output time (Ctrl-C
-/// honoured there).
+/// honoured there and after every matvec of a step).
 fn run_dynamics(
     py: Python<'_>,
     problem: &DynamicsProblem,
     mut observe: impl FnMut(&pickl_core::studies::dynamics::Moment<'_>) -> pickl_core::Result<()> + Send,
 ) -> PyResult<()> {
+    use pickl_core::studies::dynamics::Stage;
     detached(py, |check| {
         problem
-            .evolve(|moment| {
-                check()?;
-                observe(moment)
+            .evolve_from(None, |stage| match stage {
+                Stage::Moment(moment) => {
+                    check()?;
+                    observe(moment)
+                }
+                Stage::Working(_) => check(),
+                Stage::Pause(..) => Ok(()),
             })
             .map(|_| ())
     })

@@ -89,8 +89,8 @@ fn run(cli: Cli) -> Result<()> {
                     &[&*table, &*pi_table, &*fractions_table],
                     &counting.running(),
                 ),
-                Stage::Working(matvecs) => {
-                    experiment.working(matvecs);
+                Stage::Working { matvecs, planned } => {
+                    experiment.working(matvecs, planned);
                     Ok(())
                 }
             }

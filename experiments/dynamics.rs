@@ -52,8 +52,8 @@ fn run(cli: Cli) -> pickl::Result<()> {
             Stage::Pause(progress, propagator, state) => {
                 experiment.pause(progress, propagator, state, &[&*table], &[])
             }
-            Stage::Working(matvecs) => {
-                experiment.working(matvecs);
+            Stage::Working { matvecs, planned } => {
+                experiment.working(matvecs, planned);
                 Ok(())
             }
         })

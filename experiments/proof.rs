@@ -100,8 +100,8 @@ fn run(cli: Cli) -> Result<()> {
                         &proof.running(),
                     ),
                 Stage::Pause(..) => Ok(()),
-                Stage::Working(matvecs) => {
-                    experiment.working(matvecs);
+                Stage::Working { matvecs, planned } => {
+                    experiment.working(matvecs, planned);
                     Ok(())
                 }
             }

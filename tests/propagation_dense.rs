@@ -671,8 +671,9 @@ fn floor_error<P: Propagator>(
 /// Paired outputs on irregular output times — repeated times, a time 0, intervals of every
 /// length and an odd one out at the end — against the dense exponential, each output within
 /// its error bound; fewer matvecs than one series per output; the work under way told matvec
-/// by matvec, each output's count the last one told before it; and a run continued from each
-/// of its pauses ends on the same bits as the run that never paused.
+/// by matvec, each output's count the last one told before it, with the planned count the
+/// run's; and a run continued from each of its pauses ends on the same bits as the run that
+/// never paused.
 #[test]
 fn paired_outputs_follow_the_dense_exponential_and_resume_to_the_same_bits() {
     let (small, initial) = ring_of_four_and_its_start();
@@ -685,7 +686,7 @@ fn paired_outputs_follow_the_dense_exponential_and_resume_to_the_same_bits() {
     // Every output against the dense exponential, within its own bound.
     let mut outputs = Vec::new();
     let mut pauses = Vec::new();
-    let mut told = 0;
+    let (mut told, mut planned_told) = (0, Vec::new());
     let mut state = initial.to_vec();
     let stats = paired
         .propagate_from(&small.h, &mut state, &times, Progress::default(), |event| {
@@ -697,9 +698,10 @@ fn paired_outputs_follow_the_dense_exponential_and_resume_to_the_same_bits() {
                     outputs.push((snap.index, snap.time, snap.stats.matvecs));
                 }
                 Event::Pause(progress, state) => pauses.push((*progress, state.to_vec())),
-                Event::Working { matvecs } => {
+                Event::Working { matvecs, planned } => {
                     assert_eq!(matvecs, told + 1, "one matvec at a time");
                     told = matvecs;
+                    planned_told.push(planned);
                 }
             }
             Ok(())
@@ -715,6 +717,10 @@ fn paired_outputs_follow_the_dense_exponential_and_resume_to_the_same_bits() {
     assert!(outputs.windows(2).all(|w| w[0].2 <= w[1].2), "{outputs:?}");
     assert!(stats.error_estimate <= 1e-11 * (1.0 + 1e-9));
     assert_eq!(told, stats.matvecs, "every matvec told");
+    assert!(
+        planned_told.iter().all(|&p| p == stats.matvecs),
+        "planned as run"
+    );
     let mut alone = initial.to_vec();
     let unpaired = single
         .propagate(&small.h, &mut alone, &times, |_| Ok(()))

@@ -172,7 +172,7 @@ fn run_dynamics(
                     check()?;
                     observe(moment)
                 }
-                Stage::Working(_) => check(),
+                Stage::Working { .. } => check(),
                 Stage::Pause(..) => Ok(()),
             })
             .map(|_| ())

@@ -86,9 +86,12 @@ pub struct Experiment {
     pub out: PathBuf,
     provenance: Provenance,
     progress: ProgressBar,
-    /// t and α^(1,1) of the last output time shown, which the progress message keeps while
-    /// the matvecs after it run.
-    shown: std::cell::Cell<(f64, f64)>,
+    /// t and α^(1,1) of the last output time shown and the output times done, which the
+    /// progress message keeps while the matvecs after it run.
+    shown: std::cell::Cell<(f64, f64, usize)>,
+    /// Whether the bar counts matvecs (from the first [`Experiment::working`] on), not
+    /// output times.
+    by_matvecs: std::cell::Cell<bool>,
     start: Instant,
     checkpoint: Checkpointer,
 }
@@ -186,7 +189,8 @@ impl Experiment {
             out,
             provenance,
             progress,
-            shown: std::cell::Cell::new((0.0, f64::NAN)),
+            shown: std::cell::Cell::new((0.0, f64::NAN, 0)),
+            by_matvecs: std::cell::Cell::new(false),
             start: Instant::now(),
             checkpoint,
         })
@@ -252,26 +256,46 @@ impl Experiment {
 
     /// Marks the output times done before a checkpoint the run continues from.
     pub fn skip(&self, done: usize) {
+        let (t, alpha11, _) = self.shown.get();
+        self.shown.set((t, alpha11, done));
         self.progress.set_position(done as u64);
     }
 
     /// Marks one output time done.
     pub fn advance(&self, t: f64, alpha11: f64, matvecs: usize) {
-        self.shown.set((t, alpha11));
-        self.show(matvecs);
-        self.progress.inc(1);
+        let done = self.shown.get().2 + 1;
+        self.shown.set((t, alpha11, done));
+        if self.by_matvecs.get() {
+            self.show_times();
+        } else {
+            self.progress.set_message(format!(
+                "t = {t:.3}, alpha11 = {alpha11:.3e}, {matvecs} matvecs"
+            ));
+            self.progress.inc(1);
+        }
     }
 
-    /// Shows the run's matvecs so far, between two output times.
-    pub fn working(&self, matvecs: usize) {
-        self.show(matvecs);
+    /// Shows the run's matvecs so far of those planned, between two output times: from the
+    /// first call on, the bar counts matvecs (its time left then follows the work, where output
+    /// times can be minutes apart) and the message the output times done.
+    pub fn working(&self, matvecs: usize, planned: usize) {
+        if !self.by_matvecs.replace(true) {
+            self.progress
+                .set_style(crate::app::report::progress_style("{pos}/{len} matvecs"));
+            self.progress.reset_eta();
+            self.show_times();
+        }
+        self.progress.set_length(planned.max(matvecs) as u64);
+        self.progress.set_position(matvecs as u64);
     }
 
-    /// The progress message: the last output time's t and α^(1,1), and the matvecs so far.
-    fn show(&self, matvecs: usize) {
-        let (t, alpha11) = self.shown.get();
+    /// The message of a bar that counts matvecs: the last output time's t and α^(1,1), and the
+    /// output times done.
+    fn show_times(&self) {
+        let (t, alpha11, done) = self.shown.get();
         self.progress.set_message(format!(
-            "t = {t:.3}, alpha11 = {alpha11:.3e}, {matvecs} matvecs"
+            "t = {t:.3}, alpha11 = {alpha11:.3e}, {done}/{} times",
+            self.problem.times.len()
         ));
     }
 

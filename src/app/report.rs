@@ -215,6 +215,15 @@ pub fn stopped_run<O: Serialize, P: Serialize>(
     }
 }
 
+/// The look of [`progress_bar`] with `position` as its count (e.g. `{pos}/{len} matvecs`).
+pub fn progress_style(position: &str) -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(&format!(
+        "{{elapsed_precise}} [{{bar:30}}] {position}  {{msg}}  (eta {{eta}})"
+    ))
+    .expect("a valid progress template")
+    .progress_chars("=> ")
+}
+
 /// The notice printed when a run has been asked to stop ([`crate::app::interrupt`]).
 const STOPPING: &str =
     "stopping at the end of this step, with a checkpoint (Ctrl-C again stops at once)";
@@ -227,13 +236,7 @@ const STOPPING: &str =
 /// a Ctrl-C has asked it to ([`crate::evolution::checkpoint::stop_pending`]).
 pub fn progress_bar(length: u64, position: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(length);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{{elapsed_precise}} [{{bar:30}}] {position}  {{msg}}  (eta {{eta}})"
-        ))
-        .expect("a valid progress template")
-        .progress_chars("=> "),
-    );
+    bar.set_style(progress_style(position));
     bar.enable_steady_tick(std::time::Duration::from_secs(1));
     let watched = bar.clone();
     std::thread::spawn(move || {

@@ -145,9 +145,14 @@ pub enum Stage<'a> {
     /// A pause of the propagator: where it stands, which propagator runs, and Ψ at that
     /// time — what [`DynamicsProblem::evolve_from`] continues from.
     Pause(&'a Progress, PropagatorChoice, &'a [C64]),
-    /// Work under way between two output times: the run's matvecs so far
+    /// Work under way between two output times: the run's matvecs so far, of those planned
     /// ([`Event::Working`]; for progress displays).
-    Working(usize),
+    Working {
+        /// Matvecs so far.
+        matvecs: usize,
+        /// The run's matvecs as planned.
+        planned: usize,
+    },
 }
 
 /// A point to continue a run from: a pause's progress, propagator and state.
@@ -417,7 +422,7 @@ impl DynamicsProblem {
     ) -> Result<DynamicsSummary> {
         self.evolve_from(None, |stage| match stage {
             Stage::Moment(moment) => observe(moment),
-            Stage::Pause(..) | Stage::Working(_) => Ok(()),
+            Stage::Pause(..) | Stage::Working { .. } => Ok(()),
         })
     }
 
@@ -474,7 +479,9 @@ impl DynamicsProblem {
                 Event::Pause(progress, state) => {
                     return observe(Stage::Pause(progress, propagator, state))
                 }
-                Event::Working { matvecs } => return observe(Stage::Working(matvecs)),
+                Event::Working { matvecs, planned } => {
+                    return observe(Stage::Working { matvecs, planned })
+                }
             };
             let pair = &trajectory[snapshot.index];
             let indicators = workspace.indicators(snapshot.state, &pair.u, &pair.v)?;

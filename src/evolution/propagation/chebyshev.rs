@@ -524,6 +524,8 @@ impl Propagator for Chebyshev {
                 interval.1
             )));
         }
+        // What the run takes from t = 0, for progress displays ([`Event::Working`]).
+        let planned = self.planned_matvecs(times, interval.1);
         let mut chebyshev = zeros(state.len());
         let mut sum = zeros(state.len());
         // Held for the whole run when outputs may pair (as the memory estimate counts it).
@@ -551,6 +553,7 @@ impl Propagator for Chebyshev {
                     })),
                     StepReport::Working { matvecs } => observe(Event::Working {
                         matvecs: before.matvecs + matvecs,
+                        planned,
                     }),
                 };
                 let second_sum = second_sum.as_deref_mut().expect("held when outputs pair");
@@ -595,6 +598,7 @@ impl Propagator for Chebyshev {
                         let mut report = |report: StepReport<'_>| match report {
                             StepReport::Working { matvecs } => observe(Event::Working {
                                 matvecs: before + matvecs,
+                                planned,
                             }),
                             StepReport::Early { .. } => Ok(()),
                         };

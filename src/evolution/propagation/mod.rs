@@ -143,11 +143,13 @@ pub enum Event<'a> {
     Output(&'a Snapshot<'a>),
     /// The end of a step: a point to continue from, with the state Ψ(progress.time).
     Pause(&'a Progress, &'a [C64]),
-    /// Work under way inside a step: the matvecs of the run so far (the Chebyshev propagator
-    /// tells each one; for progress displays).
+    /// Work under way inside a step: the matvecs of the run so far, of those planned (the
+    /// Chebyshev propagator tells each one; for progress displays).
     Working {
         /// Matvecs so far.
         matvecs: usize,
+        /// The run's matvecs as planned from t = 0 (for Chebyshev, what the run takes).
+        planned: usize,
     },
 }
 

@@ -199,7 +199,7 @@ pub fn run_size(
             Stage::Pause(progress, propagator, state) => {
                 return on_pause(progress, propagator, state, &rows)
             }
-            Stage::Working(_) => return Ok(()),
+            Stage::Working { .. } => return Ok(()),
         };
         let frame = match &frame {
             Some(f) => f,

@@ -52,14 +52,12 @@ fn run(cli: Cli) -> Result<()> {
         sibling_table(&experiment.out, "pi"),
         sibling_table(&experiment.out, "alpha_k"),
     );
-    let mut tables = experiment.tables(&[
+    let mut tables = experiment.tables([
         (&out, &column_refs),
         (&pi_path, &DISTRIBUTION_COLUMNS),
         (&fractions_path, &FRACTION_COLUMNS),
     ])?;
-    let [table, pi_table, fractions_table] = &mut tables[..] else {
-        unreachable!("three tables were asked for")
-    };
+    let [table, pi_table, fractions_table] = &mut tables;
     let mut counting = CountingRun::new(&experiment.problem)?;
     let resume = experiment.resume()?;
     if let Some((_, running)) = &resume {

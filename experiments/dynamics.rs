@@ -34,8 +34,7 @@ fn run(cli: Cli) -> pickl::Result<()> {
     )?;
     let out = experiment.out.clone();
     let columns = experiment.problem.columns();
-    let mut tables = experiment.tables(&[(&out, &columns)])?;
-    let table = &mut tables[0];
+    let [mut table] = experiment.tables([(&out, &columns)])?;
     let resume = experiment.resume()?;
     if let Some((resume, _)) = &resume {
         experiment.skip(resume.progress.next);
@@ -50,7 +49,7 @@ fn run(cli: Cli) -> pickl::Result<()> {
                 Ok(())
             }
             Stage::Pause(progress, propagator, state) => {
-                experiment.pause(progress, propagator, state, &[&*table], &[])
+                experiment.pause(progress, propagator, state, &[&table], &[])
             }
             Stage::Working { matvecs, planned } => {
                 experiment.working(matvecs, planned);

@@ -58,14 +58,12 @@ fn run(cli: Cli) -> Result<()> {
         sibling_table(&experiment.out, "steps"),
         sibling_table(&experiment.out, "wide"),
     );
-    let mut tables = experiment.tables(&[
+    let mut tables = experiment.tables([
         (&out, &TERM_COLUMNS),
         (&steps_path, &STEP_COLUMNS),
         (&wide_path, &WIDE_COLUMNS),
     ])?;
-    let [terms, steps, wide] = &mut tables[..] else {
-        unreachable!("three tables were asked for")
-    };
+    let [terms, steps, wide] = &mut tables;
     let resume = experiment.resume()?;
     if let Some((_, running)) = &resume {
         let done = proof.resume(running)?;

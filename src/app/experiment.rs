@@ -198,7 +198,7 @@ impl Experiment {
 
     /// The output tables, each `(path, header)`: created afresh, or, when continuing from a
     /// checkpoint, cut back to the rows it records.
-    pub fn tables(&self, tables: &[(&Path, &[&str])]) -> Result<Vec<CsvTable>> {
+    pub fn tables<const N: usize>(&self, tables: [(&Path, &[&str]); N]) -> Result<[CsvTable; N]> {
         let lengths = self.checkpoint.found().map(|c| &c.header.tables);
         if let Some(lengths) = lengths.filter(|l| l.len() != tables.len()) {
             return Err(Error::invalid(
@@ -210,14 +210,18 @@ impl Experiment {
                 ),
             ));
         }
-        tables
+        let opened = tables
             .iter()
             .enumerate()
             .map(|(i, (path, header))| match lengths {
                 Some(lengths) => CsvTable::reopen(path, header, lengths[i]),
                 None => CsvTable::create(path, header),
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        Ok(opened
+            .try_into()
+            .ok()
+            .expect("one table opened for each asked for"))
     }
 
     /// The point to continue from, if a checkpoint of this run was found (taken once), with

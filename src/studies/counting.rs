@@ -202,7 +202,7 @@ impl CountingRun {
     /// Continues from a checkpoint's [`CountingRun::running`] values; returns the output times
     /// done.
     pub fn resume(&mut self, running: &[f64]) -> Result<usize> {
-        self.cursor = OutputCursor::resume(running, "counting")?;
+        self.cursor = OutputCursor::resume(running, self.f_values.len(), "counting")?;
         Ok(self.cursor.done)
     }
 

@@ -184,14 +184,17 @@ impl OutputCursor {
         [self.alpha_zero.unwrap_or(f64::NAN), self.done as f64]
     }
 
-    /// The cursor from a checkpoint's [`OutputCursor::running`] values (`what`: the
-    /// measurement, for the message when they are not its values).
-    pub fn resume(running: &[f64], what: &str) -> Result<Self> {
+    /// The cursor from a checkpoint's [`OutputCursor::running`] values, of a run with
+    /// `outputs` output times (`what`: the measurement, for the message when they are not its
+    /// values).
+    pub fn resume(running: &[f64], outputs: usize, what: &str) -> Result<Self> {
         match *running {
-            [alpha_zero, done] if done >= 0.0 && done.fract() == 0.0 => Ok(OutputCursor {
-                alpha_zero: Some(alpha_zero).filter(|a| !a.is_nan()),
-                done: done as usize,
-            }),
+            [alpha_zero, done] if done >= 0.0 && done.fract() == 0.0 && done <= outputs as f64 => {
+                Ok(OutputCursor {
+                    alpha_zero: Some(alpha_zero).filter(|a| !a.is_nan()),
+                    done: done as usize,
+                })
+            }
             _ => Err(Error::invalid(
                 "checkpoint",
                 format!("it does not hold {what}'s running values; delete it to start afresh"),
@@ -631,6 +634,44 @@ mod planner {
             assert_eq!(
                 problem.plan(Some(1 << 20)).unwrap(),
                 PropagatorChoice::Chebyshev
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod cursor {
+    use super::OutputCursor;
+
+    /// A checkpoint's running values are taken back only when they can be this run's: two of
+    /// them, the output times done a whole number no larger than the run's.
+    #[test]
+    fn running_values_come_back_and_foreign_ones_are_refused() {
+        let cursor = OutputCursor {
+            alpha_zero: Some(1e-16),
+            done: 4,
+        };
+        assert_eq!(
+            OutputCursor::resume(&cursor.running(), 7, "x").unwrap(),
+            cursor
+        );
+        let unknown = OutputCursor::default();
+        assert_eq!(
+            OutputCursor::resume(&unknown.running(), 7, "x").unwrap(),
+            unknown
+        );
+        for running in [
+            &[0.0, 8.0][..],
+            &[0.0, 2.5],
+            &[0.0, -1.0],
+            &[0.0, f64::NAN],
+            &[0.0, 1e300],
+            &[0.0],
+            &[],
+        ] {
+            assert!(
+                OutputCursor::resume(running, 7, "x").is_err(),
+                "{running:?}"
             );
         }
     }

@@ -326,7 +326,7 @@ impl ProofRun {
 
     /// Continues from a checkpoint's [`ProofRun::running`] values; returns the output times done.
     pub fn resume(&mut self, running: &[f64]) -> Result<usize> {
-        self.cursor = OutputCursor::resume(running, "the proof")?;
+        self.cursor = OutputCursor::resume(running, self.outputs.len(), "the proof")?;
         Ok(self.cursor.done)
     }
 
